@@ -1,0 +1,215 @@
+"""Checks of study layers against :mod:`layout.schema`.
+
+Every check collects all offending rows before anything is raised, so one
+:class:`~layout.errors.ValidationError` lists every problem of a layer. Each problem line
+names the file, the layer, the column, the row ids, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from .errors import DataWarning, ValidationError
+from .schema import LEVEL_GRADES, LayerSpec, enrolment_columns
+
+_MAX_IDS = 10
+
+
+def ids_text(ids: Sequence[object] | pd.Index | pd.Series) -> str:
+    """Format row ids for a message: at most ten, then how many more.
+
+    Examples
+    --------
+    >>> ids_text(["a", "b"])
+    'a, b (2 rows)'
+    """
+    ids = [str(i) for i in list(ids)]
+    shown = ", ".join(ids[:_MAX_IDS])
+    more = f" and {len(ids) - _MAX_IDS} more" if len(ids) > _MAX_IDS else ""
+    return f"{shown}{more} ({len(ids)} row{'s' if len(ids) != 1 else ''})"
+
+
+class LayerCheck:
+    """Collects the problems of one layer and raises them together.
+
+    Parameters
+    ----------
+    frame
+        The layer as read, before any change.
+    spec
+        What the layer must hold.
+    where
+        ``"<file>, layer '<layer>'"``: the place named in every message.
+    """
+
+    def __init__(self, frame: pd.DataFrame, spec: LayerSpec, where: str) -> None:
+        self.frame = frame
+        self.spec = spec
+        self.where = where
+        self.problems: list[str] = []
+        if spec.id_column in frame.columns:
+            self.ids = frame[spec.id_column].astype("string").fillna("<missing id>")
+        else:
+            self.ids = pd.Series([f"row {i}" for i in range(len(frame))], index=frame.index)
+
+    def add(self, column: str | None, mask: pd.Series | np.ndarray, what: str, fix: str) -> None:
+        """Record a problem for the rows where ``mask`` is true."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        col = f", column '{column}'" if column else ""
+        rows = ids_text(self.ids[mask])
+        self.problems.append(
+            f"{self.where}{col}: {what} in {self.spec.id_column} {rows}. Fix: {fix}"
+        )
+
+    def warn_skip(self, mask: pd.Series | np.ndarray, what: str, fix: str) -> np.ndarray:
+        """Warn that the rows where ``mask`` is true are skipped; return the rows kept."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            rows = ids_text(self.ids[mask])
+            warnings.warn(
+                f"{self.where}: {what} in {self.spec.id_column} {rows}; these rows are skipped. "
+                f"Fix: {fix}",
+                DataWarning,
+                stacklevel=3,
+            )
+        return ~mask
+
+    def raise_if_any(self) -> None:
+        """Raise one :class:`ValidationError` holding every problem found."""
+        if self.problems:
+            raise ValidationError(self.problems)
+
+    def columns(self) -> bool:
+        """Check that the required columns exist; return whether all of them do."""
+        missing = [c for c in self.spec.required if c not in self.frame.columns]
+        if missing:
+            self.problems.append(
+                f"{self.where}: missing required column(s) {', '.join(map(repr, missing))}. "
+                f"Fix: add them; layer '{self.spec.name}' needs {', '.join(self.spec.required)} "
+                "(see layout.schema)."
+            )
+        return not missing
+
+    def ids_unique(self) -> None:
+        """Check the id column: present, non-empty and unique."""
+        raw = self.frame[self.spec.id_column]
+        empty = raw.isna() | (raw.astype("string").str.strip() == "")
+        self.add(self.spec.id_column, empty, "empty id", "give every row an id")
+        dup = raw.duplicated(keep=False) & ~empty
+        self.add(self.spec.id_column, dup, "duplicated id", "make each id unique")
+
+    def values(self) -> None:
+        """Check text, count, number and choice columns that are present."""
+        spec, frame = self.spec, self.frame
+        present = [c for c in (*spec.counts, *spec.numbers) if c in frame.columns]
+        for col in present:
+            self._number(col, integer=col in spec.counts)
+        for col in spec.text:
+            if col in frame.columns and col not in spec.optional:
+                text = frame[col].astype("string").str.strip()
+                self.add(col, text.isna() | (text == ""), "empty value", f"fill in '{col}'")
+        for col, allowed in spec.choices.items():
+            if col in frame.columns:
+                bad = ~frame[col].isin(allowed)
+                self.add(col, bad, "value not allowed", f"use one of {', '.join(allowed)}")
+
+    def _number(self, col: str, *, integer: bool) -> None:
+        raw = self.frame[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        optional_blank = col in self.spec.optional and raw.isna()
+        self.add(
+            col,
+            num.isna() & ~optional_blank,
+            "missing or non-numeric value",
+            "enter a number (0 if none)",
+        )
+        self.add(col, num < 0, "negative value", "counts and areas must be >= 0")
+        if integer:
+            frac = (num % 1 != 0) & num.notna()
+            self.add(col, frac, "non-integer count", "counts must be whole numbers")
+
+    def geometry(self, *, skip_empty: bool = False) -> np.ndarray:
+        """Check geometries; return the rows kept (empty ones may be skipped with a warning)."""
+        geom = self.frame.geometry
+        empty = geom.isna() | geom.is_empty
+        keep = np.ones(len(geom), dtype=bool)
+        if skip_empty:
+            keep = self.warn_skip(empty, "missing or empty geometry", "give the row a geometry")
+        else:
+            self.add("geometry", empty, "missing or empty geometry", "give every row a geometry")
+        invalid = ~empty & ~geom.is_valid
+        self.add(
+            "geometry",
+            invalid,
+            "invalid geometry (e.g. self-intersection)",
+            "repair it, e.g. with shapely.make_valid or GIS 'Repair geometry'",
+        )
+        types = geom.geom_type
+        allowed = self.spec.geometry or ()
+        wrong = ~empty & ~types.isin(allowed)
+        self.add(
+            "geometry", wrong, "wrong geometry type", f"use {' or '.join(allowed)} geometries"
+        )
+        return keep
+
+    def crs(self, crs: object) -> None:
+        """Check that the layer has a coordinate reference system."""
+        if crs is None:
+            self.problems.append(
+                f"{self.where}: the layer has no CRS. Fix: save it with its CRS, or add "
+                f"crs = \"EPSG:4490\" (or the right code) to [layers.{self.spec.name}] "
+                "in the study TOML."
+            )
+
+    def swapped_lonlat(self, frame: gpd.GeoDataFrame) -> None:
+        """Flag points in geographic coordinates whose latitude and longitude look swapped."""
+        if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
+            return
+        pts = frame.geometry.representative_point()
+        x, y = pts.x.to_numpy(), pts.y.to_numpy()
+        swapped = (np.abs(y) > 90) | ((np.abs(x) <= 60) & (np.abs(y) > 60))
+        self.add(
+            "geometry",
+            swapped,
+            "latitude/longitude look swapped (y beyond 90 or x < y)",
+            "swap the x (longitude) and y (latitude) columns or coordinates",
+        )
+
+    def grades(self) -> None:
+        """Check that schools enrol only grades their level teaches."""
+        frame = self.frame
+        if "level" not in frame.columns:
+            return
+        for grade, col in enumerate(enrolment_columns(), start=1):
+            if col not in frame.columns:
+                continue
+            allowed = [lvl for lvl, grades in LEVEL_GRADES.items() if grade in grades]
+            num = pd.to_numeric(frame[col], errors="coerce").fillna(0)
+            bad = (num > 0) & ~frame["level"].isin(allowed)
+            self.add(
+                col,
+                bad,
+                f"enrolment in grade {grade}, which the school's level does not teach",
+                "check the level (primary 1-6, junior 7-9, nine_year 1-9, teaching_point 1-6)",
+            )
+
+
+def outside(frame: gpd.GeoDataFrame, area: BaseGeometry) -> np.ndarray:
+    """Return a mask of rows whose geometry does not intersect ``area``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> gdf = gpd.GeoDataFrame(geometry=[Point(0.5, 0.5), Point(3, 3)])
+    >>> outside(gdf, box(0, 0, 1, 1)).tolist()
+    [False, True]
+    """
+    return ~np.asarray(frame.geometry.intersects(area), dtype=bool)

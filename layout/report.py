@@ -1,0 +1,85 @@
+"""Writing results: the results GeoPackage, written whole to a temporary name then renamed.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> from layout.report import write_geopackage
+>>> gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs="EPSG:4550")
+>>> out = write_geopackage({"demo": gdf}, pathlib.Path(tempfile.mkdtemp()) / "r.gpkg")
+>>> out.name
+'r.gpkg'
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+
+@contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only on success.
+
+    A reader never sees a half-written output, and a failed run leaves the old file intact.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> with replacing(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_geopackage(
+    layers: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    *,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
+    """Write every layer to one GeoPackage atomically.
+
+    Parameters
+    ----------
+    layers
+        Layer name to GeoDataFrame (or DataFrame, written as an attribute table).
+    path
+        Target ``.gpkg``; replaced whole if it exists.
+    metadata
+        Key/value pairs stored as each layer's metadata (e.g. ``synthetic = "true"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    with replacing(target) as tmp:
+        for name, frame in layers.items():
+            gdf = frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
+            pyogrio.write_dataframe(
+                gdf, tmp, layer=name, driver="GPKG", layer_metadata=dict(metadata or {})
+            )
+    return target

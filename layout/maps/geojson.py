@@ -94,9 +94,12 @@ def geojson_from_geodataframe(
         If given, simplify before reprojecting, with this tolerance in the units of ``gdf``'s
         projected CRS (metres for UTM or CGCS2000 Gauss-Kruger). A layer of polygons that do
         not overlap (a valid coverage, such as township boundaries) is simplified with
-        :func:`shapely.coverage_simplify`, so neighbours keep identical shared edges and no gap
-        or overlap appears; other layers are simplified geometry by geometry, preserving each
-        geometry's own topology.
+        :func:`shapely.coverage_simplify` (Visvalingam-Whyatt: a vertex goes when the triangle
+        it makes with its neighbours is smaller than ``tolerance**2``), so neighbours keep
+        identical shared edges, nodes where three polygons meet stay, and no gap or overlap
+        appears. Other layers are simplified geometry by geometry with
+        :func:`shapely.simplify` (Douglas-Peucker: a vertex goes when it is closer than
+        ``tolerance`` to the simplified line), preserving each geometry's own topology.
     name
         Name of the layer in folium's ``LayerControl``.
 

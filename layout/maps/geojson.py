@@ -53,11 +53,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["geojson_from_geodataframe"]
 
-# Options of Leaflet's L.Path (https://leafletjs.com/reference.html#path-option).
+# Options of Leaflet's L.Path (https://leafletjs.com/reference.html#path-option), plus the
+# radius of circle markers, which L.CircleMarker.setStyle also applies.
 _PATH_OPTIONS = frozenset(
     {
         "stroke", "color", "weight", "opacity", "lineCap", "lineJoin", "dashArray",
-        "dashOffset", "fill", "fillColor", "fillOpacity", "fillRule", "className",
+        "dashOffset", "fill", "fillColor", "fillOpacity", "fillRule", "className", "radius",
     }
 )  # fmt: skip
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -72,6 +73,7 @@ def geojson_from_geodataframe(
     precision: int = 5,
     simplify_tolerance: float | None = None,
     name: str | None = None,
+    marker: folium.CircleMarker | None = None,
 ) -> folium.GeoJson:
     """Build a folium GeoJSON layer styled from per-feature properties in one pass.
 
@@ -102,6 +104,9 @@ def geojson_from_geodataframe(
         ``tolerance`` to the simplified line), preserving each geometry's own topology.
     name
         Name of the layer in folium's ``LayerControl``.
+    marker
+        How points are drawn, e.g. ``folium.CircleMarker(radius=5)``; a per-feature
+        ``radius`` may come from ``style_columns``. ``None`` draws Leaflet's default markers.
 
     Returns
     -------
@@ -147,6 +152,7 @@ def geojson_from_geodataframe(
         {"type": "FeatureCollection", "features": features},
         name=name,
         tooltip=detail,
+        marker=marker,
         **cast("dict[str, Any]", dict(style or {})),
     )
 

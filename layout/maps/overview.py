@@ -23,6 +23,7 @@ import pandas as pd
 from ..schema import classes_columns, enrolment_columns
 from ..study import Study
 from ..summary import LARGE_CLASS, classes_at_least
+from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
 _LEVEL_NAMES = {
@@ -34,81 +35,73 @@ _LEVEL_NAMES = {
 _SCHOOL_COLOURS = {"large": "#d7191c", "ok": "#1a9641", "planned": "#7b3294"}
 
 
-def _tooltip(rows: dict[str, object]) -> str:
-    """HTML table of label -> value, every value escaped."""
-    cells = "".join(
-        f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(k)}</th>"
-        f"<td>{html.escape(str(v))}</td></tr>"
-        for k, v in rows.items()
-    )
-    return f"<table>{cells}</table>"
-
-
-def _counties_layer(counties: gpd.GeoDataFrame, summary: pd.DataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="县（市、区）", show=True)
+def _counties_layer(counties: gpd.GeoDataFrame, summary: pd.DataFrame) -> folium.GeoJson:
     table = counties.join(summary, on="county_code")
-    for row in table.itertuples():
-        tip = _tooltip(
-            {
-                "县区": row.name,
-                "代码": row.county_code,
-                "学校数": row.schools,
-                "在校生": row.students,
-                "班级数": row.classes,
-                "平均班额": row.mean_class_size,
-                "56人以上班": row.classes_56_plus,
-            }
-        )
-        folium.GeoJson(
-            row.geometry.__geo_interface__,
-            style_function=lambda _f: {"color": "#333", "weight": 2, "fillOpacity": 0.05},
-            tooltip=folium.Tooltip(tip),
-        ).add_to(group)
-    return group
+    return geojson_from_geodataframe(
+        table,
+        style={"color": "#333", "weight": 2, "fillColor": "#3182bd", "fillOpacity": 0.04},
+        tooltip={
+            "name": "县区",
+            "county_code": "代码",
+            "schools": "学校数",
+            "students": "在校生",
+            "classes": "班级数",
+            "mean_class_size": "平均班额",
+            "classes_56_plus": "56人以上班",
+        },
+        name="县（市、区）",
+    )
 
 
 def _townships_layer(townships: gpd.GeoDataFrame) -> folium.GeoJson:
-    shapes = townships[["township_code", "geometry"]].copy()
-    shapes["geometry"] = shapes.geometry.simplify(50).set_precision(1e-5)
-    return folium.GeoJson(
-        shapes.to_crs(WEB_CRS).__geo_interface__,
+    return geojson_from_geodataframe(
+        townships,
+        style={"color": "#888", "weight": 0.7, "fill": False},
+        tooltip={"township_code": "乡镇代码", "name": "乡镇"},
+        simplify_tolerance=50,
         name="乡镇（合成分区）",
-        style_function=lambda _f: {"color": "#888", "weight": 0.7, "fill": False},
-        tooltip=folium.GeoJsonTooltip(fields=["township_code"], aliases=["乡镇代码"]),
     )
 
 
-def _schools_layer(schools: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name="学校", show=True)
+def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
     students = schools[enrolment_columns()].to_numpy()
     classes = schools[classes_columns()].to_numpy()
     large = classes_at_least(students, classes, LARGE_CLASS).sum(axis=1)
     total = students.sum(axis=1)
-    points = schools.to_crs(WEB_CRS).geometry
-    for i, row in enumerate(schools.itertuples()):
-        state = "planned" if row.status == "planned" else ("large" if large[i] else "ok")
-        tip = _tooltip(
-            {
-                "学校": row.name,
-                "编号": row.school_id,
-                "类型": _LEVEL_NAMES[row.level],
-                "城乡": "城镇" if row.setting == "urban" else "乡村",
-                "在校生": int(total[i]),
-                "班级数": int(classes[i].sum()),
-                "56人以上班": int(large[i]),
-                "寄宿生": row.boarders,
-            }
-        )
-        folium.CircleMarker(
-            location=(points.iloc[i].y, points.iloc[i].x),
-            radius=float(np.clip(3 + np.sqrt(total[i]) / 6, 3, 12)),
-            color=_SCHOOL_COLOURS[state],
-            fill=True,
-            fill_opacity=0.8,
-            weight=1,
-            tooltip=folium.Tooltip(tip),
-        ).add_to(group)
-    return group
+    state = np.where(schools["status"] == "planned", "planned", np.where(large > 0, "large", "ok"))
+    shown = gpd.GeoDataFrame(
+        {
+            "name": schools["name"],
+            "school_id": schools["school_id"],
+            "level": schools["level"].map(_LEVEL_NAMES),
+            "setting": schools["setting"].map({"urban": "城镇", "rural": "乡村"}),
+            "students": total,
+            "classes": classes.sum(axis=1),
+            "large": large,
+            "boarders": schools["boarders"],
+            "colour": pd.Series(state).map(_SCHOOL_COLOURS).to_numpy(),
+            "radius": np.clip(3 + np.sqrt(total) / 6, 3, 12).round(1),
+        },
+        geometry=schools.geometry,
+        crs=schools.crs,
+    )
+    return geojson_from_geodataframe(
+        shown,
+        style={"weight": 1, "fillOpacity": 0.8},
+        style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
+        tooltip={
+            "name": "学校",
+            "school_id": "编号",
+            "level": "类型",
+            "setting": "城乡",
+            "students": "在校生",
+            "classes": "班级数",
+            "large": "56人以上班",
+            "boarders": "寄宿生",
+        },
+        marker=folium.CircleMarker(radius=5, fill=True),
+        name="学校",
+    )
 
 
 def _legend(title: str, data_date: str, synthetic: bool) -> folium.Element:
@@ -150,9 +143,7 @@ def overview_map(study: Study, summary: pd.DataFrame) -> folium.Map:
     bounds = counties.to_crs(WEB_CRS).total_bounds
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    web_counties = counties.to_crs(WEB_CRS)
-    web_counties["geometry"] = web_counties.geometry.set_precision(1e-5)
-    _counties_layer(web_counties, summary).add_to(fmap)
+    _counties_layer(counties, summary).add_to(fmap)
     _townships_layer(study["townships"]).add_to(fmap)
     _schools_layer(study["schools"]).add_to(fmap)
     fmap.get_root().html.add_child(_legend(study.title, study.data_date, study.synthetic))

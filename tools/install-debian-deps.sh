@@ -9,7 +9,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgis)
+ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-postgis)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "install-debian-deps: chromium, fonts, PostgreSQL and PostGIS already present"

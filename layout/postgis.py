@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import logging
 import os
 import re
@@ -45,16 +44,10 @@ from pyproj import CRS
 
 from .errors import ValidationError
 
-try:
-    import sqlalchemy as sa
-    from sqlalchemy import exc as sa_exc
-    from sqlalchemy.engine import Connection, Engine
-    from sqlalchemy.pool import NullPool
-except ImportError as _missing:  # pragma: no cover - depends on the installation
-    raise ImportError(
-        "layout.postgis needs SQLAlchemy 2 and psycopg 3: "
-        "pip install sqlalchemy 'psycopg[binary]' geoalchemy2"
-    ) from _missing
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 LOG = logging.getLogger(__name__)
 
@@ -339,11 +332,6 @@ def write_layers_to_postgis(
     problems = _write_problems(layers, schema=schema, if_exists=if_exists)
     if problems:
         raise ValidationError(problems)
-    spatial = any(isinstance(frame, gpd.GeoDataFrame) for frame in layers.values())
-    if spatial and importlib.util.find_spec("geoalchemy2") is None:
-        raise ImportError(
-            "writing GeoDataFrames to PostGIS needs GeoAlchemy2: pip install geoalchemy2"
-        )
     name = ""
     with _connect(engine) as conn:
         try:

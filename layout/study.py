@@ -49,6 +49,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
+from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .errors import StudyError, ValidationError
 from .schema import LAYERS, REQUIRED_LAYERS
 
@@ -80,25 +81,33 @@ class LayerSource:
     name
         Layer name in the study (a key of :data:`layout.schema.LAYERS`).
     path
-        File path, absolute.
+        File path, absolute; ``None`` for a database layer.
     layer
         Layer inside a multi-layer file, if any.
     x, y
         Coordinate columns of a CSV point layer.
     crs
         CRS to assume when the file carries none (CSV); also overrides a missing CRS.
+    database
+        For a layer read from PostgreSQL/PostGIS: ``url`` or ``url_env``, ``table`` or
+        ``query``, optional ``geometry`` (see :mod:`layout.postgis`).
     """
 
     name: str
-    path: Path
+    path: Path | None
     layer: str | None = None
     x: str | None = None
     y: str | None = None
     crs: str | None = None
+    database: Mapping[str, str] | None = None
 
     @property
     def where(self) -> str:
-        """``"<file>, layer '<name>'"``, used in messages."""
+        """``"<file>, layer '<name>'"`` (or the database table), used in messages."""
+        if self.database is not None:
+            what = self.database.get("table") or "query"
+            return f"PostGIS {what}, layer '{self.name}'"
+        assert self.path is not None
         inner = f" (layer '{self.layer}' in the file)" if self.layer else ""
         return f"{self.path.name}{inner}, layer '{self.name}'"
 
@@ -279,6 +288,10 @@ def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
     for name, entry in table.items():
         if name in unknown:
             continue
+        if isinstance(entry, dict) and ({"url", "url_env"} & set(entry)):
+            problems += _database_problems(entry, where=f"{path.name}: [layers.{name}]")
+            sources[name] = LayerSource(name=name, path=None, database=dict(entry))
+            continue
         bad = sorted(set(entry) - _SOURCE_KEYS) if isinstance(entry, dict) else ["<not a table>"]
         if bad or "path" not in entry:
             problems.append(
@@ -292,6 +305,12 @@ def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
     if problems:
         raise StudyError("\n".join(problems))
     return sources
+
+
+def _database_problems(entry: Mapping[str, Any], *, where: str) -> list[str]:
+    unknown = sorted(set(entry) - SOURCE_KEYS)
+    extra = [f"{where}: unknown key(s) {', '.join(unknown)} for a database layer."] if unknown else []
+    return extra + source_problems(entry, where=where)
 
 
 def read_layer(source: LayerSource, *, target_crs: str) -> pd.DataFrame:
@@ -338,7 +357,10 @@ def read_layer(source: LayerSource, *, target_crs: str) -> pd.DataFrame:
 
 
 def _read_file(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
+    if source.database is not None:
+        return _read_database(source.database)
     path = source.path
+    assert path is not None
     if not path.exists():
         raise ValidationError(
             f"{source.where}: file {path} not found. Fix: correct 'path' in "
@@ -362,6 +384,16 @@ def _read_file(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
     if frame.crs is None and source.crs:
         frame = frame.set_crs(source.crs)
     return frame
+
+
+def _read_database(entry: Mapping[str, str]) -> pd.DataFrame:
+    engine = engine_from_url(entry.get("url"), url_env=entry.get("url_env"))
+    try:
+        return read_layer_from_postgis(
+            engine, table=entry.get("table"), query=entry.get("query"), geometry=entry.get("geometry")
+        )
+    finally:
+        engine.dispose()
 
 
 def _read_csv(source: LayerSource, *, spatial: bool) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -401,3 +402,33 @@ def test_source_problems() -> None:
         f"{where}: 'table' must be a non-empty string.",
         f"{where}: 'url' must be a non-empty string.",
     ]
+
+
+def test_study_reads_a_layer_from_postgis(
+    postgis_url: str, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layout.study import study_from_toml
+
+    parcels = tinystudy.reserved_land()
+    write_layers_to_postgis({"parcels": parcels}, engine, schema="study_src")
+    write_layers_to_postgis(
+        {"parcels_bad": parcels.drop(columns="planned_classes")}, engine, schema="study_src"
+    )
+    monkeypatch.setenv("LAYOUT_TEST_DB", postgis_url)
+    toml = tinystudy.write_tiny_study(tmp_path)
+    text = toml.read_text().replace(
+        'path = "layers.gpkg"\nlayer = "reserved_land"',
+        'url_env = "LAYOUT_TEST_DB"\ntable = "study_src.parcels"',
+    )
+    toml.write_text(text)
+    loaded = study_from_toml(toml)["reserved_land"]
+    assert loaded.crs == "EPSG:4550"
+    assert loaded["parcel_id"].tolist() == ["P1", "P2"]
+    assert loaded.geometry.area.round(6).tolist() == [150.0 * 150.0, 200.0 * 200.0]
+    toml.write_text(text.replace("study_src.parcels", "study_src.parcels_bad"))
+    with pytest.raises(ValidationError) as info:
+        study_from_toml(toml)
+    message = str(info.value)
+    assert "PostGIS study_src.parcels_bad, layer 'reserved_land'" in message
+    assert "missing required column(s) 'planned_classes'" in message
+    assert _password(postgis_url) not in message

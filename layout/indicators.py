@@ -49,6 +49,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -132,7 +133,8 @@ def _operating(schools: pd.DataFrame, *, needs: Sequence[str] = ()) -> pd.DataFr
     problems = _check_ids_and_choices(schools)
     if problems:
         raise ValidationError(problems)
-    frame = pd.DataFrame(schools.drop(columns="geometry", errors="ignore"))
+    geometry = [c for c in schools.columns if isinstance(schools[c].dtype, gpd.array.GeometryDtype)]
+    frame = pd.DataFrame(schools.drop(columns=geometry))
     frame = frame[frame["status"] != "planned"].copy()
     ids = frame["school_id"].astype(str).to_numpy()
     counts = set(LAYERS["schools"].counts)
@@ -230,7 +232,7 @@ def _keys(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ceil(values: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Round up, ignoring floating-point noise (0.1 * 30 is 3, not 4)."""
+    """Round up, ignoring floating-point noise (0.07 * 100 is 7.000000000000001: 7, not 8)."""
     return np.ceil(np.round(np.asarray(values, dtype=float), 9)).astype(np.int64)
 
 
@@ -668,7 +670,7 @@ def county_staffing(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     The quota is at least ``rotation.min_share_of_due`` of the teachers due, rounded up to a
     whole teacher (the plan says 不低于, "not below"); backbone teachers must be at least
     ``rotation.backbone_min_share`` of that quota, rounded up likewise. Rounding ignores
-    floating-point noise, so 10% of 30 is 3, not 4.
+    floating-point noise, so 7% of 100 teachers is 7, not 8.
 
     Parameters
     ----------

@@ -49,7 +49,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -133,7 +132,7 @@ def _operating(schools: pd.DataFrame, *, needs: Sequence[str] = ()) -> pd.DataFr
     problems = _check_ids_and_choices(schools)
     if problems:
         raise ValidationError(problems)
-    geometry = [c for c in schools.columns if isinstance(schools[c].dtype, gpd.array.GeometryDtype)]
+    geometry = [c for c in schools.columns if schools[c].dtype.name == "geometry"]
     frame = pd.DataFrame(schools.drop(columns=geometry))
     frame = frame[frame["status"] != "planned"].copy()
     ids = frame["school_id"].astype(str).to_numpy()
@@ -881,6 +880,10 @@ def balance(schools: pd.DataFrame, profile: Profile) -> BalanceResult:
     return _balance(frame, profile)
 
 
+_STAGES = ("primary", "junior")
+"""Stages of the balance assessment: grades 1-6 and grades 7-9."""
+
+
 def _stage_norms(profile: Profile) -> dict[str, ResourceNorms]:
     return {"primary": profile.balance.primary, "junior": profile.balance.junior}
 
@@ -908,24 +911,25 @@ def _balance_schools(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
             int(excluded.sum()),
             profile.balance.exclude_teaching_points_below,
         )
-    stage_pupils = np.stack([primary, junior], axis=1)  # schools x 2
+    stage_pupils = np.stack([primary, junior], axis=1)  # schools x stages
     school_idx, stage_idx = np.nonzero((stage_pupils > 0) & ~excluded[:, None])
     n_ind = len(RESOURCE_COLUMNS)
     rows = np.repeat(school_idx, n_ind)
-    stage = np.array(["primary", "junior"])[np.repeat(stage_idx, n_ind)]
-    indicator = np.tile(np.asarray(RESOURCE_COLUMNS), len(school_idx))
-    students = stage_pupils[rows, np.repeat(stage_idx, n_ind)]
+    stages = np.repeat(stage_idx, n_ind)
+    kinds = np.tile(np.arange(n_ind), len(school_idx))
+    students = stage_pupils[rows, stages]
     totals = frame[list(RESOURCE_COLUMNS)].to_numpy(float)
-    resource = totals[rows, np.tile(np.arange(n_ind), len(school_idx))] * students / pupils[rows]
-    scale = np.array([INDICATOR_SCALE[c] for c in indicator])
+    resource = totals[rows, kinds] * students / pupils[rows]
     norms = _stage_norms(profile)
-    standard = np.array([getattr(norms[s], c) for s, c in zip(stage, indicator, strict=True)])
+    standards = np.array([[getattr(norms[s], c) for c in RESOURCE_COLUMNS] for s in _STAGES])
+    standard = standards[stages, kinds]
+    scale = np.array([INDICATOR_SCALE[c] for c in RESOURCE_COLUMNS])[kinds]
     value = resource / students * scale
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(standard > 0, value / standard, np.inf)
     long = _keys(frame).iloc[rows].reset_index(drop=True)
-    long["stage"] = stage
-    long["indicator"] = indicator
+    long["stage"] = np.asarray(_STAGES)[stages]
+    long["indicator"] = np.asarray(RESOURCE_COLUMNS)[kinds]
     long["students"] = students
     long["resource"] = resource
     long["value"] = value
@@ -964,9 +968,8 @@ def _balance_indicators(long: pd.DataFrame, profile: Profile) -> pd.DataFrame:
             DataWarning,
             stacklevel=4,
         )
-    norms = _stage_norms(profile)
-    stages = table.index.get_level_values("stage")
-    table["cv_limit"] = [norms[s].cv_limit for s in stages]
+    limits = {stage: norms.cv_limit for stage, norms in _stage_norms(profile).items()}
+    table["cv_limit"] = table.index.get_level_values("stage").map(limits).to_numpy(float)
     table["cv_ok"] = table["cv"] <= table["cv_limit"] + _TOLERANCE
     table["schools_meeting"] = table["schools_meeting"].astype(np.int64)
     order = ["standard", "schools", "schools_meeting", "share_meeting", "county_value"]

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -66,6 +67,8 @@ DEFAULT_PROFILE = "anshan-2020"
 """The profile used when none is named: the Anshan 2020 implementation plan."""
 
 _LEAF_KEYS = frozenset({"value", "source", "assumption", "note"})
+_NOT_VALUES = ("name", "title", "sources")
+"""Fields of :class:`Profile` that are not profile values."""
 
 
 _SHARE = {"share": True}
@@ -367,7 +370,7 @@ def load_profile(
         raise ValidationError(problems)
     _apply(overrides or {}, schema, values, sources)
     _check_lengths(values)
-    ordered = {k: sources[k] for k in schema}
+    ordered = MappingProxyType({k: sources[k] for k in schema})
     tree = _build(Profile, "", values)
     return Profile(name=header["name"], title=header["title"], sources=ordered, **tree)
 
@@ -401,7 +404,7 @@ def _schema(cls: type, prefix: str) -> dict[str, tuple[Any, Mapping[str, Any]]]:
     hints = typing.get_type_hints(cls)
     out: dict[str, tuple[Any, Mapping[str, Any]]] = {}
     for f in dataclasses.fields(cls):
-        if f.name in ("name", "title", "sources") and cls is Profile:
+        if cls is Profile and f.name in _NOT_VALUES:
             continue
         tp = hints[f.name]
         key = f"{prefix}{f.name}"
@@ -629,7 +632,7 @@ def _build(cls: type, prefix: str, values: Mapping[str, Any]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
-        if cls is Profile and f.name in ("name", "title", "sources"):
+        if cls is Profile and f.name in _NOT_VALUES:
             continue
         tp = hints[f.name]
         key = f"{prefix}{f.name}"

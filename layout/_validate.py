@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from .errors import DataWarning, ValidationError
-from .schema import LEVEL_GRADES, LayerSpec, enrolment_columns
+from .schema import LEVEL_GRADES, LayerSpec, classes_columns, enrolment_columns
 
 _MAX_IDS = 10
 
@@ -155,9 +155,7 @@ class LayerCheck:
         types = geom.geom_type
         allowed = self.spec.geometry or ()
         wrong = ~empty & ~types.isin(allowed)
-        self.add(
-            "geometry", wrong, "wrong geometry type", f"use {' or '.join(allowed)} geometries"
-        )
+        self.add("geometry", wrong, "wrong geometry type", f"use {' or '.join(allowed)} geometries")
         return keep
 
     def crs(self, crs: object) -> None:
@@ -165,7 +163,7 @@ class LayerCheck:
         if crs is None:
             self.problems.append(
                 f"{self.where}: the layer has no CRS. Fix: save it with its CRS, or add "
-                f"crs = \"EPSG:4490\" (or the right code) to [layers.{self.spec.name}] "
+                f'crs = "EPSG:4490" (or the right code) to [layers.{self.spec.name}] '
                 "in the study TOML."
             )
 
@@ -184,21 +182,27 @@ class LayerCheck:
         )
 
     def grades(self) -> None:
-        """Check that schools enrol only grades their level teaches."""
+        """Check pupils and classes against the grades each school's level teaches."""
         frame = self.frame
         if "level" not in frame.columns:
             return
-        for grade, col in enumerate(enrolment_columns(), start=1):
-            if col not in frame.columns:
+        for grade, (ecol, ccol) in enumerate(
+            zip(enrolment_columns(), classes_columns(), strict=True), start=1
+        ):
+            if ecol not in frame.columns or ccol not in frame.columns:
                 continue
-            allowed = [lvl for lvl, grades in LEVEL_GRADES.items() if grade in grades]
-            num = pd.to_numeric(frame[col], errors="coerce").fillna(0)
-            bad = (num > 0) & ~frame["level"].isin(allowed)
+            taught = frame["level"].isin([lv for lv, gs in LEVEL_GRADES.items() if grade in gs])
+            pupils = pd.to_numeric(frame[ecol], errors="coerce").fillna(0)
+            classes = pd.to_numeric(frame[ccol], errors="coerce")
+            fix = "check the level (primary 1-6, junior 7-9, nine_year 1-9, teaching_point 1-6)"
+            what = f"grade {grade}, which the school's level does not teach"
+            self.add(ecol, (pupils > 0) & ~taught, f"enrolment in {what}", fix)
+            self.add(ccol, (classes > 0) & ~taught, f"classes in {what}", fix)
             self.add(
-                col,
-                bad,
-                f"enrolment in grade {grade}, which the school's level does not teach",
-                "check the level (primary 1-6, junior 7-9, nine_year 1-9, teaching_point 1-6)",
+                ccol,
+                (classes == 0) & (pupils > 0),
+                f"no classes while {ecol} has pupils",
+                "enter the number of classes of that grade",
             )
 
 

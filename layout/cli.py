@@ -14,6 +14,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from tqdm.contrib.logging import logging_redirect_tqdm
+
 from . import __version__
 from .errors import LayoutError
 from .pipeline import plan
@@ -41,12 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``layout`` command; return the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    LOG.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
-        result = plan(args.study, out_dir=args.out, maps_dir=args.maps, progress=not args.quiet)
+        with logging_redirect_tqdm():
+            result = plan(args.study, out_dir=args.out, maps_dir=args.maps, progress=not args.quiet)
     except LayoutError as exc:
         LOG.error("%s", exc)
         return 2

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,15 +53,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from . import _validate
+from ._validate import ids_text
 from .errors import DataWarning, ValidationError
 from .schema import (
     GRADES,
     LAYERS,
-    LEVEL_GRADES,
-    LEVELS,
     RESOURCE_COLUMNS,
-    SCHOOL_STATUS,
-    SETTINGS,
+    LayerSpec,
     classes_columns,
     enrolment_columns,
 )
@@ -79,6 +78,7 @@ __all__ = [
     "difference_coefficient",
     "funding",
     "indicator_tables",
+    "localise",
     "staffing",
 ]
 
@@ -102,127 +102,52 @@ _TOLERANCE = 1e-9
 """Relative tolerance of comparisons with a standard, so 42 teachers per 1000 pupils meet 4.2."""
 
 _ID_COLUMNS = ("school_id", "name", "county_code", "township_code", "level", "setting")
-_MAX_IDS = 10
 
 
 # --------------------------------------------------------------------------- input checks
 
 
-def _ids_text(ids: Iterable[object]) -> str:
-    """Format ids for a message: at most ten, then how many more."""
-    shown = [str(i) for i in ids]
-    more = f" and {len(shown) - _MAX_IDS} more" if len(shown) > _MAX_IDS else ""
-    return f"{', '.join(shown[:_MAX_IDS])}{more}"
-
-
 def _operating(schools: pd.DataFrame, *, needs: Sequence[str] = ()) -> pd.DataFrame:
     """Check the schools layer and return its operating schools with clean numeric columns.
 
-    Every problem is collected first; one :class:`ValidationError` lists them all, each
-    naming the column, the school ids and the fix. Schools with no pupils at all are kept and
-    reported with a :class:`DataWarning`.
+    The checks are the study loader's (:class:`layout._validate.LayerCheck`) on the columns
+    these tables use: one :class:`ValidationError` lists every problem, each naming the
+    column, the school ids and the fix. Schools with no pupils at all are kept and reported
+    with a :class:`DataWarning`.
     """
     if not isinstance(schools, pd.DataFrame):
         raise ValidationError(f"schools must be a (Geo)DataFrame, got {type(schools).__name__}")
+    full = LAYERS["schools"]
     numeric = [*enrolment_columns(), *classes_columns(), *needs]
-    required = ["school_id", "county_code", "level", "setting", "status", *numeric]
-    missing = [c for c in dict.fromkeys(required) if c not in schools.columns]
-    if missing:
-        raise ValidationError(f"schools: missing columns {', '.join(missing)}; add them")
-    problems = _check_ids_and_choices(schools)
-    if problems:
-        raise ValidationError(problems)
+    spec = LayerSpec(
+        name="schools",
+        geometry=None,
+        id_column="school_id",
+        text=("county_code",),
+        counts=tuple(c for c in dict.fromkeys(numeric) if c not in full.numbers),
+        numbers=tuple(c for c in dict.fromkeys(numeric) if c in full.numbers),
+        choices={k: full.choices[k] for k in ("level", "setting", "status")},
+    )
     geometry = [c for c in schools.columns if schools[c].dtype.name == "geometry"]
-    frame = pd.DataFrame(schools.drop(columns=geometry))
-    frame = frame[frame["status"] != "planned"].copy()
-    ids = frame["school_id"].astype(str).to_numpy()
-    counts = set(LAYERS["schools"].counts)
+    check = _validate.LayerCheck(pd.DataFrame(schools.drop(columns=geometry)), spec, "schools")
+    if check.columns():
+        check.ids_unique()
+        check.values()
+        check.grades()
+    check.raise_if_any()
+    frame = check.frame[check.frame["status"] != "planned"].copy()
     for col in dict.fromkeys(numeric):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna().to_numpy()
-        _add(problems, col, ids, bad, "is missing or not a number", "fill 0 where there is none")
-        bad = (values < 0).to_numpy()
-        _add(problems, col, ids, bad, "is negative", "correct the value")
-        if col in counts:
-            bad = (values.notna() & (values % 1 != 0)).to_numpy()
-            _add(problems, col, ids, bad, "is not a whole number", "give a count")
-        frame[col] = values
-    if problems:
-        raise ValidationError(problems)
-    _check_grades(frame, ids, problems)
-    if problems:
-        raise ValidationError(problems)
-    for col in numeric:
-        if col in counts:
-            frame[col] = frame[col].astype(np.int64)
+        frame[col] = pd.to_numeric(frame[col]).astype(np.int64 if col in spec.counts else float)
     empty = frame[enrolment_columns()].sum(axis=1).to_numpy() == 0
     if empty.any():
         warnings.warn(
-            f"schools {_ids_text(ids[empty])} are not planned but have no pupils; they count "
-            "in no per-pupil figure. Set their status to 'planned' or enter their enrolment",
+            f"schools: no pupils in a school that is not planned in school_id "
+            f"{ids_text(frame['school_id'][empty])}; they count in no per-pupil figure. Fix: "
+            "set their status to 'planned' or enter their enrolment",
             DataWarning,
             stacklevel=3,
         )
     return frame
-
-
-def _check_ids_and_choices(schools: pd.DataFrame) -> list[str]:
-    problems: list[str] = []
-    sid = schools["school_id"]
-    if sid.isna().any():
-        problems.append(
-            "schools: column 'school_id' is empty in some rows; give every school an id"
-        )
-    dup = sid[sid.duplicated(keep=False) & sid.notna()].astype(str).unique()
-    if len(dup):
-        problems.append(f"schools: school_id repeated: {_ids_text(list(dup))}; make ids unique")
-    ids = sid.astype(str).to_numpy()
-    for col, allowed in (("level", LEVELS), ("setting", SETTINGS), ("status", SCHOOL_STATUS)):
-        bad = ~schools[col].isin(allowed).to_numpy()
-        _add(problems, col, ids, bad, "is not allowed", f"use one of {', '.join(allowed)}")
-    return problems
-
-
-def _check_grades(frame: pd.DataFrame, ids: npt.NDArray[np.object_], problems: list[str]) -> None:
-    """Pupils or classes in a grade the level does not teach; pupils without classes."""
-    level = frame["level"].to_numpy()
-    for grade, ecol, ccol in zip(GRADES, enrolment_columns(), classes_columns(), strict=True):
-        taught = np.array([grade in LEVEL_GRADES[lv] for lv in LEVELS])[
-            pd.Categorical(level, categories=LEVELS).codes
-        ]
-        pupils = frame[ecol].to_numpy()
-        classes = frame[ccol].to_numpy()
-        outside = ~taught & ((pupils > 0) | (classes > 0))
-        _add(
-            problems,
-            f"{ecol}/{ccol}",
-            ids,
-            outside,
-            f"is above 0 but the school's level does not teach grade {grade}",
-            "correct the level (nine_year?) or move the pupils to the right grade",
-        )
-        _add(
-            problems,
-            ccol,
-            ids,
-            (classes == 0) & (pupils > 0),
-            f"is 0 while {ecol} has pupils",
-            "enter the number of classes of that grade",
-        )
-
-
-def _add(
-    problems: list[str],
-    column: str,
-    ids: npt.NDArray[np.object_],
-    mask: npt.NDArray[np.bool_],
-    what: str,
-    fix: str,
-) -> None:
-    if mask.any():
-        problems.append(
-            f"schools: column '{column}' {what} for schools {_ids_text(ids[mask])}; {fix}"
-        )
 
 
 def _keys(frame: pd.DataFrame) -> pd.DataFrame:
@@ -462,7 +387,7 @@ def _funding(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     if (boarders > pupils).any():
         raise ValidationError(
             f"schools: column 'boarders' is above the school's pupils for schools "
-            f"{_ids_text(ids[boarders > pupils])}; boarders are pupils of the school"
+            f"{ids_text(ids[boarders > pupils])}; boarders are pupils of the school"
         )
     rates = profile.funding
     base = primary * rates.primary_per_student + junior * rates.junior_per_student
@@ -624,25 +549,25 @@ def _due(
     tid = teachers["teacher_id"].astype(str)
     dup = tid[tid.duplicated(keep=False)].unique()
     if len(dup):
-        problems.append(f"teachers: teacher_id repeated: {_ids_text(list(dup))}; make ids unique")
+        problems.append(f"teachers: teacher_id repeated: {ids_text(list(dup))}; make ids unique")
     unknown = ~teachers["school_id"].astype(str).isin(schools["school_id"].astype(str))
     if unknown.any():
         problems.append(
             f"teachers: school_id not in the schools layer for teachers "
-            f"{_ids_text(list(tid[unknown]))}; correct the school ids"
+            f"{ids_text(list(tid[unknown]))}; correct the school ids"
         )
     years = pd.to_numeric(teachers["years_at_school"], errors="coerce")
     bad = years.isna() | (years < 0) | (years % 1 != 0)
     if bad.any():
         problems.append(
             f"teachers: column 'years_at_school' is missing, negative or not whole for teachers "
-            f"{_ids_text(list(tid[bad]))}; give whole years"
+            f"{ids_text(list(tid[bad]))}; give whole years"
         )
     backbone = pd.to_numeric(teachers["backbone"], errors="coerce")
     bad = ~backbone.isin([0, 1])
     if bad.any():
         problems.append(
-            f"teachers: column 'backbone' is not 0 or 1 for teachers {_ids_text(list(tid[bad]))}"
+            f"teachers: column 'backbone' is not 0 or 1 for teachers {ids_text(list(tid[bad]))}"
         )
     if problems:
         raise ValidationError(problems)
@@ -786,14 +711,14 @@ def difference_coefficient(resource: npt.ArrayLike, enrollment: npt.ArrayLike) -
         if not np.isfinite(values).all() or (values < 0).any():
             bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
             raise ValidationError(
-                f"{name} is missing or negative at positions {_ids_text(list(bad))}; correct them"
+                f"{name} is missing or negative at positions {ids_text(list(bad))}; correct them"
             )
     empty = n == 0
     if empty.all():
         raise ValidationError("enrollment is 0 for every school; the coefficient is undefined")
     if empty.any():
         warnings.warn(
-            f"schools at positions {_ids_text(list(np.flatnonzero(empty)))} have no pupils and "
+            f"schools at positions {ids_text(list(np.flatnonzero(empty)))} have no pupils and "
             "are left out of the difference coefficient",
             DataWarning,
             stacklevel=2,
@@ -1108,9 +1033,9 @@ def indicator_tables(
     profile: Profile,
     *,
     teachers: pd.DataFrame | None = None,
-    lang: Literal["zh", "en"] = "zh",
+    lang: Literal["zh", "en"] | None = "zh",
 ) -> dict[str, pd.DataFrame]:
-    """Every indicator table, with headers for the report spreadsheet.
+    """Every indicator table, with headers for the report spreadsheet or as plain codes.
 
     The schools layer is checked once. The balance tables are left out (with a logged
     warning) when the layer lacks any of the seven resource columns, which are optional.
@@ -1125,7 +1050,8 @@ def indicator_tables(
         Optional ``teachers`` table, for the rotation quota.
     lang
         ``"zh"`` for Chinese headers and values (levels, settings, indicators, 是/否);
-        ``"en"`` for English headers with the layer's own codes.
+        ``"en"`` for English headers with the layer's own codes; ``None`` for the column
+        names and codes of the functions above (for GeoPackage layers).
 
     Returns
     -------
@@ -1148,8 +1074,8 @@ def indicator_tables(
     >>> list(tables["class_size_ledger"].columns[:2])
     ['学校代码', '县(市、区)代码']
     """
-    if lang not in ("zh", "en"):
-        raise ValidationError(f"lang must be 'zh' or 'en', got {lang!r}")
+    if lang not in ("zh", "en", None):
+        raise ValidationError(f"lang must be 'zh', 'en' or None, got {lang!r}")
     has_resources = all(c in schools.columns for c in RESOURCE_COLUMNS)
     needs = ("boarders", "teachers", *(RESOURCE_COLUMNS if has_resources else ()))
     frame = _operating(schools, needs=needs)
@@ -1176,6 +1102,35 @@ def indicator_tables(
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
+    return tables if lang is None else localise(tables, profile, lang=lang)
+
+
+def localise(
+    tables: Mapping[str, pd.DataFrame], profile: Profile, *, lang: Literal["zh", "en"]
+) -> dict[str, pd.DataFrame]:
+    """Give tables of :func:`indicator_tables` (``lang=None``) the headers of ``lang``.
+
+    Parameters
+    ----------
+    tables
+        Tables with the plain column names and codes.
+    profile
+        Standards profile (the large-class size appears in a header).
+    lang
+        ``"zh"`` translates headers, codes and booleans; ``"en"`` translates headers.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from layout.standards import load_profile
+    >>> table = pd.DataFrame({"county_code": ["210302"], "students": [10]})
+    >>> list(localise({"t": table}, load_profile(), lang="zh")["t"].columns)
+    ['县(市、区)代码', '学生数']
+    """
     large = profile.class_size.large_class_min
     return {name: _localised(t, lang, large=large) for name, t in tables.items()}
 

@@ -7,7 +7,7 @@ Examples
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
 >>> sorted(p.name for p in result.outputs)
-['overview.html', 'results.gpkg']
+['overview.html', 'results.gpkg', 'tables.xlsx']
 """
 
 from __future__ import annotations
@@ -16,17 +16,38 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .indicators import TABLE_TITLES, indicator_tables, localise
 from .maps.offline import save_html
 from .maps.overview import overview_map
-from .report import write_geopackage
+from .report import write_geopackage, write_spreadsheet
 from .study import Study, study_from_toml
-from .summary import county_summary
 
 LOG = logging.getLogger(__name__)
+
+_COUNTY_COLUMNS = {
+    "class_size_by_county": [
+        "schools",
+        "students",
+        "classes",
+        "mean_class_size",
+        "classes_over_cap",
+        "classes_large",
+        "schools_struck_off",
+    ],
+    "funding_by_county": ["boarders", "total_funding"],
+    "staffing_by_county": ["teachers", "teachers_required", "shortfall", "rotation_quota"],
+}
+_SCHOOL_COLUMNS = {
+    "class_size_ledger": ["school_classes_over_cap", "school_classes_large", "can_strike_off"],
+    "funding": ["total_funding"],
+    "staffing": ["teachers_required", "shortfall"],
+}
 
 
 @dataclass
@@ -38,7 +59,8 @@ class PlanResult:
     study
         The loaded study.
     tables
-        Named result tables (``county_summary``, ...).
+        Named result tables with plain column names
+        (see :func:`layout.indicators.indicator_tables`).
     outputs
         Files written.
     """
@@ -47,12 +69,21 @@ class PlanResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
 
+    def counties(self) -> gpd.GeoDataFrame:
+        """Counties with their class-size, funding and staffing totals."""
+        return _joined(self.study["counties"], "county_code", self.tables, _COUNTY_COLUMNS)
+
+    def schools(self) -> gpd.GeoDataFrame:
+        """Schools with their class-size, funding and staffing figures."""
+        return _joined(self.study["schools"], "school_id", self.tables, _SCHOOL_COLUMNS)
+
 
 def plan(
     study_path: str | os.PathLike[str] | None = None,
     *,
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
+    lang: Literal["zh", "en"] = "zh",
     progress: bool = True,
 ) -> PlanResult:
     """Run the planning pipeline on one study.
@@ -62,9 +93,11 @@ def plan(
     study_path
         Study TOML; ``None`` runs the bundled synthetic Anshan sample.
     out_dir
-        Folder for the results GeoPackage (created if missing).
+        Folder for the results GeoPackage and spreadsheet (created if missing).
     maps_dir
         Folder for the HTML maps (created if missing).
+    lang
+        Language of spreadsheet headers: ``"zh"`` (default) or ``"en"``.
     progress
         Show a progress bar over the steps.
 
@@ -76,16 +109,23 @@ def plan(
     with tqdm(total=4, disable=not progress, unit="step") as bar:
         _announce(bar, "load study")
         result = PlanResult(study=study_from_toml(study_path))
+        study = result.study
         bar.update()
-        _announce(bar, "summarise")
-        result.tables["county_summary"] = county_summary(result.study["schools"])
+        _announce(bar, "indicators")
+        result.tables = indicator_tables(
+            study["schools"], study.standards, teachers=study.layers.get("teachers"), lang=None
+        )
         bar.update()
         _announce(bar, "write results")
         result.outputs.append(_write_results(result, out / "results.gpkg"))
+        sheets = localise(result.tables, study.standards, lang=lang)
+        titles = {name: TABLE_TITLES[name][lang] for name in sheets}
+        result.outputs.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
         bar.update()
         _announce(bar, "overview map")
-        fmap = overview_map(result.study, result.tables["county_summary"])
-        result.outputs.append(save_html(fmap, maps / "overview.html", title=result.study.title))
+        maps.mkdir(parents=True, exist_ok=True)
+        fmap = overview_map(study, counties=result.counties(), schools=result.schools())
+        result.outputs.append(save_html(fmap, maps / "overview.html", title=study.title))
         bar.update()
     return result
 
@@ -96,12 +136,23 @@ def _announce(bar: tqdm, label: str) -> None:
     LOG.info("%s", label)
 
 
+def _joined(
+    base: gpd.GeoDataFrame,
+    key: str,
+    tables: dict[str, pd.DataFrame],
+    columns: dict[str, list[str]],
+) -> gpd.GeoDataFrame:
+    """Left-join the named columns of each table onto ``base`` by ``key``."""
+    out = base
+    for name, cols in columns.items():
+        table = tables[name].drop_duplicates(key).set_index(key)
+        out = out.join(table[[c for c in cols if c in table.columns]], on=key)
+    return out
+
+
 def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
-    summary = study["counties"].join(result.tables["county_summary"], on="county_code")
-    layers = {
-        "counties": summary,
-        "schools": study["schools"],
-    }
+    layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
+    layers.update(result.tables)
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)

@@ -40,14 +40,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
-
-from .errors import ValidationError
-
 import sqlalchemy as sa
+from pyproj import CRS
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+
+from .errors import ValidationError
 
 LOG = logging.getLogger(__name__)
 

@@ -83,3 +83,40 @@ def write_geopackage(
                 gdf, tmp, layer=name, driver="GPKG", layer_metadata=dict(metadata or {})
             )
     return target
+
+
+def write_spreadsheet(
+    tables: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike[str],
+    *,
+    sheet_names: Mapping[str, str] | None = None,
+) -> Path:
+    """Write one sheet per table to an ``.xlsx`` workbook atomically.
+
+    Parameters
+    ----------
+    tables
+        Table name to DataFrame, in sheet order.
+    path
+        Target ``.xlsx``; replaced whole if it exists.
+    sheet_names
+        Sheet title per table name (Excel allows 31 characters); the table name otherwise.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.xlsx"
+    >>> write_spreadsheet({"a": pd.DataFrame({"x": [1]})}, target, sheet_names={"a": "表"}).name
+    't.xlsx'
+    """
+    names = dict(sheet_names or {})
+    with replacing(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            sheet = names.get(name, name)[:31]
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            writer.sheets[sheet].freeze_panes = "A2"
+    return Path(path)

@@ -49,9 +49,10 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
-from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .errors import StudyError, ValidationError
+from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .schema import LAYERS, REQUIRED_LAYERS
+from .standards import Profile, load_profile
 
 LOG = logging.getLogger(__name__)
 
@@ -127,7 +128,11 @@ class Study:
     layers
         Every layer read, validated and in ``crs`` (tables stay DataFrames).
     config
-        The whole TOML, for the tables later steps read (``scenarios``, ``profile``).
+        The whole TOML, for the tables later steps read (``scenarios``, ...).
+    standards
+        The standards profile named by ``profile``, with the study's ``[standards]`` table
+        applied as overrides (e.g. ``[standards.class_size] primary_cap = 40``); an unknown
+        key or a wrong type is refused when the study loads.
     """
 
     name: str
@@ -143,6 +148,7 @@ class Study:
     path: Path
     layers: dict[str, pd.DataFrame] = field(repr=False)
     config: dict[str, Any] = field(repr=False)
+    standards: Profile = field(repr=False)
 
     @property
     def plan_years(self) -> range:
@@ -211,10 +217,11 @@ def study_from_toml(path: str | Path | None = None) -> Study:
     config = _read_toml(toml_path)
     meta = _study_table(config, toml_path)
     crs = _projected_crs(meta["crs"], toml_path)
+    standards = load_profile(meta["profile"], overrides=config.get("standards"))
     sources = _sources(config, toml_path)
     layers = {name: read_layer(src, target_crs=crs) for name, src in sources.items()}
     _check_across(layers, sources)
-    return Study(path=toml_path, layers=layers, config=config, **meta)
+    return Study(path=toml_path, layers=layers, config=config, standards=standards, **meta)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -295,8 +302,9 @@ def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
         bad = sorted(set(entry) - _SOURCE_KEYS) if isinstance(entry, dict) else ["<not a table>"]
         if bad or "path" not in entry:
             problems.append(
-                f"{path.name}: [layers.{name}] needs 'path' and may have "
-                f"{', '.join(sorted(_SOURCE_KEYS - {'path'}))}; found {', '.join(bad) or 'no path'}."
+                f"{path.name}: [layers.{name}] needs 'path' (or 'url'/'url_env' for PostGIS) "
+                f"and may have {', '.join(sorted(_SOURCE_KEYS - {'path'}))}; "
+                f"found {', '.join(bad) or 'no path'}."
             )
             continue
         file = (path.parent / entry["path"]).resolve()
@@ -309,7 +317,9 @@ def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
 
 def _database_problems(entry: Mapping[str, Any], *, where: str) -> list[str]:
     unknown = sorted(set(entry) - SOURCE_KEYS)
-    extra = [f"{where}: unknown key(s) {', '.join(unknown)} for a database layer."] if unknown else []
+    extra = (
+        [f"{where}: unknown key(s) {', '.join(unknown)} for a database layer."] if unknown else []
+    )
     return extra + source_problems(entry, where=where)
 
 
@@ -390,7 +400,10 @@ def _read_database(entry: Mapping[str, str]) -> pd.DataFrame:
     engine = engine_from_url(entry.get("url"), url_env=entry.get("url_env"))
     try:
         return read_layer_from_postgis(
-            engine, table=entry.get("table"), query=entry.get("query"), geometry=entry.get("geometry")
+            engine,
+            table=entry.get("table"),
+            query=entry.get("query"),
+            geometry=entry.get("geometry"),
         )
     finally:
         engine.dispose()
@@ -404,8 +417,8 @@ def _read_csv(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
     missing = [c for c in (source.x, source.y) if c is None or c not in frame.columns]
     if missing:
         raise ValidationError(
-            f"{source.where}: a CSV point layer needs coordinate columns; set x = \"lon\" and "
-            f"y = \"lat\" in [layers.{source.name}] to columns of the file "
+            f'{source.where}: a CSV point layer needs coordinate columns; set x = "lon" and '
+            f'y = "lat" in [layers.{source.name}] to columns of the file '
             f"(it has {', '.join(frame.columns)})."
         )
     x = pd.to_numeric(frame[source.x], errors="coerce")
@@ -483,4 +496,3 @@ def _skip_outside(
         )
         if not keep.all():
             layers[name] = frame[keep].reset_index(drop=True)
-

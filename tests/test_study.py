@@ -83,7 +83,9 @@ def test_layer_without_crs(tmp_path: Path) -> None:
 
 
 def test_invalid_geometry(tmp_path: Path) -> None:
-    bowtie = Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)])
+    bowtie = Polygon(
+        [(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)]
+    )
 
     def breaks(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frame = frame.copy()
@@ -170,7 +172,10 @@ def test_population_cell_outside_boundary_is_an_error(tmp_path: Path) -> None:
     def move(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         frame = frame.copy()
         return frame.set_geometry(
-            [g if i < 3 else Polygon([(0, 0), (0, 100), (100, 100)]) for i, g in enumerate(frame.geometry)],
+            [
+                g if i < 3 else Polygon([(0, 0), (0, 100), (100, 100)])
+                for i, g in enumerate(frame.geometry)
+            ],
             crs=frame.crs,
         )
 

@@ -22,8 +22,15 @@ CRS = "EPSG:4550"
 
 def counties() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"county_code": ["210302", "210303"], "name": ["甲区", "乙县"], "setting": ["urban", "rural"]},
-        geometry=[box(X0, Y0, X0 + 10_000, Y0 + 10_000), box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000)],
+        {
+            "county_code": ["210302", "210303"],
+            "name": ["甲区", "乙县"],
+            "setting": ["urban", "rural"],
+        },
+        geometry=[
+            box(X0, Y0, X0 + 10_000, Y0 + 10_000),
+            box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000),
+        ],
         crs=CRS,
     )
 
@@ -59,16 +66,40 @@ def schools() -> pd.DataFrame:
     S3 rural teaching point: grades 1-2, 12 pupils in 2 classes.
     """
     pts = gpd.GeoSeries(
-        [Point(X0 + 4_000, Y0 + 4_000), Point(X0 + 6_000, Y0 + 6_000), Point(X0 + 15_000, Y0 + 5_000)],
+        [
+            Point(X0 + 4_000, Y0 + 4_000),
+            Point(X0 + 6_000, Y0 + 6_000),
+            Point(X0 + 15_000, Y0 + 5_000),
+        ],
         crs=CRS,
     ).to_crs(4490)
     rows = [
-        ("S1", "第一小学", "primary", "210302", "210302001", "urban", {1: 113, 2: 90}, {1: 2, 2: 2}),
+        (
+            "S1",
+            "第一小学",
+            "primary",
+            "210302",
+            "210302001",
+            "urban",
+            {1: 113, 2: 90},
+            {1: 2, 2: 2},
+        ),
         ("S2", "第二中学", "junior", "210302", "210302001", "urban", {7: 100}, {7: 2}),
-        ("S3", "教学点三", "teaching_point", "210303", "210303101", "rural", {1: 7, 2: 5}, {1: 1, 2: 1}),
+        (
+            "S3",
+            "教学点三",
+            "teaching_point",
+            "210303",
+            "210303101",
+            "rural",
+            {1: 7, 2: 5},
+            {1: 1, 2: 1},
+        ),
     ]
     records = []
-    for (sid, name, level, county, town, setting, enrol, classes), pt in zip(rows, pts, strict=True):
+    for (sid, name, level, county, town, setting, enrol, classes), pt in zip(
+        rows, pts, strict=True
+    ):
         records.append(
             {
                 "school_id": sid,

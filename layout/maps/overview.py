@@ -2,11 +2,12 @@
 
 Examples
 --------
->>> from layout.study import study_from_toml
->>> from layout.summary import county_summary
+>>> import tempfile
+>>> from layout.pipeline import plan
 >>> from layout.maps.overview import overview_map
->>> study = study_from_toml()
->>> m = overview_map(study, county_summary(study["schools"]))
+>>> tmp = tempfile.mkdtemp()
+>>> result = plan(out_dir=tmp, maps_dir=tmp, progress=False)
+>>> m = overview_map(result.study, counties=result.counties(), schools=result.schools())
 >>> type(m).__name__
 'Map'
 """
@@ -22,7 +23,6 @@ import pandas as pd
 
 from ..schema import classes_columns, enrolment_columns
 from ..study import Study
-from ..summary import LARGE_CLASS, classes_at_least
 from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
@@ -32,13 +32,12 @@ _LEVEL_NAMES = {
     "nine_year": "九年一贯制",
     "teaching_point": "教学点",
 }
-_SCHOOL_COLOURS = {"large": "#d7191c", "ok": "#1a9641", "planned": "#7b3294"}
+_SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#1a9641", "planned": "#7b3294"}
 
 
-def _counties_layer(counties: gpd.GeoDataFrame, summary: pd.DataFrame) -> folium.GeoJson:
-    table = counties.join(summary, on="county_code")
+def _counties_layer(counties: gpd.GeoDataFrame) -> folium.GeoJson:
     return geojson_from_geodataframe(
-        table,
+        counties,
         style={"color": "#333", "weight": 2, "fillColor": "#3182bd", "fillOpacity": 0.04},
         tooltip={
             "name": "县区",
@@ -47,7 +46,10 @@ def _counties_layer(counties: gpd.GeoDataFrame, summary: pd.DataFrame) -> folium
             "students": "在校生",
             "classes": "班级数",
             "mean_class_size": "平均班额",
-            "classes_56_plus": "56人以上班",
+            "classes_over_cap": "超标准班额班数",
+            "classes_large": "56人及以上班数",
+            "shortfall": "教师缺口",
+            "total_funding": "公用经费(元/年)",
         },
         name="县（市、区）",
     )
@@ -64,11 +66,14 @@ def _townships_layer(townships: gpd.GeoDataFrame) -> folium.GeoJson:
 
 
 def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
-    students = schools[enrolment_columns()].to_numpy()
-    classes = schools[classes_columns()].to_numpy()
-    large = classes_at_least(students, classes, LARGE_CLASS).sum(axis=1)
-    total = students.sum(axis=1)
-    state = np.where(schools["status"] == "planned", "planned", np.where(large > 0, "large", "ok"))
+    total = schools[enrolment_columns()].sum(axis=1).to_numpy()
+    large = schools["school_classes_large"].fillna(0).to_numpy()
+    over = schools["school_classes_over_cap"].fillna(0).to_numpy()
+    state = np.select(
+        [schools["status"].to_numpy() == "planned", large > 0, over > 0],
+        ["planned", "large", "over"],
+        default="ok",
+    )
     shown = gpd.GeoDataFrame(
         {
             "name": schools["name"],
@@ -76,9 +81,11 @@ def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
             "level": schools["level"].map(_LEVEL_NAMES),
             "setting": schools["setting"].map({"urban": "城镇", "rural": "乡村"}),
             "students": total,
-            "classes": classes.sum(axis=1),
-            "large": large,
+            "classes": schools[classes_columns()].sum(axis=1),
+            "over": over.astype(int),
+            "large": large.astype(int),
             "boarders": schools["boarders"],
+            "shortfall": schools["shortfall"].fillna(0).astype(int),
             "colour": pd.Series(state).map(_SCHOOL_COLOURS).to_numpy(),
             "radius": np.clip(3 + np.sqrt(total) / 6, 3, 12).round(1),
         },
@@ -96,8 +103,10 @@ def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
             "setting": "城乡",
             "students": "在校生",
             "classes": "班级数",
-            "large": "56人以上班",
+            "over": "超标准班额班数",
+            "large": "56人及以上班数",
             "boarders": "寄宿生",
+            "shortfall": "教师缺口",
         },
         marker=folium.CircleMarker(radius=5, fill=True),
         name="学校",
@@ -110,8 +119,9 @@ def _legend(title: str, data_date: str, synthetic: bool) -> folium.Element:
         f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
         f"background:{colour};margin-right:4px'></span>{html.escape(label)}</div>"
         for colour, label in (
-            (_SCHOOL_COLOURS["large"], "有56人以上班额的学校"),
-            (_SCHOOL_COLOURS["ok"], "无56人以上班额的学校"),
+            (_SCHOOL_COLOURS["large"], "有56人及以上班额"),
+            (_SCHOOL_COLOURS["over"], "有超标准班额（小学45、初中50）"),
+            (_SCHOOL_COLOURS["ok"], "无超标准班额"),
             (_SCHOOL_COLOURS["planned"], "规划学校"),
         )
     )
@@ -123,15 +133,20 @@ def _legend(title: str, data_date: str, synthetic: bool) -> folium.Element:
     )
 
 
-def overview_map(study: Study, summary: pd.DataFrame) -> folium.Map:
+def overview_map(
+    study: Study, *, counties: gpd.GeoDataFrame, schools: gpd.GeoDataFrame
+) -> folium.Map:
     """Build the overview map of a study: counties, townships and schools.
 
     Parameters
     ----------
     study
-        A loaded :class:`layout.study.Study`.
-    summary
-        Per-county figures from :func:`layout.summary.county_summary`.
+        A loaded :class:`layout.study.Study` (title, data date, townships).
+    counties
+        Counties with their totals (:meth:`layout.pipeline.PlanResult.counties`).
+    schools
+        Schools with their class-size and staffing figures
+        (:meth:`layout.pipeline.PlanResult.schools`).
 
     Returns
     -------
@@ -139,13 +154,12 @@ def overview_map(study: Study, summary: pd.DataFrame) -> folium.Map:
         No basemap tiles (the map works offline); save it with
         :func:`layout.maps.offline.save_html`.
     """
-    counties = study["counties"]
     bounds = counties.to_crs(WEB_CRS).total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    fmap = folium.Map(tiles=None, control_scale=True)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    _counties_layer(counties, summary).add_to(fmap)
+    _counties_layer(counties).add_to(fmap)
     _townships_layer(study["townships"]).add_to(fmap)
-    _schools_layer(study["schools"]).add_to(fmap)
+    _schools_layer(schools).add_to(fmap)
     fmap.get_root().html.add_child(_legend(study.title, study.data_date, study.synthetic))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

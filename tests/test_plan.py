@@ -1,0 +1,125 @@
+"""`layout plan` end to end on the tiny hand-made study, and its overview map in Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from PIL import Image
+
+from layout.cli import main
+from layout.maps import external_references
+from tests.tinystudy import write_tiny_study
+
+if TYPE_CHECKING:
+    from tests.browser import OfflinePage
+
+pytest_plugins = ["tests.browser"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the CLI once on the tiny study; return the folder holding out/ and maps/."""
+    root = tmp_path_factory.mktemp("plan")
+    toml = write_tiny_study(root / "study")
+    before = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in toml.parent.iterdir()}
+    code = main(["plan", str(toml), "--out", str(root / "out"), "--maps", str(root / "maps"), "--quiet"])
+    assert code == 0
+    after = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in toml.parent.iterdir()}
+    assert before == after, "the study's input files were modified"
+    return root
+
+
+def test_outputs_are_written(run: Path) -> None:
+    assert sorted(p.name for p in (run / "out").iterdir()) == ["results.gpkg", "tables.xlsx"]
+    assert sorted(p.name for p in (run / "maps").iterdir()) == ["overview.html"]
+    layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
+    assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
+    info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
+    assert info["layer_metadata"] == {"study": "tiny", "synthetic": "true"}
+
+
+def test_county_figures_worked_by_hand(run: Path) -> None:
+    counties = gpd.read_file(run / "out" / "results.gpkg", layer="counties").set_index("county_code")
+    # 210302: S1 (primary) grade 1 has 113 pupils in 2 classes -> 56 + 57, both over the
+    # primary cap of 45 and both 56+; grade 2 has 90 in 2 -> 45 + 45, fine. S2 (junior) grade 7
+    # has 100 in 2 -> 50 + 50, at the junior cap of 50, fine.
+    # Schools 2, pupils 113 + 90 + 100 = 303, classes 6, mean 303 / 6 = 50.5.
+    a = counties.loc["210302"]
+    assert (a["schools"], a["students"], a["classes"]) == (2, 303, 6)
+    assert a["mean_class_size"] == pytest.approx(50.5)
+    assert (a["classes_over_cap"], a["classes_large"], a["schools_struck_off"]) == (2, 2, 1)
+    # Funding: S1 203 x 850 = 172 550; S2 100 x 1050 = 105 000; total 277 550.
+    assert a["total_funding"] == pytest.approx(277_550)
+    # Staffing: S1 needs ceil(203 / 19) = 11 and has 10 (short 1); S2 needs ceil(100 / 13.5) = 8.
+    assert (a["teachers_required"], a["shortfall"]) == (19, 1)
+    # 210303: teaching point S3, 12 pupils in 2 classes (mean 6); funded as 100 pupils:
+    # 100 x 850 = 85 000; staff by 1.5 per class: 3, by ratio ceil(12 / 19) = 1 -> 3.
+    b = counties.loc["210303"]
+    assert (b["schools"], b["students"], b["classes"], b["classes_large"]) == (1, 12, 2, 0)
+    assert b["mean_class_size"] == pytest.approx(6.0)
+    assert b["total_funding"] == pytest.approx(85_000)
+    assert b["teachers_required"] == 3
+
+
+def test_school_layer_carries_the_ledger(run: Path) -> None:
+    schools = gpd.read_file(run / "out" / "results.gpkg", layer="schools").set_index("school_id")
+    assert schools.crs == "EPSG:4550"
+    assert schools.loc["S1", "school_classes_large"] == 2
+    assert not schools.loc["S1", "can_strike_off"]
+    assert bool(schools.loc["S2", "can_strike_off"])
+
+
+def test_spreadsheet_has_chinese_headers(run: Path) -> None:
+    sheets = pd.read_excel(run / "out" / "tables.xlsx", sheet_name=None)
+    assert "消除大班额工作台账" in sheets
+    ledger = sheets["消除大班额工作台账"]
+    assert "学校代码" in ledger.columns
+    assert sorted(ledger["学校代码"].unique()) == ["S1", "S2", "S3"]
+
+
+def test_english_spreadsheet(tmp_path: Path) -> None:
+    from layout.pipeline import plan
+
+    toml = write_tiny_study(tmp_path / "study")
+    plan(toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", lang="en", progress=False)
+    sheets = pd.read_excel(tmp_path / "out" / "tables.xlsx", sheet_name=None)
+    assert "Class-size ledger" in sheets
+
+
+def test_bad_study_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    toml = write_tiny_study(tmp_path / "study")
+    (tmp_path / "study" / "schools.csv").unlink()
+    assert main(["plan", str(toml), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "schools.csv" in caplog.text and "not found" in caplog.text
+    assert not (tmp_path / "o").exists()
+
+
+def test_overview_map_is_offline(run: Path) -> None:
+    assert external_references(run / "maps" / "overview.html") == []
+
+
+def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
+    offline_page.open(run / "maps" / "overview.html")
+    page = offline_page.page
+    assert page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
+    # 2 county polygons + 2 township polygons + 3 school circles.
+    paths = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    assert paths.count() == 7
+    # Hover the school circle of S1 (the first circle marker drawn by the schools layer).
+    box = page.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(4).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    assert "第一小学" in tooltip.inner_text()
+    assert "56人及以上班数" in tooltip.inner_text()
+    pixels = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"))
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20

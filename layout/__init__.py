@@ -9,8 +9,12 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import cohorts as cohorts
+from . import demand as demand
 from . import errors as errors
+from . import scenarios as scenarios
 from . import schema as schema
+from . import yields as yields
 
 try:
     __version__ = version("layout")

@@ -295,27 +295,31 @@ def projection_years(years: range | Sequence[int], *, base_year: int) -> tuple[i
 def _age_one_year(
     state: np.ndarray, *, mortality: np.ndarray, migration: np.ndarray, births: np.ndarray
 ) -> tuple[np.ndarray, tuple[float, ...]]:
-    """Move cells x ages counts on by one year; return them and the year's ledger totals."""
-    deaths = state * mortality
-    survivors = state - deaths
-    migrants = survivors * migration
-    moved = survivors + migrants
-    after = np.empty_like(state)
+    """Move cells x ages counts on by one year; return them and the year's ledger totals.
+
+    Two work arrays per year, reused in place: the province-scale grid has 9 million counts.
+    """
+    work = state * mortality  # deaths
+    deaths = work.sum()
+    np.subtract(state, work, out=work)  # survivors
+    after = work * migration  # net migrants among survivors
+    migrants = after.sum()
+    work += after  # survivors after migration, still at last year's age
+    after[:, 1:] = work[:, :-1]
     after[:, 0] = births
-    after[:, 1:] = moved[:, :-1]
     flows = (
         float(state.sum()),
         float(births.sum()),
-        float(deaths.sum()),
-        float(migrants.sum()),
-        float(moved[:, -1].sum()),
+        float(deaths),
+        float(migrants),
+        float(work[:, -1].sum()),
         float(after.sum()),
     )
     return after, flows
 
 
-def _grade_ages(entry_age: int) -> np.ndarray:
-    """Return the age of each grade 1-9, checking that grade 9 is within ages 0-14."""
+def _grade_ages(entry_age: int) -> slice:
+    """Return the ages of grades 1-9 as a slice, checking that grade 9 is within ages 0-14."""
     last = max(AGES) - (len(GRADES) - 1)
     whole = isinstance(entry_age, int | np.integer) and not isinstance(entry_age, bool)
     if not whole or not 0 <= entry_age <= last:
@@ -323,7 +327,7 @@ def _grade_ages(entry_age: int) -> np.ndarray:
             f"entry_age must be a whole number from 0 to {last} so that grade 9 "
             f"(age entry_age + 8) is within ages 0-14 of the population layer, got {entry_age!r}"
         )
-    return entry_age + np.arange(len(GRADES))
+    return slice(entry_age, entry_age + len(GRADES))
 
 
 def _base_ages(population: pd.DataFrame) -> tuple[np.ndarray, int]:

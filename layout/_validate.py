@@ -11,6 +11,8 @@ Examples
 ["population: column 'age_1' is missing; add it (see layout.schema.LAYERS['population'])"]
 >>> negative_rows(frame, ["age_0"], ids=frame["cell_id"], layer="population")
 ["population: column 'age_0' is negative in row 'b'; counts must be 0 or more"]
+>>> outside_choices(frame, "cell_id", ("a",), ids=frame["cell_id"], layer="population")
+["population: column 'cell_id' must be one of ('a',); it is not in row 'b'"]
 """
 
 from __future__ import annotations
@@ -171,3 +173,39 @@ def duplicate_ids(ids: pd.Series, *, layer: str) -> list[str]:
     if len(repeated) == 0:
         return []
     return [f"{layer}: {ids.name} is not unique: {name_rows(repeated)} occurs more than once"]
+
+
+def outside_choices(
+    frame: pd.DataFrame, column: str, choices: Sequence[str], *, ids: pd.Series, layer: str
+) -> list[str]:
+    """List the rows whose ``column`` value is not one of ``choices``.
+
+    Parameters
+    ----------
+    frame
+        The layer's table.
+    column
+        Column restricted to ``choices``.
+    choices
+        Allowed values.
+    ids
+        Row identifiers aligned to ``frame``, used to name rows.
+    layer
+        Layer name used in the message.
+
+    Returns
+    -------
+    list of str
+        Empty, or one problem naming the rows.
+
+    Examples
+    --------
+    See the module examples.
+    """
+    odd = ~frame[column].isin(choices).to_numpy()
+    if not odd.any():
+        return []
+    return [
+        f"{layer}: column {column!r} must be one of {tuple(choices)}; "
+        f"it is not in {name_rows(np.asarray(ids)[odd])}"
+    ]

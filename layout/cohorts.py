@@ -343,12 +343,9 @@ def _base_ages(population: pd.DataFrame) -> tuple[np.ndarray, int]:
     problems += _validate.negative_rows(
         population, [*age_columns(), "year"], ids=ids, layer="population"
     )
-    odd = ~population["setting"].isin(SETTINGS).to_numpy()
-    if odd.any():
-        problems.append(
-            f"population: column 'setting' must be one of {SETTINGS}; "
-            f"it is not in {_validate.name_rows(ids[odd])}"
-        )
+    problems += _validate.outside_choices(
+        population, "setting", SETTINGS, ids=ids, layer="population"
+    )
     years = _validate.numeric_values(population, "year")
     found = np.unique(years[~np.isnan(years)])
     if len(found) > 1:

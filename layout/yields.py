@@ -562,12 +562,9 @@ def check_developments(
         problems += _validate.negative_rows(
             developments[known], [column], ids=ids[known], layer="developments"
         )
-    odd = ~developments["status"].isin(DEVELOPMENT_STATUS).to_numpy()
-    if odd.any():
-        problems.append(
-            f"developments: status must be one of {DEVELOPMENT_STATUS}; it is not "
-            f"in {_validate.name_rows(ids[odd])}"
-        )
+    problems += _validate.outside_choices(
+        developments, "status", DEVELOPMENT_STATUS, ids=ids, layer="developments"
+    )
     delivery = _validate.numeric_values(developments, "delivery_year")
     fractional = ~np.isnan(delivery) & (delivery != np.round(delivery))
     if fractional.any():

@@ -55,6 +55,21 @@ def _phases(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=points, crs=CRS)
 
 
+PHASE = {
+    "phase_id": "p1",
+    "households": 300,
+    "delivery_year": 2024,
+    "status": "planned",
+    "point": (250, 250),
+}
+"""A planned phase in the first cell of :func:`_cells`."""
+
+STILL = Scenario(
+    name="still", birth_rate={2020: 0.0}, survival=[1] * 15, net_migration={}, population_growth={}
+)
+"""No births, deaths or migration: children only grow older."""
+
+
 # Two cells, hand-worked:
 #   urban cell c0: age 0 = 100, age 5 = 200, age 11 = 50, age 14 = 30 (380 children)
 #   rural cell c1: age 6 = 100, age 13 = 40 (140 children)
@@ -219,17 +234,7 @@ def test_rates_by_county_beat_setting_and_all() -> None:
 
 def test_occupancy_ramp_of_one_development() -> None:
     """One development's children follow the occupancy ramp."""
-    phase = _phases(
-        [
-            {
-                "phase_id": "p1",
-                "households": 500,
-                "delivery_year": 2022,
-                "status": "planned",
-                "point": (750, 250),
-            }
-        ]
-    )
+    phase = _phases([{**PHASE, "households": 500, "delivery_year": 2022, "point": (750, 250)}])
     table = development_children(phase, years=range(2021, 2027), base_year=2020)
     grade1 = table[table["grade"] == 1].set_index("year")["children"]
     grade7 = table[table["grade"] == 7].set_index("year")["children"]
@@ -267,31 +272,18 @@ def test_development_children_join_their_cell() -> None:
     cells = _cells({"age_6": [10, 0]}, settings=["urban", "rural"])
     phase = _phases(
         [
+            {**PHASE, "households": 500, "delivery_year": 2022, "point": (750, 250)},
             {
-                "phase_id": "p1",
-                "households": 500,
-                "delivery_year": 2022,
-                "status": "planned",
-                "point": (750, 250),
-            },
-            {
+                **PHASE,
                 "phase_id": "old",
-                "households": 900,
                 "delivery_year": 2018,
                 "status": "completed",
                 "point": (9999, 9999),
             },
         ]
     )
-    still = Scenario(
-        name="still",
-        birth_rate={2020: 0.0},
-        survival=[1] * 15,
-        net_migration={},
-        population_growth={},
-    )
     before = (cells.copy(), phase.copy())
-    demand = project_demand(cells, phase, scenarios=[still], years=range(2021, 2024))
+    demand = project_demand(cells, phase, scenarios=[STILL], years=range(2021, 2024))
     pd.testing.assert_frame_equal(cells, before[0])
     pd.testing.assert_frame_equal(phase, before[1])
     # 1 scenario x 3 years x 2 cells x 9 grades.
@@ -319,13 +311,6 @@ def test_demand_totals_by_county_and_scenario() -> None:
     cells = _cells(
         {"age_5": [5, 2, 3], "age_11": [4, 0, 0]}, settings=["urban"] * 3, counties=["A", "A", "B"]
     )
-    still = Scenario(
-        name="still",
-        birth_rate={2020: 0.0},
-        survival=[1] * 15,
-        net_migration={},
-        population_growth={},
-    )
     shrink = Scenario(
         name="shrink",
         birth_rate={2020: 0.0},
@@ -344,7 +329,7 @@ def test_demand_totals_by_county_and_scenario() -> None:
             }
         ]
     )
-    demand = project_demand(cells, empty, scenarios=[still, shrink], years=[2021])
+    demand = project_demand(cells, empty, scenarios=[STILL, shrink], years=[2021])
     totals = demand_totals(demand)
     assert totals.columns.tolist() == [
         "county_code",
@@ -575,15 +560,6 @@ def _demand_error(rows: list[dict[str, object]], change=lambda phases: phases) -
     return str(caught.value)
 
 
-PHASE = {
-    "phase_id": "p1",
-    "households": 300,
-    "delivery_year": 2024,
-    "status": "planned",
-    "point": (250, 250),
-}
-
-
 def test_bad_development_rows_are_named() -> None:
     """Bad development phases are named in the error."""
     late = _demand_error([PHASE, {**PHASE, "phase_id": "p9", "delivery_year": 2032}])
@@ -602,7 +578,7 @@ def test_bad_development_rows_are_named() -> None:
     negative = _demand_error([{**PHASE, "households": -5}])
     assert "column 'households' is negative in row 'p1'" in negative
     status = _demand_error([{**PHASE, "status": "dreamt"}])
-    assert "status must be one of" in status and "row 'p1'" in status
+    assert "column 'status' must be one of" in status and "it is not in row 'p1'" in status
     missing = _demand_error([PHASE], lambda phases: phases.drop(columns=["households"]))
     assert "column 'households' is missing" in missing
 

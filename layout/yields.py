@@ -251,6 +251,11 @@ class YieldModel:
         alpha: float = 1e-4,
         random_state: int = 0,
     ) -> None:
+        if not features or not all(isinstance(f, str) for f in features):
+            raise ValidationError(
+                f"features must be a non-empty list of column names, e.g. {DEFAULT_FEATURES}, "
+                f"got {features!r}"
+            )
         if not isinstance(folds, int) or folds < 2:
             raise ValidationError(f"folds must be a whole number of 2 or more, got {folds!r}")
         if not isinstance(min_developments, int) or min_developments < folds:
@@ -346,7 +351,7 @@ class YieldModel:
         developments
             Phases to predict for (their feature columns are needed only for fitted levels).
         years_since_delivery
-            Array of shape (phases, years): years since each phase's delivery.
+            Array of shape (phases, years) or (phases,): years since each phase's delivery.
 
         Returns
         -------
@@ -363,10 +368,11 @@ class YieldModel:
         See :class:`YieldModel`.
         """
         k = np.asarray(years_since_delivery, dtype=float)
+        k = k[:, None] if k.ndim == 1 else k
         out = np.empty((*k.shape, len(CHILD_LEVELS)))
+        design = self._design(developments, k) if self._fits and k.size else None
         for i, level in enumerate(CHILD_LEVELS):
-            if level in self._fits and k.size:
-                design = self._design(developments, k)
+            if level in self._fits and design is not None:
                 out[..., i] = self._fits[level].predict(design).reshape(k.shape)
             else:
                 out[..., i] = self.defaults.rate(level)
@@ -396,7 +402,7 @@ class YieldModel:
             columns.append(np.repeat(values, repeat))
         if problems:
             raise ValidationError(problems)
-        return np.column_stack(columns) if columns else np.empty((years_since.size, 0))
+        return np.column_stack(columns)
 
     def _fit_level(
         self, level: str, design: np.ndarray, enrolled: np.ndarray, exposure: np.ndarray

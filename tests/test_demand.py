@@ -619,3 +619,33 @@ def test_demand_rows_match_the_cohort_projection() -> None:
         rows = demand[demand["scenario"] == scenario.name]
         got = rows.pivot_table(index=["year", "cell_id"], columns="grade", values="children")
         np.testing.assert_allclose(got.to_numpy().reshape(expected.shape), expected, rtol=1e-12)
+
+
+def test_fitted_yields_feed_development_children() -> None:
+    """A planned phase's children use the fitted rates; phases lacking a feature are named."""
+    rng = np.random.default_rng(4)
+    model = YieldModel().fit(_completed_phases(rng, 60, rate=_true_rate), observed_year=2020)
+    assert model.report["source"].tolist() == ["fitted", "fitted"]
+    planned = pd.DataFrame(
+        {
+            "phase_id": ["new"],
+            "households": [800],
+            "delivery_year": [2023],
+            "status": ["planned"],
+            "mean_unit_m2": [110.0],
+            "price_index": [1.2],
+        }
+    )
+    table = development_children(planned, years=[2023, 2026], base_year=2020, yield_model=model)
+    totals = table.groupby(["year", "level"])["children"].sum()
+    # Occupancy 0.4 in 2023 (delivery year) and 1 in 2026 (three years on).
+    rates = model.rates(planned, years_since_delivery=np.array([[0, 3]]))[0]
+    assert totals[(2023, "primary")] == pytest.approx(800 * 0.4 * rates[0, 0])
+    assert totals[(2026, "junior")] == pytest.approx(800 * 1.0 * rates[1, 1])
+    assert development_children(
+        planned.iloc[:0], years=[2023], base_year=2020, yield_model=model
+    ).empty
+    with pytest.raises(ValidationError, match="feature 'price_index' is empty .* row 'new'"):
+        development_children(
+            planned.assign(price_index=np.nan), years=[2023], base_year=2020, yield_model=model
+        )

@@ -9,8 +9,19 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import cohorts as cohorts
+from . import demand as demand
 from . import errors as errors
+from . import indicators as indicators
+from . import maps as maps
+from . import pipeline as pipeline
+from . import postgis as postgis
+from . import report as report
+from . import scenarios as scenarios
 from . import schema as schema
+from . import standards as standards
+from . import study as study
+from . import yields as yields
 
 try:
     __version__ = version("layout")

@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from .errors import DataWarning, ValidationError
-from .schema import LEVEL_GRADES, LayerSpec, classes_columns, enrolment_columns
+from .schema import LAYERS, LEVEL_GRADES, LayerSpec, classes_columns, enrolment_columns
 
 _MAX_IDS = 10
 
@@ -217,3 +217,76 @@ def outside(frame: gpd.GeoDataFrame, area: BaseGeometry) -> np.ndarray:
     [False, True]
     """
     return ~np.asarray(frame.geometry.intersects(area), dtype=bool)
+
+
+def numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a column as floats, NaN where a value is missing or not a number.
+
+    Examples
+    --------
+    >>> numeric_values(pd.DataFrame({"a": [1, "x", None]}), "a")
+    array([ 1., nan, nan])
+    """
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
+
+def check_columns(
+    frame: pd.DataFrame, layer: str, columns: Sequence[str], *, where: str | None = None
+) -> LayerCheck:
+    """Run the schema checks of ``layer`` on the ``columns`` an analysis uses.
+
+    The id column, presence, emptiness, sign, integrality and allowed values are checked as
+    the study loader does; every column asked for is required, optional ones included. The
+    caller may add problems to the returned check before calling
+    :meth:`LayerCheck.raise_if_any`.
+
+    Parameters
+    ----------
+    frame
+        The layer (not modified).
+    layer
+        Its name in :data:`layout.schema.LAYERS`.
+    columns
+        Columns needed besides the id.
+    where
+        Place named in messages; the layer name by default.
+
+    Returns
+    -------
+    LayerCheck
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"cell_id": ["a", "b"], "age_0": [1, -2]})
+    >>> problem, = check_columns(frame, "population", ["age_0"]).problems
+    >>> problem.startswith("population, column 'age_0': negative value in cell_id b (1 row)")
+    True
+    """
+    full = LAYERS[layer]
+    keep = set(columns)
+    spec = LayerSpec(
+        name=layer,
+        geometry=None,
+        id_column=full.id_column,
+        text=tuple(c for c in full.text if c in keep),
+        counts=tuple(c for c in full.counts if c in keep),
+        numbers=tuple(c for c in full.numbers if c in keep),
+        choices={k: v for k, v in full.choices.items() if k in keep},
+    )
+    geometry = [c for c in frame.columns if frame[c].dtype.name == "geometry"]
+    check = LayerCheck(pd.DataFrame(frame.drop(columns=geometry)), spec, where or layer)
+    if check.columns():
+        check.ids_unique()
+        check.values()
+    return check
+
+
+def missing_columns(frame: pd.DataFrame, columns: Sequence[str], *, layer: str) -> list[str]:
+    """List the ``columns`` a table derived from a layer lacks, one problem each.
+
+    Examples
+    --------
+    >>> missing_columns(pd.DataFrame({"a": [1]}), ["a", "b"], layer="demand")
+    ["demand: column 'b' is missing; add it"]
+    """
+    return [f"{layer}: column {c!r} is missing; add it" for c in columns if c not in frame.columns]

@@ -60,7 +60,6 @@ from .schema import (
     GRADES,
     LAYERS,
     RESOURCE_COLUMNS,
-    LayerSpec,
     classes_columns,
     enrolment_columns,
 )
@@ -117,27 +116,15 @@ def _operating(schools: pd.DataFrame, *, needs: Sequence[str] = ()) -> pd.DataFr
     """
     if not isinstance(schools, pd.DataFrame):
         raise ValidationError(f"schools must be a (Geo)DataFrame, got {type(schools).__name__}")
-    full = LAYERS["schools"]
     numeric = [*enrolment_columns(), *classes_columns(), *needs]
-    spec = LayerSpec(
-        name="schools",
-        geometry=None,
-        id_column="school_id",
-        text=("county_code",),
-        counts=tuple(c for c in dict.fromkeys(numeric) if c not in full.numbers),
-        numbers=tuple(c for c in dict.fromkeys(numeric) if c in full.numbers),
-        choices={k: full.choices[k] for k in ("level", "setting", "status")},
-    )
-    geometry = [c for c in schools.columns if schools[c].dtype.name == "geometry"]
-    check = _validate.LayerCheck(pd.DataFrame(schools.drop(columns=geometry)), spec, "schools")
-    if check.columns():
-        check.ids_unique()
-        check.values()
-        check.grades()
+    columns = ["county_code", "level", "setting", "status", *numeric]
+    check = _validate.check_columns(schools, "schools", columns)
+    check.grades()
     check.raise_if_any()
     frame = check.frame[check.frame["status"] != "planned"].copy()
     for col in dict.fromkeys(numeric):
-        frame[col] = pd.to_numeric(frame[col]).astype(np.int64 if col in spec.counts else float)
+        integer = col in LAYERS["schools"].counts
+        frame[col] = pd.to_numeric(frame[col]).astype(np.int64 if integer else float)
     empty = frame[enrolment_columns()].sum(axis=1).to_numpy() == 0
     if empty.any():
         warnings.warn(

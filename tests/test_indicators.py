@@ -275,7 +275,9 @@ def test_floor_uses_the_school_mix_and_skips_empty_schools(profile: Profile) -> 
         school("M", level="nine_year", setting="rural", enrol={1: 30, 7: 20}, classes={1: 1, 7: 1}),
         school("E", setting="rural"),
     )
-    with pytest.warns(DataWarning, match=r"no pupils in a school that is not planned in school_id E \(1 row\)"):
+    with pytest.warns(
+        DataWarning, match=r"no pupils in a school that is not planned in school_id E \(1 row\)"
+    ):
         got = funding(gdf, mixed).set_index("school_id")
     assert got.loc["M", ["base_funding", "floor_top_up"]].tolist() == [46_500.0, 46_500.0]
     assert got.loc["E", ["floor_applied", "total_funding"]].tolist() == [False, 0.0]
@@ -665,7 +667,9 @@ def test_balance_follows_overrides(balance_layer: gpd.GeoDataFrame) -> None:
 
 def test_balance_needs_resource_columns(profile: Profile) -> None:
     gdf = layer(school("P", enrol={1: 10}, classes={1: 1}))
-    with pytest.raises(ValidationError, match=r"schools: missing required column\(s\) 'teachers_above_standard'"):
+    with pytest.raises(
+        ValidationError, match=r"schools: missing required column\(s\) 'teachers_above_standard'"
+    ):
         balance(gdf, profile)
 
 
@@ -736,7 +740,9 @@ def test_empty_and_planned_schools(profile: Profile) -> None:
         school("E"),
         school("F", status="planned"),  # no pupils yet: silently left out
     )
-    with pytest.warns(DataWarning, match=r"no pupils in a school that is not planned in school_id E \(1 row\)"):
+    with pytest.warns(
+        DataWarning, match=r"no pupils in a school that is not planned in school_id E \(1 row\)"
+    ):
         ledger = class_size_ledger(gdf, profile)
     assert ledger["school_id"].tolist() == ["A"]
     with pytest.warns(DataWarning):

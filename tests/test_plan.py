@@ -30,7 +30,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("plan")
     toml = write_tiny_study(root / "study")
     before = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in toml.parent.iterdir()}
-    code = main(["plan", str(toml), "--out", str(root / "out"), "--maps", str(root / "maps"), "--quiet"])
+    code = main(
+        ["plan", str(toml), "--out", str(root / "out"), "--maps", str(root / "maps"), "--quiet"]
+    )
     assert code == 0
     after = {p.name: hashlib.sha256(p.read_bytes()).digest() for p in toml.parent.iterdir()}
     assert before == after, "the study's input files were modified"
@@ -47,7 +49,9 @@ def test_outputs_are_written(run: Path) -> None:
 
 
 def test_county_figures_worked_by_hand(run: Path) -> None:
-    counties = gpd.read_file(run / "out" / "results.gpkg", layer="counties").set_index("county_code")
+    counties = gpd.read_file(run / "out" / "results.gpkg", layer="counties").set_index(
+        "county_code"
+    )
     # 210302: S1 (primary) grade 1 has 113 pupils in 2 classes -> 56 + 57, both over the
     # primary cap of 45 and both 56+; grade 2 has 90 in 2 -> 45 + 45, fine. S2 (junior) grade 7
     # has 100 in 2 -> 50 + 50, at the junior cap of 50, fine.

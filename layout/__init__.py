@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import errors as errors
 from . import schema as schema
+from . import synthetic as synthetic
 
 try:
     __version__ = version("layout")

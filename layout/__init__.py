@@ -21,6 +21,7 @@ from . import scenarios as scenarios
 from . import schema as schema
 from . import standards as standards
 from . import study as study
+from . import synthetic as synthetic
 from . import yields as yields
 
 try:

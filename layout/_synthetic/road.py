@@ -1,0 +1,124 @@
+"""A synthetic road network: trees joining seats and villages, a grid in each urban centre.
+
+* expressways: minimum spanning tree of the county seats; national roads: each seat's two
+  nearest other seats when not already joined;
+* per county, a minimum spanning tree of the county seat and the zone seats: urban roads
+  between urban seats, provincial roads from an urban to a township seat, county roads
+  between township seats;
+* village roads: minimum spanning tree of each zone's seat and villages;
+* urban roads: a square grid centred on each county seat.
+
+Lines between two nodes get two wiggle vertices; their end points are the nodes exactly, so
+the network is connected through shared end points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.spatial import cKDTree
+from scipy.spatial.distance import pdist, squareform
+
+SPEED_KMH = {
+    "expressway": 100.0,
+    "national": 80.0,
+    "provincial": 60.0,
+    "county": 50.0,
+    "village": 30.0,
+    "urban": 30.0,
+}
+"""Assumed speeds of each road class."""
+
+
+def tree_edges(xy: np.ndarray) -> np.ndarray:
+    """Edges ``(i, j)`` of the Euclidean minimum spanning tree of distinct points.
+
+    Examples
+    --------
+    >>> tree_edges(np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]])).tolist()
+    [[0, 1], [1, 2]]
+    """
+    if len(xy) < 2:
+        return np.empty((0, 2), dtype=np.intp)
+    tree = minimum_spanning_tree(squareform(pdist(xy))).tocoo()
+    edges = np.sort(np.column_stack([tree.row, tree.col]), axis=1)
+    return edges[np.lexsort((edges[:, 1], edges[:, 0]))]
+
+
+def _lines(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Lines from ``a`` to ``b`` with two vertices moved sideways by about 4% of the length."""
+    step = b - a
+    normal = np.column_stack([-step[:, 1], step[:, 0]])
+    offset = rng.normal(0.0, 0.04, (len(a), 2))
+    inner = [a + step * t + normal * offset[:, [i]] for i, t in enumerate((1 / 3, 2 / 3))]
+    return shapely.linestrings(np.stack([a, *inner, b], axis=1))
+
+
+def _frame(geometry: np.ndarray, road_class: str | np.ndarray) -> pd.DataFrame:
+    """Road rows with their class."""
+    return pd.DataFrame({"road_class": road_class, "geometry": geometry})
+
+
+def highways(centres: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Expressways (spanning tree) and national roads (two nearest seats) between seats."""
+    tree = tree_edges(centres)
+    k = min(3, len(centres))
+    near = cKDTree(centres).query(centres, k=k)[1].reshape(len(centres), k)
+    pairs = np.sort(np.column_stack([np.repeat(near[:, 0], k - 1), near[:, 1:].ravel()]), axis=1)
+    pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+    known = {tuple(e) for e in tree.tolist()}
+    extra = np.array([p for p in pairs.tolist() if tuple(p) not in known], dtype=np.intp)
+    extra = extra.reshape(-1, 2)
+    return pd.concat(
+        [
+            _frame(_lines(centres[tree[:, 0]], centres[tree[:, 1]], rng), "expressway"),
+            _frame(_lines(centres[extra[:, 0]], centres[extra[:, 1]], rng), "national"),
+        ],
+        ignore_index=True,
+    )
+
+
+def street_grid(centre: np.ndarray, half_width: float, spacing: float) -> pd.DataFrame:
+    """Urban streets: a square grid of segments between crossings, centred on ``centre``.
+
+    Examples
+    --------
+    >>> len(street_grid(np.array([0.0, 0.0]), 1000.0, 1000.0))
+    12
+    """
+    n = max(int(np.ceil(half_width / spacing)), 1)
+    ticks = np.arange(-n, n + 1) * spacing
+    a, b = np.meshgrid(ticks[:-1], ticks)  # segment start along the line, line offset
+    a, b = a.ravel(), b.ravel()
+    east = np.stack([np.column_stack([a, b]), np.column_stack([a + spacing, b])], axis=1)
+    north = east[:, :, ::-1]
+    segments = np.concatenate([east, north]) + centre
+    return _frame(shapely.linestrings(segments), "urban")
+
+
+def county_roads(
+    centre: np.ndarray,
+    seat_xy: np.ndarray,
+    seat_urban: np.ndarray,
+    village_xy: np.ndarray,
+    seat_village: np.ndarray,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Roads within one county: seats to the county seat, villages to their zone seat."""
+    nodes = np.vstack([centre, seat_xy])
+    urban = np.r_[True, seat_urban]
+    edges = tree_edges(nodes)
+    ends_urban = urban[edges].sum(axis=1)
+    kind = np.select([ends_urban == 2, ends_urban == 1], ["urban", "provincial"], "county")
+    parts = [_frame(_lines(nodes[edges[:, 0]], nodes[edges[:, 1]], rng), kind)]
+    if len(village_xy):
+        zone = cKDTree(seat_xy).query(village_xy)[1]
+        is_seat = np.zeros(len(village_xy), bool)
+        is_seat[seat_village[seat_village >= 0]] = True
+        for z in range(len(seat_xy)):  # one spanning tree per zone
+            points = np.vstack([seat_xy[z], village_xy[(zone == z) & ~is_seat]])
+            edges = tree_edges(points)
+            parts.append(_frame(_lines(points[edges[:, 0]], points[edges[:, 1]], rng), "village"))
+    return pd.concat(parts, ignore_index=True)

@@ -23,6 +23,28 @@ from .pipeline import plan
 LOG = logging.getLogger("layout")
 
 
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand takes."""
+    parser.add_argument(
+        "study", nargs="?", default=None, help="study TOML (default: the bundled Anshan sample)"
+    )
+    parser.add_argument("--out", default="out", help="folder for results (default: out/)")
+    parser.add_argument("--maps", default="maps", help="folder for HTML maps (default: maps/)")
+    parser.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="language of tables and maps"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    result = plan(
+        args.study, out_dir=args.out, maps_dir=args.maps, lang=args.lang, progress=not args.quiet
+    )
+    for path in result.outputs:
+        LOG.info("wrote %s", path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``layout`` command."""
     parser = argparse.ArgumentParser(
@@ -31,29 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"layout {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_plan = sub.add_parser("plan", help="run the planning pipeline on a study")
-    p_plan.add_argument(
-        "study", nargs="?", default=None, help="study TOML (default: the bundled Anshan sample)"
-    )
-    p_plan.add_argument("--out", default="out", help="folder for results (default: out/)")
-    p_plan.add_argument("--maps", default="maps", help="folder for HTML maps (default: maps/)")
-    p_plan.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+    _common(p_plan)
+    p_plan.set_defaults(run=_run_plan)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``layout`` command; return the exit code."""
+    """Run the ``layout`` command; return the exit code (2 for bad input)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    previous = LOG.level
     LOG.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         with logging_redirect_tqdm():
-            result = plan(args.study, out_dir=args.out, maps_dir=args.maps, progress=not args.quiet)
+            return int(args.run(args))
     except LayoutError as exc:
         LOG.error("%s", exc)
         return 2
-    for path in result.outputs:
-        LOG.info("wrote %s", path)
-    return 0
+    finally:
+        LOG.setLevel(previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

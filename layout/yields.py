@@ -548,8 +548,9 @@ def check_developments(
     >>> check_developments(phase, base_year=2020, last_year=2030)
     Traceback (most recent call last):
     ...
-    layout.errors.ValidationError: developments: delivery_year is after the plan period \
-2021-2030 in row 'p1'; extend the projection years or remove the phase
+    layout.errors.ValidationError: developments, column 'delivery_year': delivery year after \
+the plan period 2021-2030 in phase_id p1 (1 row). Fix: extend the projection years or remove the \
+phase
     """
     if not isinstance(developments, pd.DataFrame):
         raise ValidationError("developments: expected a (Geo)DataFrame of development phases")

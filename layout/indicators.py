@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,6 +56,7 @@ import pandas as pd
 from . import _validate
 from ._validate import ids_text
 from .errors import DataWarning, ValidationError
+from .labels import localise
 from .schema import (
     GRADES,
     LAYERS,
@@ -67,7 +68,6 @@ from .standards import Profile, ResourceNorms
 
 __all__ = [
     "INDICATOR_SCALE",
-    "TABLE_TITLES",
     "BalanceResult",
     "balance",
     "class_size_ledger",
@@ -77,7 +77,6 @@ __all__ = [
     "difference_coefficient",
     "funding",
     "indicator_tables",
-    "localise",
     "staffing",
 ]
 
@@ -912,108 +911,6 @@ def _balance_counties(
 
 # --------------------------------------------------------------------------- report tables
 
-TABLE_TITLES: dict[str, dict[str, str]] = {
-    "profile": {"zh": "标准依据", "en": "Standards profile"},
-    "class_size_ledger": {"zh": "消除大班额工作台账", "en": "Class-size ledger"},
-    "class_size_by_county": {"zh": "班额县域汇总", "en": "Class size by county"},
-    "funding": {"zh": "生均公用经费", "en": "Funding by school"},
-    "funding_by_county": {"zh": "公用经费县域汇总", "en": "Funding by county"},
-    "staffing": {"zh": "教师配备", "en": "Staffing by school"},
-    "staffing_by_county": {"zh": "教师配备及交流轮岗县域汇总", "en": "Staffing by county"},
-    "balance_schools": {"zh": "优质均衡资源配置(学校)", "en": "Resources by school"},
-    "balance_indicators": {"zh": "优质均衡资源配置(指标)", "en": "Resources by indicator"},
-    "balance_counties": {"zh": "优质均衡资源配置(县域结论)", "en": "Resource verdict"},
-}
-"""Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
-
-_HEADERS: dict[str, tuple[str, str]] = {
-    "key": ("标准项", "Key"),
-    "value": ("取值", "Value"),
-    "source": ("依据", "Source"),
-    "assumption": ("假设值", "Assumption"),
-    "note": ("说明", "Note"),
-    "school_id": ("学校代码", "School id"),
-    "name": ("学校名称", "School name"),
-    "county_code": ("县(市、区)代码", "County code"),
-    "township_code": ("乡镇(街道)代码", "Township code"),
-    "level": ("学校类型", "School level"),
-    "setting": ("城乡", "Setting"),
-    "grade": ("年级", "Grade"),
-    "students": ("学生数", "Pupils"),
-    "classes": ("班级数", "Classes"),
-    "mean_class_size": ("平均班额", "Mean class size"),
-    "cap": ("班额上限", "Class-size cap"),
-    "classes_over_cap": ("超上限班级数", "Classes over cap"),
-    "classes_large": ("{large}人及以上大班额班级数", "Classes of {large}+"),
-    "school_classes_over_cap": ("全校超上限班级数", "School classes over cap"),
-    "school_classes_large": ("全校{large}人及以上班级数", "School classes of {large}+"),
-    "can_strike_off": ("可销号", "Can be struck off"),
-    "schools": ("学校数", "Schools"),
-    "schools_over_cap": ("有超上限班级的学校数", "Schools with classes over cap"),
-    "schools_struck_off": ("可销号学校数", "Schools struck off"),
-    "share_classes_over_cap": ("超上限班级占比", "Share of classes over cap"),
-    "students_primary": ("小学学生数", "Primary pupils"),
-    "students_junior": ("初中学生数", "Junior pupils"),
-    "boarders": ("寄宿生数", "Boarders"),
-    "base_funding": ("基准公用经费(元)", "Base funding (yuan)"),
-    "floor_applied": ("按下限人数核定", "Small-school floor applied"),
-    "floor_top_up": ("下限补足经费(元)", "Floor top-up (yuan)"),
-    "boarding_supplement": ("寄宿生补助(元)", "Boarding supplement (yuan)"),
-    "total_funding": ("公用经费合计(元)", "Total funding (yuan)"),
-    "schools_floor": ("按下限核定学校数", "Schools on the floor"),
-    "small_school": ("小规模学校或教学点", "Small school or teaching point"),
-    "required_by_ratio": ("按师生比核定", "Required by pupil ratio"),
-    "required_by_class": ("按班师比核定", "Required by classes"),
-    "teachers_required": ("应配教师数", "Teachers required"),
-    "teachers": ("现有教师数", "Teachers present"),
-    "shortfall": ("缺编数", "Shortfall"),
-    "net_balance": ("县域余缺(现有-应配)", "Net balance (present - required)"),
-    "teachers_listed": ("名册教师数", "Teachers listed"),
-    "teachers_due": ("应交流教师数", "Teachers due for rotation"),
-    "backbone_due": ("应交流骨干教师数", "Backbone teachers due"),
-    "rotation_quota": ("交流轮岗人数下限", "Rotation quota"),
-    "backbone_quota": ("其中骨干教师下限", "Backbone quota"),
-    "backbone_enough": ("骨干教师足额", "Enough backbone teachers"),
-    "stage": ("学段", "Stage"),
-    "indicator": ("指标", "Indicator"),
-    "resource": ("资源量(按学段分摊)", "Resource (stage share)"),
-    "standard": ("标准值", "Standard"),
-    "ratio": ("达标比", "Ratio to standard"),
-    "met": ("达标", "Met"),
-    "indicators_met": ("达标项数", "Indicators met"),
-    "school_pass": ("学校达标", "School passes"),
-    "schools_meeting": ("达标学校数", "Schools meeting"),
-    "share_meeting": ("达标学校占比", "Share meeting"),
-    "county_value": ("县域值", "County value"),
-    "cv": ("差异系数", "Difference coefficient"),
-    "cv_limit": ("差异系数上限", "Coefficient limit"),
-    "cv_ok": ("差异系数达标", "Coefficient within limit"),
-    "schools_passing": ("综合达标学校数", "Schools passing"),
-    "share_passing": ("综合达标学校占比", "Share passing"),
-    "required_share": ("要求占比", "Required share"),
-    "all_cv_ok": ("各项差异系数均达标", "All coefficients within limits"),
-    "stage_pass": ("学段通过", "Stage passes"),
-    "county_pass": ("县域通过(资源配置)", "County passes (resources)"),
-}
-
-_VALUES_ZH: dict[str, str] = {
-    "primary": "小学",
-    "junior": "初中",
-    "nine_year": "九年一贯制",
-    "teaching_point": "教学点",
-    "urban": "城镇",
-    "rural": "乡村",
-    "teachers_above_standard": "每百名学生拥有高于规定学历教师数",
-    "backbone_teachers": "每百名学生拥有县级以上骨干教师数",
-    "pe_art_teachers": "每百名学生拥有体育、艺术专任教师数",
-    "teaching_area_m2": "生均教学及辅助用房面积(m²)",
-    "sports_area_m2": "生均体育运动场馆面积(m²)",
-    "equipment_value_yuan": "生均教学仪器设备值(元)",
-    "multimedia_rooms": "每百名学生拥有网络多媒体教室数",
-}
-
-_CODED = ("level", "setting", "stage", "indicator")
-
 
 def indicator_tables(
     schools: pd.DataFrame,
@@ -1043,7 +940,7 @@ def indicator_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        Keyed by the names of :data:`TABLE_TITLES` (``profile``, ``class_size_ledger``,
+        Keyed by the names of :data:`layout.labels.TABLE_TITLES` (``profile``, ``class_size_ledger``,
         ``class_size_by_county``, ``funding``, ``funding_by_county``, ``staffing``,
         ``staffing_by_county`` and, with resource data, ``balance_schools``,
         ``balance_indicators``, ``balance_counties``), in that order.
@@ -1089,47 +986,6 @@ def indicator_tables(
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
-    return tables if lang is None else localise(tables, profile, lang=lang)
-
-
-def localise(
-    tables: Mapping[str, pd.DataFrame], profile: Profile, *, lang: Literal["zh", "en"]
-) -> dict[str, pd.DataFrame]:
-    """Give tables of :func:`indicator_tables` (``lang=None``) the headers of ``lang``.
-
-    Parameters
-    ----------
-    tables
-        Tables with the plain column names and codes.
-    profile
-        Standards profile (the large-class size appears in a header).
-    lang
-        ``"zh"`` translates headers, codes and booleans; ``"en"`` translates headers.
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from layout.standards import load_profile
-    >>> table = pd.DataFrame({"county_code": ["210302"], "students": [10]})
-    >>> list(localise({"t": table}, load_profile(), lang="zh")["t"].columns)
-    ['县(市、区)代码', '学生数']
-    """
-    large = profile.class_size.large_class_min
-    return {name: _localised(t, lang, large=large) for name, t in tables.items()}
-
-
-def _localised(table: pd.DataFrame, lang: str, *, large: int) -> pd.DataFrame:
-    """Rename headers to ``lang`` and, for Chinese, translate codes and booleans."""
-    out = table.reset_index(drop=True)
-    if lang == "zh":
-        for col in out.columns:
-            if col in _CODED:
-                out[col] = out[col].map(lambda v: _VALUES_ZH.get(v, v))
-            elif out[col].dtype == bool:
-                out[col] = np.where(out[col].to_numpy(), "是", "否")
-    pick = 0 if lang == "zh" else 1
-    return out.rename(columns={c: _HEADERS[c][pick].format(large=large) for c in out.columns})
+    if lang is None:
+        return tables
+    return localise(tables, lang=lang, large=profile.class_size.large_class_min)

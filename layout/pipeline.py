@@ -22,7 +22,8 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .indicators import TABLE_TITLES, indicator_tables, localise
+from .indicators import indicator_tables
+from .labels import TABLE_TITLES, localise
 from .maps.offline import save_html
 from .maps.overview import overview_map
 from .report import write_geopackage, write_spreadsheet
@@ -118,7 +119,9 @@ def plan(
         bar.update()
         _announce(bar, "write results")
         result.outputs.append(_write_results(result, out / "results.gpkg"))
-        sheets = localise(result.tables, study.standards, lang=lang)
+        sheets = localise(
+            result.tables, lang=lang, large=study.standards.class_size.large_class_min
+        )
         titles = {name: TABLE_TITLES[name][lang] for name in sheets}
         result.outputs.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
         bar.update()

@@ -8,8 +8,9 @@
   year, put in the cell that contains the development's representative point. They are the
   same in every scenario.
 
-:func:`demand_totals` sums the layer by county or township, and :func:`plot_county_demand`
-draws one county's primary and junior children by year and scenario.
+:func:`demand_totals` sums the layer by county or township, :func:`demand_by_cell` gives it
+one row per cell, scenario and year, and :func:`plot_county_demand` draws one county's primary
+and junior children by year and scenario.
 
 Examples
 --------
@@ -31,6 +32,10 @@ Examples
 >>> totals = demand_totals(demand, by=("township_code",)).round({"children": 6})
 >>> totals.loc[totals["year"] == 2025, ["township_code", "level", "children"]].to_numpy().tolist()
 [['t1', 'primary', 60.0], ['t1', 'junior', 30.0], ['t2', 'primary', 12.6], ['t2', 'junior', 6.3]]
+>>> wide = demand_by_cell(demand)
+>>> in_2025 = wide[(wide["cell_id"] == "a") & (wide["year"] == 2025)]
+>>> in_2025[["primary", "junior"]].round(6).to_numpy().tolist()
+[[60.0, 30.0]]
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from .cohorts import (
     project_cohorts,
 )
 from .errors import ValidationError
+from .report import replacing
 from .scenarios import Scenario
 from .schema import GRADES, LEVEL_GRADES
 from .yields import YieldModel, development_children
@@ -177,6 +183,47 @@ def demand_totals(demand: pd.DataFrame, *, by: Sequence[str] = ("county_code",))
     return table.groupby(keys, observed=True, sort=True).sum().reset_index()
 
 
+def demand_by_cell(demand: pd.DataFrame) -> pd.DataFrame:
+    """Reshape the demand layer to one row per cell, scenario and year, one column per grade.
+
+    Parameters
+    ----------
+    demand
+        The layer of :func:`project_demand` (its row order: scenario, year, cell, grade).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cell_id``, ``county_code``, ``township_code``, ``scenario``, ``year``, ``grade_1`` ...
+        ``grade_9``, ``primary``, ``junior`` and ``from_developments`` (children of both levels
+        that new developments bring). Nine times fewer rows than the layer, no geometry: the
+        form written to the results GeoPackage next to the cells layer.
+
+    Examples
+    --------
+    See the module examples.
+    """
+    n_grades = len(GRADES)
+    grade = demand["grade"].to_numpy()
+    if len(grade) % n_grades or not (grade.reshape(-1, n_grades) == np.asarray(GRADES)).all():
+        raise ValidationError(
+            "demand: rows are not in the order of project_demand (nine grades per cell, year "
+            "and scenario); pass the layer as project_demand returns it"
+        )
+    first = pd.DataFrame(demand.iloc[::n_grades])
+    keys = ["cell_id", "county_code", "township_code", "scenario", "year"]
+    table = first[keys].reset_index(drop=True)
+    children = demand["children"].to_numpy().reshape(-1, n_grades)
+    for i, g in enumerate(GRADES):
+        table[f"grade_{g}"] = children[:, i]
+    for level in CHILD_LEVELS:
+        table[level] = children[:, [GRADES.index(g) for g in LEVEL_GRADES[level]]].sum(axis=1)
+    table["from_developments"] = (
+        demand["from_developments"].to_numpy().reshape(-1, n_grades).sum(axis=1)
+    )
+    return table
+
+
 def plot_county_demand(
     totals: pd.DataFrame,
     path: str | Path,
@@ -243,7 +290,8 @@ def plot_county_demand(
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.legend(title="scenario")
     figure.suptitle(title or f"County {county_code}: projected school-age children")
-    figure.savefig(path, dpi=dpi)
+    with replacing(path) as tmp:
+        figure.savefig(tmp, dpi=dpi, format="png")
     log.info("wrote %s", path)
     return Path(path)
 

@@ -940,10 +940,10 @@ def indicator_tables(
     Returns
     -------
     dict of str to pandas.DataFrame
-        Keyed by the names of :data:`layout.labels.TABLE_TITLES` (``profile``, ``class_size_ledger``,
-        ``class_size_by_county``, ``funding``, ``funding_by_county``, ``staffing``,
-        ``staffing_by_county`` and, with resource data, ``balance_schools``,
-        ``balance_indicators``, ``balance_counties``), in that order.
+        Keyed by table name: ``profile``, ``class_size_ledger``, ``class_size_by_county``,
+        ``funding``, ``funding_by_county``, ``staffing``, ``staffing_by_county`` and, with
+        resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``, in
+        that order.
 
     Examples
     --------

@@ -20,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 TABLE_TITLES: dict[str, dict[str, str]] = {
+    "demand_by_county": {"zh": "学龄人口预测(县)", "en": "Demand by county"},
+    "demand_by_township": {"zh": "学龄人口预测(乡镇)", "en": "Demand by township"},
+    "yield_model": {"zh": "新建住宅学生生成率", "en": "Development yield model"},
     "profile": {"zh": "标准依据", "en": "Standards profile"},
     "class_size_ledger": {"zh": "消除大班额工作台账", "en": "Class-size ledger"},
     "class_size_by_county": {"zh": "班额县域汇总", "en": "Class size by county"},
@@ -34,6 +37,18 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
 HEADERS: dict[str, tuple[str, str]] = {
+    "cell_id": ("网格编号", "Cell id"),
+    "scenario": ("情景", "Scenario"),
+    "year": ("年份", "Year"),
+    **{f"grade_{g}": (f"{g}年级", f"Grade {g}") for g in range(1, 10)},
+    "children": ("学龄儿童数", "Children"),
+    "from_developments": ("其中新建住宅带来", "Of which from new developments"),
+    "reason": ("说明", "Reason"),
+    "n_developments": ("已知生源的住宅分期数", "Phases with known enrolment"),
+    "cv_mae": ("交叉验证平均绝对误差", "Cross-validated MAE"),
+    "cv_deviance": ("交叉验证泊松偏差", "Cross-validated Poisson deviance"),
+    "default_mae": ("默认生成率平均绝对误差", "Default-rate MAE"),
+    "default_deviance": ("默认生成率泊松偏差", "Default-rate Poisson deviance"),
     "key": ("标准项", "Key"),
     "value": ("取值", "Value"),
     "source": ("依据", "Source"),
@@ -104,6 +119,11 @@ HEADERS: dict[str, tuple[str, str]] = {
 }
 
 VALUES_ZH: dict[str, str] = {
+    "low": "低方案",
+    "medium": "中方案",
+    "high": "高方案",
+    "fitted": "拟合值",
+    "default": "默认值",
     "primary": "小学",
     "junior": "初中",
     "nine_year": "九年一贯制",
@@ -119,7 +139,7 @@ VALUES_ZH: dict[str, str] = {
     "multimedia_rooms": "每百名学生拥有网络多媒体教室数",
 }
 
-CODED = ("level", "setting", "stage", "indicator")
+CODED = ("level", "setting", "stage", "indicator", "scenario", "source")
 
 
 def localise(

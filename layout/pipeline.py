@@ -22,12 +22,15 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, localise
 from .maps.offline import save_html
 from .maps.overview import overview_map
 from .report import write_geopackage, write_spreadsheet
+from .scenarios import default_scenarios, scenarios_from_toml
 from .study import Study, study_from_toml
+from .yields import YieldModel
 
 LOG = logging.getLogger(__name__)
 
@@ -64,11 +67,15 @@ class PlanResult:
         (see :func:`layout.indicators.indicator_tables`).
     outputs
         Files written.
+    demand
+        The demand layer of :func:`layout.demand.project_demand`: children by cell, scenario,
+        year, level and grade.
     """
 
     study: Study
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
+    demand: gpd.GeoDataFrame | None = None
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -107,7 +114,7 @@ def plan(
     PlanResult
     """
     out, maps = Path(out_dir), Path(maps_dir)
-    with tqdm(total=4, disable=not progress, unit="step") as bar:
+    with tqdm(total=5, disable=not progress, unit="step") as bar:
         _announce(bar, "load study")
         result = PlanResult(study=study_from_toml(study_path))
         study = result.study
@@ -117,6 +124,9 @@ def plan(
             study["schools"], study.standards, teachers=study.layers.get("teachers"), lang=None
         )
         bar.update()
+        _announce(bar, "demand")
+        result.demand = _demand(study, result.tables)
+        bar.update()
         _announce(bar, "write results")
         result.outputs.append(_write_results(result, out / "results.gpkg"))
         sheets = localise(
@@ -124,6 +134,7 @@ def plan(
         )
         titles = {name: TABLE_TITLES[name][lang] for name in sheets}
         result.outputs.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
+        result.outputs += _charts(result, out / "charts")
         bar.update()
         _announce(bar, "overview map")
         maps.mkdir(parents=True, exist_ok=True)
@@ -153,9 +164,43 @@ def _joined(
     return out
 
 
+def _demand(study: Study, tables: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame:
+    """Project every scenario of the study; add the demand tables to ``tables``."""
+    table = study.config.get("scenarios")
+    scenarios = scenarios_from_toml(table) if table else default_scenarios()
+    model = YieldModel().fit(study["developments"], observed_year=study.school_year)
+    demand = project_demand(
+        study["population"],
+        study["developments"],
+        scenarios=scenarios,
+        years=study.plan_years,
+        yield_model=model,
+    )
+    tables["demand_by_county"] = demand_totals(demand, by=("county_code",))
+    tables["demand_by_township"] = demand_totals(demand, by=("county_code", "township_code"))
+    tables["yield_model"] = model.report.reset_index()
+    return demand
+
+
+def _charts(result: PlanResult, folder: Path) -> list[Path]:
+    """One PNG per county of projected primary and junior children by year and scenario."""
+    folder.mkdir(parents=True, exist_ok=True)
+    totals = result.tables["demand_by_county"]
+    names = result.study["counties"].set_index("county_code")["name"]
+    return [
+        plot_county_demand(totals, folder / f"demand_{code}.png", county_code=code, title=code)
+        for code in names.index
+        if (totals["county_code"] == code).any()
+    ]
+
+
 def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(result.tables)
+    if result.demand is not None:
+        cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
+        layers["cells"] = cells
+        layers["demand"] = demand_by_cell(result.demand)
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)

@@ -336,7 +336,10 @@ class YieldModel:
                 else np.full(len(developments), np.nan)
             )
             train = completed & ~np.isnan(enrolled) & (exposure > 0)
-            design = self._design(developments[train], years_since[train, None])
+            if train.sum() < self.min_developments:  # too few to fit: features not needed
+                design = np.empty((int(train.sum()), len(self.features)))
+            else:
+                design = self._design(developments[train], years_since[train, None])
             rows.append(self._fit_level(level, design, enrolled[train], exposure[train]))
         self.report = pd.DataFrame(rows, index=pd.Index(CHILD_LEVELS, name="level"))[
             list(REPORT_COLUMNS)

@@ -609,7 +609,9 @@ def test_yield_model_input_errors_name_phases() -> None:
     # Without the price feature the same table fits.
     fitted = YieldModel(features=("mean_unit_m2", "years_since_delivery"))
     assert fitted.fit(blank, observed_year=2020).report["n_developments"].tolist() == [12, 12]
-    with pytest.raises(ValidationError, match=r"column 'enrolled_junior': negative value in phase_id p0, p1, "):
+    with pytest.raises(
+        ValidationError, match=r"column 'enrolled_junior': negative value in phase_id p0, p1, "
+    ):
         YieldModel().fit(phases.assign(enrolled_junior=-1), observed_year=2020)
 
 
@@ -662,3 +664,13 @@ def test_fitted_yields_feed_development_children() -> None:
         development_children(
             planned.assign(price_index=np.nan), years=[2023], base_year=2020, yield_model=model
         )
+
+
+def test_yield_model_without_attributes_and_data_keeps_defaults() -> None:
+    """Planned phases only, no attribute columns: nothing to fit, the defaults stay."""
+    phases = pd.DataFrame(
+        {"phase_id": ["a"], "households": [100], "delivery_year": [2026], "status": ["planned"]}
+    )
+    model = YieldModel().fit(phases, observed_year=2024)
+    assert model.report["source"].tolist() == ["default", "default"]
+    assert model.report["n_developments"].tolist() == [0, 0]

@@ -40,7 +40,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_outputs_are_written(run: Path) -> None:
-    assert sorted(p.name for p in (run / "out").iterdir()) == ["results.gpkg", "tables.xlsx"]
+    out = sorted(p.name for p in (run / "out").iterdir())
+    assert out == ["charts", "results.gpkg", "tables.xlsx"]
+    charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
+    assert charts == ["demand_210302.png", "demand_210303.png"]
     assert sorted(p.name for p in (run / "maps").iterdir()) == ["overview.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
@@ -71,6 +74,28 @@ def test_county_figures_worked_by_hand(run: Path) -> None:
     assert b["mean_class_size"] == pytest.approx(6.0)
     assert b["total_funding"] == pytest.approx(85_000)
     assert b["teachers_required"] == 3
+
+
+def test_demand_outputs(run: Path) -> None:
+    gpkg = run / "out" / "results.gpkg"
+    by_county = pyogrio.read_dataframe(gpkg, layer="demand_by_county")
+    assert set(by_county["scenario"]) == {"low", "medium", "high"}
+    assert sorted(set(by_county["year"])) == list(range(2025, 2031))
+    row = by_county.set_index(["county_code", "scenario", "year", "level"])
+    # D1-1: 500 households delivered in 2026 with no observed developments to fit, so the
+    # default rates apply: 0.18 primary and 0.09 junior pupils per occupied household, and by
+    # 2030 (four years after delivery) occupancy has ramped to 100%: 90 and 45 children.
+    assert row.loc[("210302", "medium", 2030, "primary"), "from_developments"] == pytest.approx(90)
+    assert row.loc[("210302", "medium", 2030, "junior"), "from_developments"] == pytest.approx(45)
+    assert row.loc[("210303", "medium", 2030, "primary"), "from_developments"] == 0
+    # The per-cell layer adds up to the county totals.
+    cells = pyogrio.read_dataframe(gpkg, layer="demand")
+    primary = cells.groupby(["county_code", "scenario", "year"])["primary"].sum()
+    expected = by_county[by_county["level"] == "primary"].set_index(
+        ["county_code", "scenario", "year"]
+    )["children"]
+    pd.testing.assert_series_equal(primary.sort_index(), expected.sort_index(), check_names=False)
+    assert len(pyogrio.read_dataframe(gpkg, layer="cells")) == 4
 
 
 def test_school_layer_carries_the_ledger(run: Path) -> None:

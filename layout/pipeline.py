@@ -6,7 +6,7 @@ Examples
 >>> from layout.pipeline import plan
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
->>> sorted(p.name for p in result.outputs)
+>>> sorted(p.name for p in result.outputs)[-3:]
 ['overview.html', 'results.gpkg', 'tables.xlsx']
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -86,6 +87,37 @@ class PlanResult:
         return _joined(self.study["schools"], "school_id", self.tables, _SCHOOL_COLUMNS)
 
 
+def analyse(study: Study, *, progress: bool = False) -> PlanResult:
+    """Run every analysis step on a loaded study, writing nothing.
+
+    Parameters
+    ----------
+    study
+        A study from :func:`layout.study.study_from_toml`.
+    progress
+        Show a progress bar over the steps.
+
+    Returns
+    -------
+    PlanResult
+        The study, the result tables and the demand layer (``outputs`` empty).
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> result = analyse(study_from_toml())
+    >>> "class_size_ledger" in result.tables and result.demand is not None
+    True
+    """
+    result = PlanResult(study=study)
+    with tqdm(total=len(STEPS), disable=not progress, unit="step") as bar:
+        for label, step in STEPS:
+            _announce(bar, label)
+            step(result)
+            bar.update()
+    return result
+
+
 def plan(
     study_path: str | os.PathLike[str] | None = None,
     *,
@@ -94,54 +126,66 @@ def plan(
     lang: Literal["zh", "en"] = "zh",
     progress: bool = True,
 ) -> PlanResult:
-    """Run the planning pipeline on one study.
+    """Run the planning pipeline on one study: load, analyse, write results and maps.
 
     Parameters
     ----------
     study_path
         Study TOML; ``None`` runs the bundled synthetic Anshan sample.
     out_dir
-        Folder for the results GeoPackage and spreadsheet (created if missing).
+        Folder for the results GeoPackage, spreadsheet and charts (created if missing).
     maps_dir
         Folder for the HTML maps (created if missing).
     lang
         Language of spreadsheet headers: ``"zh"`` (default) or ``"en"``.
     progress
-        Show a progress bar over the steps.
+        Show progress bars.
 
     Returns
     -------
     PlanResult
     """
-    out, maps = Path(out_dir), Path(maps_dir)
-    with tqdm(total=5, disable=not progress, unit="step") as bar:
-        _announce(bar, "load study")
-        result = PlanResult(study=study_from_toml(study_path))
-        study = result.study
-        bar.update()
-        _announce(bar, "indicators")
-        result.tables = indicator_tables(
-            study["schools"], study.standards, teachers=study.layers.get("teachers"), lang=None
-        )
-        bar.update()
-        _announce(bar, "demand")
-        result.demand = _demand(study, result.tables)
-        bar.update()
-        _announce(bar, "write results")
-        result.outputs.append(_write_results(result, out / "results.gpkg"))
-        sheets = localise(
-            result.tables, lang=lang, large=study.standards.class_size.large_class_min
-        )
-        titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-        result.outputs.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
-        result.outputs += _charts(result, out / "charts")
-        bar.update()
-        _announce(bar, "overview map")
-        maps.mkdir(parents=True, exist_ok=True)
-        fmap = overview_map(study, counties=result.counties(), schools=result.schools())
-        result.outputs.append(save_html(fmap, maps / "overview.html", title=study.title))
-        bar.update()
+    LOG.info("load study")
+    result = analyse(study_from_toml(study_path), progress=progress)
+    result.outputs = write_outputs(result, out_dir=out_dir, maps_dir=maps_dir, lang=lang)
     return result
+
+
+def write_outputs(
+    result: PlanResult,
+    *,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    lang: Literal["zh", "en"] = "zh",
+) -> list[Path]:
+    """Write the results GeoPackage, the spreadsheet, the charts and the maps.
+
+    Parameters
+    ----------
+    result
+        From :func:`analyse`.
+    out_dir, maps_dir, lang
+        As for :func:`plan`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out, maps = Path(out_dir), Path(maps_dir)
+    study = result.study
+    LOG.info("write results")
+    written = [_write_results(result, out / "results.gpkg")]
+    large = study.standards.class_size.large_class_min
+    sheets = localise(result.tables, lang=lang, large=large)
+    titles = {name: TABLE_TITLES[name][lang] for name in sheets}
+    written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
+    written += _charts(result, out / "charts")
+    LOG.info("maps")
+    maps.mkdir(parents=True, exist_ok=True)
+    fmap = overview_map(study, counties=result.counties(), schools=result.schools())
+    written.append(save_html(fmap, maps / "overview.html", title=study.title))
+    return written
 
 
 def _announce(bar: tqdm, label: str) -> None:
@@ -164,8 +208,17 @@ def _joined(
     return out
 
 
-def _demand(study: Study, tables: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame:
-    """Project every scenario of the study; add the demand tables to ``tables``."""
+def _indicators(result: PlanResult) -> None:
+    """Class-size ledger, funding, staffing and balance tables."""
+    study = result.study
+    teachers = study.layers.get("teachers")
+    tables = indicator_tables(study["schools"], study.standards, teachers=teachers, lang=None)
+    result.tables.update(tables)
+
+
+def _demand(result: PlanResult) -> None:
+    """Project every scenario of the study: the demand layer and its tables."""
+    study, tables = result.study, result.tables
     table = study.config.get("scenarios")
     scenarios = scenarios_from_toml(table) if table else default_scenarios()
     model = YieldModel().fit(study["developments"], observed_year=study.school_year)
@@ -179,7 +232,14 @@ def _demand(study: Study, tables: dict[str, pd.DataFrame]) -> gpd.GeoDataFrame:
     tables["demand_by_county"] = demand_totals(demand, by=("county_code",))
     tables["demand_by_township"] = demand_totals(demand, by=("county_code", "township_code"))
     tables["yield_model"] = model.report.reset_index()
-    return demand
+    result.demand = demand
+
+
+STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
+    ("indicators", _indicators),
+    ("demand", _demand),
+]
+"""The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
 
 def _charts(result: PlanResult, folder: Path) -> list[Path]:

@@ -1,9 +1,9 @@
 """Headless Chromium for map tests, with every network request blocked.
 
-A pytest plugin: a test module that opens pages in a browser declares
-``pytest_plugins = ["tests.browser"]`` and asks for the ``offline_page`` fixture.
+A pytest plugin, registered for the whole suite by the repository's ``conftest.py``: a test
+that opens pages in a browser asks for the ``offline_page`` fixture.
 
-Chromium is Debian's (``apt-get install -y chromium``, see ``.ci/install-browser.sh``), driven by
+Chromium is Debian's (``apt-get install -y chromium``, see ``tools/install-debian-deps.sh``), driven by
 Playwright for Python; Playwright's own browser download is not used. One browser is launched
 per session with a fresh profile (Playwright's ``launch`` creates a new temporary
 ``--user-data-dir`` and deletes it on close); each test gets a new context and page.
@@ -18,9 +18,7 @@ silently skipping them.
 
 Examples
 --------
-A test module using it::
-
-    pytest_plugins = ["tests.browser"]
+A test using it::
 
     def test_opens(offline_page, tmp_path):
         page = tmp_path / "p.html"
@@ -143,7 +141,7 @@ def unavailable_reason() -> str | None:
     except ImportError:
         return "Playwright for Python is missing: pip install playwright"
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        return f"Chromium is missing at {CHROMIUM}: run bash .ci/install-browser.sh"
+        return f"Chromium is missing at {CHROMIUM}: run bash tools/install-debian-deps.sh"
     return None
 
 

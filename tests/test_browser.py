@@ -10,7 +10,6 @@ import pytest
 if TYPE_CHECKING:  # imported as a plugin below; importing it here first would skip rewriting
     from tests.browser import OfflinePage
 
-pytest_plugins = ["tests.browser"]
 
 
 def _open(offline_page: OfflinePage, folder: pathlib.Path, body: str) -> None:
@@ -66,5 +65,5 @@ def test_missing_chromium_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: pa
     from tests import browser
 
     monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "chromium")
-    expected = f"Chromium is missing at {tmp_path / 'chromium'}: run bash .ci/install-browser.sh"
+    expected = f"Chromium is missing at {tmp_path / 'chromium'}: run bash tools/install-debian-deps.sh"
     assert browser.unavailable_reason() == expected

@@ -27,7 +27,6 @@ from layout.maps import (
 if TYPE_CHECKING:  # imported as a plugin below; importing it here first would skip rewriting
     from tests.browser import OfflinePage
 
-pytest_plugins = ["tests.browser"]
 
 # Two townships side by side; fillOpacity 1 so their pixels show the exact fill colour.
 TOWN_COLOURS = {"A": "#d73027", "B": "#4575b4"}  # (215, 48, 39) and (69, 117, 180)

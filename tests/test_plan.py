@@ -21,7 +21,6 @@ from tests.tinystudy import write_tiny_study
 if TYPE_CHECKING:
     from tests.browser import OfflinePage
 
-pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(scope="module")

@@ -256,10 +256,11 @@ def read_layer_from_postgis(
 
     Examples
     --------
-    >>> engine = engine_from_url("postgresql://gis@127.0.0.1:5432/planning")  # doctest: +SKIP
-    >>> parcels = read_layer_from_postgis(engine, table="landuse.edu_parcels")  # doctest: +SKIP
-    >>> parcels.crs.to_epsg()  # doctest: +SKIP
-    4550
+    With a server at hand (tests/test_postgis.py runs this against a real one)::
+
+        engine = engine_from_url("postgresql://gis@127.0.0.1:5432/planning")
+        parcels = read_layer_from_postgis(engine, table="landuse.edu_parcels")
+        parcels.crs.to_epsg()  # 4550, the SRID of the geometry column
     """
     if (table is None) == (query is None):
         raise ValidationError("read_layer_from_postgis: give exactly one of table= or query=.")
@@ -322,11 +323,11 @@ def write_layers_to_postgis(
 
     Examples
     --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(0, 0, 1, 1)],
-    ...                            crs="EPSG:4550")
-    >>> write_layers_to_postgis({"parcels": parcels}, engine, schema="results")  # doctest: +SKIP
+    With a server at hand (tests/test_postgis.py runs this against a real one)::
+
+        parcels = gpd.GeoDataFrame({"parcel_id": ["P1"]}, geometry=[box(0, 0, 1, 1)],
+                                   crs="EPSG:4550")
+        write_layers_to_postgis({"parcels": parcels}, engine, schema="results")
     """
     problems = _write_problems(layers, schema=schema, if_exists=if_exists)
     if problems:

@@ -19,6 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from . import __version__
 from .errors import LayoutError
 from .pipeline import plan
+from .province import run_counties
 
 LOG = logging.getLogger("layout")
 
@@ -36,10 +37,40 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
 
 
-def _run_plan(args: argparse.Namespace) -> int:
-    result = plan(
-        args.study, out_dir=args.out, maps_dir=args.maps, lang=args.lang, progress=not args.quiet
+def _county_by_county(parser: argparse.ArgumentParser) -> None:
+    """Options that run the plan county by county (see layout.province)."""
+    group = parser.add_argument_group("county by county")
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="analyse the counties in N processes (0 or 1: one at a time in this process)",
     )
+    group.add_argument(
+        "--scheduler",
+        metavar="URL",
+        help="analyse the counties on a Dask cluster, e.g. tcp://host:8786",
+    )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the counties already finished in --out (all cores unless --workers/--scheduler)",
+    )
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    options = {"out_dir": args.out, "maps_dir": args.maps, "lang": args.lang}
+    if args.workers is None and args.scheduler is None and not args.resume:
+        result = plan(args.study, **options, progress=not args.quiet)
+    else:
+        result = run_counties(
+            args.study,
+            **options,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=not args.quiet,
+        )
     for path in result.outputs:
         LOG.info("wrote %s", path)
     return 0
@@ -54,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p_plan = sub.add_parser("plan", help="run the planning pipeline on a study")
     _common(p_plan)
+    _county_by_county(p_plan)
     p_plan.set_defaults(run=_run_plan)
     return parser
 

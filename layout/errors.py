@@ -34,3 +34,22 @@ class StudyError(LayoutError):
 
 class DataWarning(UserWarning):
     """A row was skipped or a value was repaired; the message names the rows."""
+
+
+class CountyRunError(LayoutError):
+    """Counties of a county-by-county run failed or have no result to merge.
+
+    Parameters
+    ----------
+    counties
+        County code to the reason it failed.
+
+    Examples
+    --------
+    >>> str(CountyRunError({"210303": "its process died"}))
+    'county 210303 failed: its process died'
+    """
+
+    def __init__(self, counties: dict[str, str]) -> None:
+        self.counties = dict(sorted(counties.items()))
+        super().__init__("\n".join(f"county {c} failed: {r}" for c, r in self.counties.items()))

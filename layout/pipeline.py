@@ -86,6 +86,10 @@ class PlanResult:
         """Schools with their class-size, funding and staffing figures."""
         return _joined(self.study["schools"], "school_id", self.tables, _SCHOOL_COLUMNS)
 
+    def cell_demand(self) -> pd.DataFrame | None:
+        """Demand per cell, scenario and year (:func:`layout.demand.demand_by_cell`), if any."""
+        return None if self.demand is None else demand_by_cell(self.demand)
+
 
 def analyse(study: Study, *, progress: bool = False) -> PlanResult:
     """Run every analysis step on a loaded study, writing nothing.
@@ -258,9 +262,10 @@ def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(result.tables)
-    if result.demand is not None:
+    cell_demand = result.cell_demand()
+    if cell_demand is not None:
         cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
         layers["cells"] = cells
-        layers["demand"] = demand_by_cell(result.demand)
+        layers["demand"] = cell_demand
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)

@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 GRADES: tuple[int, ...] = tuple(range(1, 10))
 """Grades of compulsory education: 1-6 primary, 7-9 junior middle."""
@@ -230,7 +230,14 @@ LAYERS: dict[str, LayerSpec] = {
         numbers=("speed_kmh",),
     ),
 }
-"""Every layer a study may name. ``roads`` and ``teachers`` are optional."""
+"""Every layer a study may name. ``roads``, ``teachers`` and ``halo_schools`` are optional.
+
+``halo_schools`` has the columns of ``schools`` and holds schools of *other* counties near the
+study's boundary, for analyses whose children may cross a county border: they lie outside the
+study area by design, their county codes are not in the counties layer, and no table of the
+study's own schools counts them (see :mod:`layout.province`).
+"""
+LAYERS["halo_schools"] = replace(LAYERS["schools"], name="halo_schools")
 
 REQUIRED_LAYERS: tuple[str, ...] = (
     "counties",

@@ -71,6 +71,9 @@ _STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 _SOURCE_KEYS = {"path", "layer", "x", "y", "crs"}
 _TABLE_SUFFIXES = {".csv"}
+_SCHOOL_LAYERS = frozenset({"schools", "halo_schools"})
+_OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
+"""Layers whose rows need not belong to a county or township of the study."""
 
 
 @dataclass(frozen=True)
@@ -353,14 +356,14 @@ def read_layer(source: LayerSource, *, target_crs: str) -> pd.DataFrame:
         check.raise_if_any()
     check.ids_unique()
     check.values()
-    if source.name == "schools":
+    if source.name in _SCHOOL_LAYERS:
         check.grades()
     if spec.geometry is None:
         check.raise_if_any()
         return _typed(frame, spec)
     check.crs(frame.crs)
     check.swapped_lonlat(frame)
-    keep = check.geometry(skip_empty=source.name in {"schools", "developments"})
+    keep = check.geometry(skip_empty=source.name in {*_SCHOOL_LAYERS, "developments"})
     check.raise_if_any()
     frame = _typed(frame[keep], spec)
     return frame.to_crs(target_crs)
@@ -455,14 +458,14 @@ def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSo
     for name, frame in layers.items():
         src, spec = sources[name], LAYERS[name]
         check = _validate.LayerCheck(frame, spec, src.where)
-        if name not in {"counties", "teachers", "roads"}:
+        if name not in _OUTSIDE_LAYERS:
             check.add(
                 "county_code",
                 ~frame["county_code"].isin(county_codes),
                 "county code not in the counties layer",
                 "use a 6-digit code of the counties layer",
             )
-        if "township_code" in frame.columns and name != "townships":
+        if "township_code" in frame.columns and name not in {"townships", "halo_schools"}:
             check.add(
                 "township_code",
                 ~frame["township_code"].isin(township_codes),
@@ -477,9 +480,30 @@ def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSo
                 "clip the grid to the counties layer",
             )
         problems += check.problems
+    if "halo_schools" in layers:
+        problems += _halo_problems(layers, sources["halo_schools"].where, county_codes)
     if problems:
         raise ValidationError(problems)
     _skip_outside(layers, sources, area)
+
+
+def _halo_problems(layers: Mapping[str, pd.DataFrame], where: str, counties: set[str]) -> list[str]:
+    """Check that halo schools are of other counties and not also in the schools layer."""
+    halo = layers["halo_schools"]
+    check = _validate.LayerCheck(halo, LAYERS["halo_schools"], where)
+    check.add(
+        "county_code",
+        halo["county_code"].isin(counties),
+        "school of a county of this study (halo schools belong to other counties)",
+        "move it to the schools layer",
+    )
+    check.add(
+        "school_id",
+        halo["school_id"].isin(layers["schools"]["school_id"]),
+        "school also in the schools layer (it would be counted twice)",
+        "remove it from one of the two layers",
+    )
+    return check.problems
 
 
 def _skip_outside(

@@ -623,7 +623,7 @@ def synthetic_study(
     tables["roads"] = _study_roads(plans, [p["roads"] for p in parts], seed, spacing)
     tables["counties"] = frame
     layers: dict[str, pd.DataFrame] = {}
-    for name in schema.LAYERS:
+    for name in (n for n in schema.LAYERS if n in tables):
         table = _ordered(tables[name], name)
         if schema.LAYERS[name].geometry:
             table = gpd.GeoDataFrame(table, geometry="geometry", crs=crs)

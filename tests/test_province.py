@@ -1,0 +1,335 @@
+"""County-by-county runs: partitions with halo schools, serial, process and Dask engines, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from distributed import LocalCluster
+
+from layout.cli import main
+from layout.errors import CountyRunError, ValidationError
+from layout.pipeline import analyse
+from layout.province import (
+    CRASH_ENV,
+    MergedResult,
+    merge_counties,
+    merge_tables,
+    partition_study,
+    run_counties,
+)
+from layout.study import study_from_toml
+from layout.synthetic import Calibration, synthetic_study
+from tests.tinystudy import TOML, X0, Y0, write_tiny_study
+from tests.tinystudy import schools as tiny_schools
+
+ROOT = Path(__file__).resolve().parents[1]
+URBAN3 = {"210302": 511_574, "210303": 408_118, "210304": 529_275}  # see test_synthetic.py
+CRASHING = "210303"
+STUDY_TOML = """
+[study]
+name = "urban3"
+title = "铁东 铁西 立山 (synthetic)"
+synthetic = true
+crs = "EPSG:4550"
+base_year = 2020
+school_year = 2024
+plan_start = 2025
+plan_end = 2030
+profile = "anshan-2020"
+
+[standards.class_size]
+primary_cap = 45
+
+[scenarios.medium]
+description = "flat births"
+birth_rate = { 2021 = 4.33, 2022 = 3.65 }
+child_share = 0.10
+net_migration = { urban = 0.005, rural = -0.015 }
+population_growth = { all = -0.0092 }
+"""
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three Anshan districts from the synthetic generator at 2 km cells (68 schools)."""
+    folder = tmp_path_factory.mktemp("urban3")
+    counties = gpd.read_file(ROOT / "data" / "boundaries" / "anshan.gpkg", layer="counties")
+    seats = dict.fromkeys(URBAN3, (122.99, 41.11))
+    layers = synthetic_study(
+        counties[counties["county_code"].isin(URBAN3)],
+        populations=URBAN3,
+        cell_size_m=2_000,
+        calibration=Calibration(seats=seats),
+    )
+    text = STUDY_TOML
+    for name, frame in layers.items():
+        frame.to_parquet(folder / f"{name}.parquet")
+        text += f'\n[layers.{name}]\npath = "{name}.parquet"\n'
+    (folder / "study.toml").write_text(text, encoding="utf-8")
+    return folder / "study.toml"
+
+
+@pytest.fixture(scope="module")
+def serial(study: Path, tmp_path_factory: pytest.TempPathFactory) -> MergedResult:
+    """Run the counties one at a time in this process; check the inputs are unchanged."""
+    root = tmp_path_factory.mktemp("serial")
+    before = _hashes(study.parent)
+    result = run_counties(
+        study, out_dir=root / "out", maps_dir=root / "maps", workers=0, progress=False
+    )
+    assert _hashes(study.parent) == before, "the study's input files were modified"
+    return result
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """Start a local Dask cluster of two worker processes; the task of 210303 dies once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CRASH_ENV, CRASHING)  # seen by the worker processes started now
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    with cluster:
+        yield cluster.scheduler_address
+
+
+def _assert_same_tables(a: MergedResult, b: MergedResult) -> None:
+    assert list(a.tables) == list(b.tables)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], obj=name)
+    pd.testing.assert_frame_equal(a.demand_cells, b.demand_cells, obj="demand_cells")
+
+
+def test_serial_outputs(serial: MergedResult) -> None:
+    out = serial.outputs[0].parent
+    assert sorted(p.name for p in out.iterdir()) == [
+        "charts",
+        "counties",
+        "partitions",
+        "results.gpkg",
+        "tables.xlsx",
+    ]
+    charts = sorted(p.name for p in (out / "charts").iterdir())
+    assert charts == [f"demand_{code}.png" for code in sorted(URBAN3)]
+    assert serial.outputs[-1].name == "overview.html"
+    assert serial.counties_run == tuple(sorted(URBAN3))
+    layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}
+    assert {"counties", "schools", "cells", "demand", "class_size_ledger", "profile"} <= layers
+
+
+def test_merged_tables_equal_the_whole_study(study: Path, serial: MergedResult) -> None:
+    """Independent method: the same analysis of the whole study in one piece.
+
+    The indicator and demand tables are per school, per county or per township, so splitting
+    the study by county must neither lose nor double count a school (halo schools included).
+    """
+    whole = analyse(study_from_toml(study))
+    for name in ("class_size_ledger", "funding", "staffing", "class_size_by_county"):
+        pd.testing.assert_frame_equal(
+            serial.tables[name], whole.tables[name], check_dtype=False, obj=name
+        )
+    funding = serial.tables["funding"]
+    assert funding["school_id"].is_unique
+    assert set(funding["school_id"]) == set(whole.study["schools"]["school_id"])
+    counts = whole.study["schools"].groupby("county_code").size()
+    by_county = serial.tables["class_size_by_county"].set_index("county_code")["schools"]
+    assert by_county.to_dict() == counts.to_dict()
+    # The profile is the same in every county: taken once. The yield model is fitted per
+    # county: one block of rows per county, tagged with its code.
+    assert serial.tables["profile"].equals(whole.tables["profile"])
+    assert serial.tables["yield_model"]["county_code"].value_counts().to_dict() == dict.fromkeys(
+        URBAN3, 2
+    )
+
+
+def test_partitions_hold_each_county_and_its_halo(study: Path, tmp_path: Path) -> None:
+    tomls = partition_study(study, tmp_path / "parts", halo_m=2_000)
+    assert [p.parent.name for p in tomls] == sorted(URBAN3)
+    original = tomllib.loads(study.read_text(encoding="utf-8"))
+    whole = study_from_toml(study)
+    schools = whole["schools"]
+    for toml in tomls:
+        code = toml.parent.name
+        config = tomllib.loads(toml.read_text(encoding="utf-8"))
+        assert {k: v for k, v in config.items() if k != "layers"} == {
+            k: v for k, v in original.items() if k != "layers"
+        }
+        county = study_from_toml(toml)
+        assert set(county["schools"]["county_code"]) == {code}
+        assert set(county["population"]["county_code"]) == {code}
+        assert set(county["teachers"]["school_id"]) <= set(county["schools"]["school_id"])
+        # Independent method: shapely distance from every other county's school to the county.
+        polygon = county["counties"].geometry.iloc[0]
+        others = schools[schools["county_code"] != code]
+        near = others[others.geometry.distance(polygon) <= 2_000]["school_id"]
+        halo = county["halo_schools"]
+        assert sorted(halo["school_id"]) == sorted(near)
+        assert len(halo) > 0 and not halo["school_id"].isin(county["schools"]["school_id"]).any()
+    manifest = (tmp_path / "parts" / "partition.json").read_text(encoding="utf-8")
+    assert '"halo_m": 2000.0' in manifest
+
+
+def test_default_halo_is_the_bus_distance_of_the_longest_norm(study: Path, tmp_path: Path) -> None:
+    # anshan-2020: the longest rural norm is 60 minutes (junior) at 30 km/h: 30 km, more than
+    # the urban radii (500 m, 1000 m). The three districts are smaller than that, so every
+    # school of the other two districts is a halo school.
+    tomls = partition_study(study, tmp_path / "parts")
+    manifest = (tmp_path / "parts" / "partition.json").read_text(encoding="utf-8")
+    assert '"halo_m": 30000.0' in manifest
+    schools = study_from_toml(study)["schools"]
+    for toml in tomls:
+        halo = pd.read_parquet(toml.parent / "halo_schools.parquet")
+        code = toml.parent.name
+        assert len(halo) == (schools["county_code"] != code).sum()
+
+
+def test_dask_run_equals_serial_after_a_worker_death(
+    study: Path, serial: MergedResult, scheduler: str, tmp_path: Path
+) -> None:
+    result = run_counties(
+        study,
+        out_dir=tmp_path / "out",
+        maps_dir=tmp_path / "maps",
+        scheduler=scheduler,
+        progress=False,
+    )
+    _assert_same_tables(result, serial)
+    attempts = result.runs.set_index("county_code")["attempts"].to_dict()
+    assert attempts == {"210302": 1, CRASHING: 2, "210304": 1}
+
+
+def test_cli_workers_equals_serial_after_a_worker_death(
+    study: Path, serial: MergedResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CRASH_ENV, CRASHING)
+    out = tmp_path / "out"
+    args = ["plan", str(study), "--out", str(out), "--maps", str(tmp_path / "maps")]
+    assert main([*args, "--workers", "2", "--quiet"]) == 0
+    serial_gpkg = serial.outputs[0]
+    names = [row[0] for row in pyogrio.list_layers(serial_gpkg)]
+    assert names == [row[0] for row in pyogrio.list_layers(out / "results.gpkg")]
+    for name in names:
+        pd.testing.assert_frame_equal(
+            pyogrio.read_dataframe(out / "results.gpkg", layer=name),
+            pyogrio.read_dataframe(serial_gpkg, layer=name),
+            obj=name,
+        )
+    # The county that died was run twice; the county running beside it when the pool broke
+    # was terminated, not charged with an attempt.
+    attempts = sorted(p.name for p in (out / "counties" / ".attempts" / CRASHING).iterdir())
+    assert attempts == ["0", "1"]
+
+
+def test_no_retry_fails_naming_the_county_then_resume_completes(
+    study: Path, serial: MergedResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = {"out_dir": tmp_path / "out", "maps_dir": tmp_path / "maps", "progress": False}
+    monkeypatch.setenv(CRASH_ENV, CRASHING)
+    with pytest.raises(CountyRunError, match=f"county {CRASHING} failed") as info:
+        run_counties(study, workers=2, retries=0, **options)
+    assert list(info.value.counties) == [CRASHING]
+    counties = tmp_path / "out" / "counties"
+    finished = {
+        code: (counties / code / "done").stat().st_mtime_ns for code in ("210302", "210304")
+    }
+    assert not (counties / CRASHING).exists()
+    assert not (tmp_path / "out" / "results.gpkg").exists()
+    monkeypatch.delenv(CRASH_ENV)
+    result = run_counties(study, workers=0, resume=True, **options)
+    assert {c: (counties / c / "done").stat().st_mtime_ns for c in finished} == finished
+    assert result.runs.set_index("county_code")["kept"].to_dict() == {
+        "210302": True,
+        CRASHING: False,
+        "210304": True,
+    }
+    _assert_same_tables(result, serial)
+
+
+def test_merge_refuses_a_missing_county(serial: MergedResult, tmp_path: Path) -> None:
+    out = serial.outputs[0].parent
+    shutil.copytree(out / "counties", tmp_path / "counties")
+    (tmp_path / "counties" / "210304" / "done").unlink()
+    with pytest.raises(CountyRunError, match="county 210304 failed: no finished result"):
+        merge_counties(out / "partitions", tmp_path / "counties")
+
+
+def test_merge_tables_rules() -> None:
+    # A table with county_code is stacked in code order; one without, the same everywhere, is
+    # kept once; one that differs gets the code in front; a rule replaces all that.
+    first = {"t": pd.DataFrame({"county_code": ["b"], "n": [1]}), "u": pd.DataFrame({"k": [1]})}
+    second = {"t": pd.DataFrame({"county_code": ["a"], "n": [2]}), "u": pd.DataFrame({"k": [2]})}
+    same = {"p": pd.DataFrame({"v": ["x"]})}
+    merged = merge_tables({"b": first | same, "a": second | same})
+    assert merged["t"].to_dict("list") == {"county_code": ["a", "b"], "n": [2, 1]}
+    assert merged["u"].to_dict("list") == {"county_code": ["a", "b"], "k": [2, 1]}
+    assert merged["p"].to_dict("list") == {"v": ["x"]}
+    # A school seen by two counties (its own and a neighbour's halo): loads 3 + 4 = 7.
+    loads = {
+        "a": {"load": pd.DataFrame({"school_id": ["S1", "S2"], "children": [3, 5]})},
+        "b": {"load": pd.DataFrame({"school_id": ["S1"], "children": [4]})},
+    }
+
+    def summed(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        stacked = pd.concat(tables.values())
+        return stacked.groupby("school_id", as_index=False)["children"].sum()
+
+    merged = merge_tables(loads, rules={"load": summed})
+    assert merged["load"].to_dict("list") == {"school_id": ["S1", "S2"], "children": [7, 5]}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workers": 2, "scheduler": "tcp://127.0.0.1:8786"}, "not both"),
+        ({"workers": -1}, "workers must be"),
+        ({"retries": -1}, "retries must be"),
+    ],
+)
+def test_bad_options(options: dict, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=message):
+        run_counties(None, out_dir=tmp_path, maps_dir=tmp_path, progress=False, **options)
+    assert not any(tmp_path.iterdir())
+
+
+def _halo_study(folder: Path, rows: list[tuple[str, str]]) -> Path:
+    """Write the tiny study with halo schools (school_id, county_code) 3 km east of B."""
+    halo = tiny_schools().iloc[[2] * len(rows)].reset_index(drop=True)
+    point = gpd.GeoSeries.from_xy([X0 + 23_000], [Y0 + 5_000], crs="EPSG:4550").to_crs(4490)
+    halo["school_id"] = [r[0] for r in rows]
+    halo["county_code"] = [r[1] for r in rows]
+    halo["township_code"] = "210305101"
+    halo[["lon", "lat"]] = (round(point.x[0], 7), round(point.y[0], 7))
+    toml = TOML + '\n[layers.halo_schools]\npath = "halo.csv"\nx = "lon"\ny = "lat"\n'
+    toml += 'crs = "EPSG:4490"\n'
+    path = write_tiny_study(folder, toml=toml)
+    halo.to_csv(folder / "halo.csv", index=False)
+    return path
+
+
+def test_study_keeps_halo_schools_outside_its_area(tmp_path: Path) -> None:
+    # H1 lies 3 km outside county B, in county 210305 which the study does not hold: it is
+    # kept (no warning: pytest turns warnings into errors) and not among the study's schools.
+    study = study_from_toml(_halo_study(tmp_path, [("H1", "210305")]))
+    assert study["halo_schools"]["school_id"].tolist() == ["H1"]
+    assert study["schools"]["school_id"].tolist() == ["S1", "S2", "S3"]
+
+
+def test_study_refuses_halo_schools_of_its_own(tmp_path: Path) -> None:
+    path = _halo_study(tmp_path, [("S1", "210305"), ("H2", "210303")])
+    with pytest.raises(ValidationError) as info:
+        study_from_toml(path)
+    text = str(info.value)
+    assert "school_id S1" in text and "counted twice" in text
+    assert "school_id H2" in text and "move it to the schools layer" in text

@@ -54,6 +54,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
@@ -126,11 +127,15 @@ class MergedResult(PlanResult):
         One row per county: ``county_code``, ``kept`` (finished in an earlier run and kept
         by ``resume``), ``attempts``, ``seconds`` (load and analysis) and ``worker_peak_mb``
         (peak resident memory of the process that ran it, so far).
+    seconds
+        Wall time of each stage of :func:`run_counties`: ``partition``, ``counties``,
+        ``merge`` and ``outputs``.
     """
 
     demand_cells: pd.DataFrame | None = None
     counties_run: tuple[str, ...] = ()
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def cell_demand(self) -> pd.DataFrame | None:
         """Demand per cell, scenario and year: the counties' tables concatenated."""
@@ -194,32 +199,45 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
         Bad options, or an invalid study.
     """
     _check_options(workers=workers, scheduler=scheduler, retries=retries)
+    clock = [time.perf_counter()]
     out = Path(out_dir)
     source = Path(study_path) if study_path is not None else bundled_study_path()
-    parts = out / "partitions"
-    manifest = _current_partitions(source, parts, halo_m=halo_m, reuse=resume)
-    counties_dir = out / "counties"
-    if not resume:
-        shutil.rmtree(counties_dir, ignore_errors=True)
-    shutil.rmtree(counties_dir / _ATTEMPTS, ignore_errors=True)
-    counties_dir.mkdir(parents=True, exist_ok=True)
-    hashes: dict[str, str] = manifest["counties"]
-    kept = [code for code, digest in hashes.items() if _finished(counties_dir / code, digest)]
-    tasks = [
-        (str(parts / code / "study.toml"), str(counties_dir), retries, digest)
-        for code, digest in sorted(hashes.items())
-        if code not in kept
-    ]
+    manifest = _current_partitions(source, out / "partitions", halo_m=halo_m, reuse=resume)
+    clock.append(time.perf_counter())
+    tasks, kept = _county_tasks(out, manifest["counties"], retries=retries, resume=resume)
     LOG.info("%d counties to run, %d kept from an earlier run", len(tasks), len(kept))
     with tqdm(total=len(tasks), disable=not progress, unit="county") as bar:
         failed = _engine(workers, scheduler)(tasks, bar)
     if failed:
         raise CountyRunError(failed)
-    result = merge_counties(parts, counties_dir)
+    clock.append(time.perf_counter())
+    result = merge_counties(out / "partitions", out / "counties")
     result.runs["kept"] = result.runs["county_code"].isin(kept)
+    clock.append(time.perf_counter())
     LOG.info("write merged outputs")
     result.outputs = write_outputs(result, out_dir=out, maps_dir=maps_dir, lang=lang)
+    clock.append(time.perf_counter())
+    stages = ("partition", "counties", "merge", "outputs")
+    result.seconds = {s: round(b - a, 3) for s, (a, b) in zip(stages, pairwise(clock), strict=True)}
     return result
+
+
+def _county_tasks(
+    out: Path, hashes: Mapping[str, str], *, retries: int, resume: bool
+) -> tuple[list[_Task], list[str]]:
+    """Return the tasks of the counties to run, and the counties kept from an earlier run."""
+    counties_dir = out / "counties"
+    if not resume:
+        shutil.rmtree(counties_dir, ignore_errors=True)
+    shutil.rmtree(counties_dir / _ATTEMPTS, ignore_errors=True)
+    counties_dir.mkdir(parents=True, exist_ok=True)
+    kept = sorted(code for code, digest in hashes.items() if _finished(counties_dir / code, digest))
+    tasks = [
+        (str(out / "partitions" / code / "study.toml"), str(counties_dir), retries, digest)
+        for code, digest in sorted(hashes.items())
+        if code not in kept
+    ]
+    return tasks, kept
 
 
 def merge_counties(

@@ -125,6 +125,7 @@ def test_serial_outputs(serial: MergedResult) -> None:
     assert charts == [f"demand_{code}.png" for code in sorted(URBAN3)]
     assert serial.outputs[-1].name == "overview.html"
     assert serial.counties_run == tuple(sorted(URBAN3))
+    assert list(serial.seconds) == ["partition", "counties", "merge", "outputs"]
     layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}
     assert {"counties", "schools", "cells", "demand", "class_size_ledger", "profile"} <= layers
 

@@ -1,0 +1,261 @@
+"""Province benchmark: the whole pipeline county by county on a synthetic Liaoning.
+
+Run from the repository root (about half an hour on 2 cores)::
+
+    python benchmarks/bench_province.py
+
+1. Generates a deterministic synthetic study on the real boundaries of the 100 county-level
+   units of Liaoning (``data/boundaries/liaoning.gpkg``, 500 m cells, seed 20201101; residents
+   as in ``bench_synthetic.py``) with the calibration :data:`CALIBRATION`, and writes it as
+   GeoParquet to ``benchmarks/_work/liaoning/`` (git-ignored; kept between runs).
+2. For 1/8, 1/4, 1/2 and all of the counties (nested subsets, in a seeded random order so
+   that each mixes urban districts and rural counties) writes a sub-study and runs, in a fresh
+   process, :func:`layout.province.run_counties` with ``workers=2``: partition, the counties,
+   the merge and every output (GeoPackage, spreadsheet, charts, overview map).
+3. At 1/4 of the counties, runs the same on a local Dask cluster of 2 worker processes
+   (1 thread each) and checks that its tables equal those of the process run.
+
+Each run records the wall time of every stage and the peak memory: of the run's process, of
+its largest worker (``getrusage``), and of the whole process tree (``psutil``, sampled every
+0.2 s). Prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from bench_synthetic import _cpu, _populations
+
+from layout.synthetic import Calibration, synthetic_study
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / "_work"
+FRACTIONS = (8, 4, 2, 1)
+DASK_FRACTION = 4
+CALIBRATION = Calibration(
+    village_residents=25.0,
+    township_residents=12_000.0,
+    subdistrict_residents=30_000.0,
+    peak_density_km2=8_000.0,
+)
+"""Tuned toward the issue's ~600 000 cells and ~6 000 schools (defaults: 700, 25 000, 60 000,
+20 000): smaller villages spread the rural residents over more cells, smaller townships and
+urban zones give more schools, a lower peak density widens the urban areas."""
+TOML = """[study]
+name = "liaoning-synthetic"
+title = "辽宁省义务教育学校布局（合成基准数据）"
+synthetic = true
+crs = "EPSG:4550"
+base_year = 2020
+school_year = 2024
+plan_start = 2025
+plan_end = 2035
+profile = "anshan-2020"
+"""
+
+
+def generate(folder: Path) -> dict[str, pd.DataFrame]:
+    """Generate the province once (cached in ``folder``); return its layers."""
+    done = folder / "layers.json"
+    key = json.dumps({"calibration": repr(CALIBRATION), "seed": 20201101})
+    if done.is_file() and done.read_text() == key:
+        return _read_layers(folder)
+    counties = gpd.read_file(ROOT / "data" / "boundaries" / "liaoning.gpkg", layer="counties")
+    start = time.perf_counter()
+    layers = synthetic_study(counties, populations=_populations(counties), calibration=CALIBRATION)
+    print(f"generated the province in {time.perf_counter() - start:.0f} s", flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in layers.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    done.write_text(key)
+    return layers
+
+
+def _read_layers(folder: Path) -> dict[str, pd.DataFrame]:
+    return {
+        p.stem: pd.read_parquet(p) if p.stem == "teachers" else gpd.read_parquet(p)
+        for p in sorted(folder.glob("*.parquet"))
+    }
+
+
+def write_subset(layers: dict[str, pd.DataFrame], codes: list[str], folder: Path) -> Path:
+    """Write the study of the counties ``codes`` (roads kept whole) and its TOML."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = TOML
+    schools = layers["schools"]["school_id"][layers["schools"]["county_code"].isin(codes)]
+    for name, frame in layers.items():
+        if "county_code" in frame.columns:
+            frame = frame[frame["county_code"].isin(codes)]
+        elif name == "teachers":
+            frame = frame[frame["school_id"].isin(schools)]
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        text += f'\n[layers.{name}]\npath = "{name}.parquet"\n'
+    (folder / "study.toml").write_text(text, encoding="utf-8")
+    return folder / "study.toml"
+
+
+def _tree_rss_sampler(stop: threading.Event, peak: list[float]) -> None:
+    """Sample the resident memory of this process and all its descendants."""
+    import psutil
+
+    me = psutil.Process()
+    while not stop.is_set():
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        peak[0] = max(peak[0], total / 2**20)
+        stop.wait(0.2)
+
+
+def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
+    """Run the pipeline once in this process; return stage times and memory."""
+    import resource
+
+    from layout.province import run_counties
+
+    marks = _LogMarks()
+    logging.getLogger("layout").addHandler(marks)
+    logging.getLogger("layout").setLevel(logging.INFO)
+    peak = [0.0]
+    stop = threading.Event()
+    sampler = threading.Thread(target=_tree_rss_sampler, args=(stop, peak), daemon=True)
+    sampler.start()
+    cluster = None
+    options: dict[str, Any] = {"workers": 2}
+    if engine == "dask":
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        options = {"scheduler": cluster.scheduler_address}
+    start = time.perf_counter()
+    result = run_counties(
+        study, out_dir=out / "out", maps_dir=out / "maps", progress=False, **options
+    )
+    total = time.perf_counter() - start
+    finished = time.time()
+    if cluster is not None:
+        cluster.close()
+    stop.set()
+    sampler.join()
+    pd.to_pickle(result.tables, out / "tables.pkl")
+    return {
+        "engine": engine,
+        "counties": len(result.counties_run),
+        "cells": len(result.study["population"]),
+        "schools": len(result.study["schools"]),
+        "seconds": {**result.seconds, "total": round(total, 1)},
+        "outputs": _output_stages(marks.times, out / "out", finished),
+        "county_seconds_sum": round(float(result.runs["seconds"].sum()), 1),
+        "self_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "worker_peak_mb": int(result.runs["worker_peak_mb"].max()),
+        "tree_peak_mb": round(peak[0]),
+        "gpkg_mb": round((out / "out" / "results.gpkg").stat().st_size / 2**20),
+    }
+
+
+class _LogMarks(logging.Handler):
+    """Remember when the pipeline logged the start of writing results and of the maps."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.times: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "layout.pipeline":
+            self.times.setdefault(record.getMessage(), record.created)
+
+
+def _output_stages(times: dict[str, float], out: Path, finished: float) -> dict[str, float]:
+    """Seconds of the GeoPackage, spreadsheet, charts and map (from log times and mtimes)."""
+    gpkg = (out / "results.gpkg").stat().st_mtime
+    xlsx = (out / "tables.xlsx").stat().st_mtime
+    marks = [times["write results"], gpkg, xlsx, times["maps"], finished]
+    names = ("geopackage", "spreadsheet", "charts", "map")
+    return {n: round(b - a, 1) for n, a, b in zip(names, marks, marks[1:], strict=True)}
+
+
+def _in_child(study: Path, out: Path, engine: str) -> dict[str, Any]:
+    """Run :func:`run_once` in a fresh Python process (clean memory figures)."""
+    cmd = [sys.executable, __file__, "--run", str(study), str(out), engine]
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"run failed:\n{done.stderr[-5000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(fractions: tuple[int, ...] = FRACTIONS) -> None:
+    """Generate, run every size and the Dask comparison, print the tables."""
+    layers = generate(WORK / "liaoning")
+    codes = sorted(layers["counties"]["county_code"])
+    order = list(np.random.default_rng(20201101).permutation(codes))
+    print(
+        f"machine: {_cpu()}; province: {len(layers['population']):,} cells, "
+        f"{len(layers['schools']):,} schools, {len(codes)} counties",
+        flush=True,
+    )
+    rows = []
+    for fraction in fractions:
+        subset = sorted(order[: round(len(codes) / fraction)])
+        study = write_subset(layers, subset, WORK / f"study-1of{fraction}")
+        row = _in_child(study, WORK / f"run-1of{fraction}", "processes")
+        row["fraction"] = f"1/{fraction}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        if fraction == DASK_FRACTION:
+            dask = _in_child(study, WORK / f"dask-1of{fraction}", "dask")
+            dask["fraction"] = f"1/{fraction}"
+            print(json.dumps(dask), flush=True)
+            same = _same_tables(WORK / f"run-1of{fraction}", WORK / f"dask-1of{fraction}")
+            print(f"dask tables equal to process tables: {same}", flush=True)
+            rows.append(dask)
+    _print_table(rows)
+
+
+def _same_tables(a: Path, b: Path) -> bool:
+    left, right = pd.read_pickle(a / "tables.pkl"), pd.read_pickle(b / "tables.pkl")
+    return list(left) == list(right) and all(left[k].equals(right[k]) for k in left)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    print(
+        "\n| counties | engine | cells | schools | partition s | counties s | merge s "
+        "| outputs s (gpkg/xlsx/charts/map) | total s | tree peak MB | worker peak MB "
+        "| main peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        s = r["seconds"]
+        print(
+            f"| {r['counties']} ({r['fraction']}) | {r['engine']} | {r['cells']:,} | "
+            f"{r['schools']:,} | {s['partition']:.0f} | {s['counties']:.0f} | {s['merge']:.0f} "
+            f"| {s['outputs']:.0f} ({'/'.join(f'{v:.0f}' for v in r['outputs'].values())}) "
+            f"| {s['total']:.0f} | {r['tree_peak_mb']:,} | "
+            f"{r['worker_peak_mb']:,} | {r['self_peak_mb']:,} |"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", nargs=3, metavar=("STUDY", "OUT", "ENGINE"))
+    parser.add_argument("--fractions", type=int, nargs="+", default=FRACTIONS)
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run_once(Path(args.run[0]), Path(args.run[1]), args.run[2])))
+    else:
+        main(tuple(args.fractions))

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,7 @@ def _output_stages(times: dict[str, float], out: Path, finished: float) -> dict[
     xlsx = (out / "tables.xlsx").stat().st_mtime
     marks = [times["write results"], gpkg, xlsx, times["maps"], finished]
     names = ("geopackage", "spreadsheet", "charts", "map")
-    return {n: round(b - a, 1) for n, a, b in zip(names, marks, marks[1:], strict=True)}
+    return {n: round(b - a, 1) for n, (a, b) in zip(names, pairwise(marks), strict=True)}
 
 
 def _in_child(study: Path, out: Path, engine: str) -> dict[str, Any]:

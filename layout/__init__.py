@@ -16,6 +16,7 @@ from . import indicators as indicators
 from . import maps as maps
 from . import pipeline as pipeline
 from . import postgis as postgis
+from . import province as province
 from . import report as report
 from . import scenarios as scenarios
 from . import schema as schema

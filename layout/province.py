@@ -49,8 +49,8 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
@@ -436,7 +436,7 @@ def _run_in_processes(tasks: list[_Task], bar: tqdm, *, workers: int) -> dict[st
             initargs=(dict(os.environ),),
         ) as pool:
             futures = {pool.submit(_county_task, *task): task for task in pending}
-            for future in _as_done(futures):
+            for future in as_completed(futures):
                 task = futures[future]
                 error = future.exception()
                 if isinstance(error, BrokenProcessPool):
@@ -464,18 +464,11 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _as_done(futures: Iterable[Future[Any]]) -> Iterable[Future[Any]]:
-    """Yield futures as they finish (like ``as_completed``, without a timeout)."""
-    waiting = set(futures)
-    while waiting:
-        done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-        yield from sorted(done, key=id)
-
-
 def _run_on_dask(tasks: list[_Task], bar: tqdm, *, scheduler: str) -> dict[str, str]:
     """Run the tasks on a Dask cluster; the cluster reruns a task whose worker died."""
     try:
-        from distributed import Client, KilledWorker, as_completed
+        from distributed import Client, KilledWorker
+        from distributed import as_completed as dask_completed
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ValidationError(
             'scheduler needs Dask distributed. Fix: pip install "dask[distributed]"'
@@ -484,7 +477,7 @@ def _run_on_dask(tasks: list[_Task], bar: tqdm, *, scheduler: str) -> dict[str, 
     with Client(scheduler, set_as_default=False) as client:
         futures = {client.submit(_county_task, *t, pure=False): t for t in tasks}
         resubmitted = dict.fromkeys(futures.values(), 0)
-        queue = as_completed(futures, loop=client.loop)
+        queue = dask_completed(futures, loop=client.loop)
         for future in queue:
             task = futures[future]
             error = None if future.status == "finished" else future.exception()

@@ -80,7 +80,12 @@ def write_geopackage(
         for name, frame in layers.items():
             gdf = frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
             pyogrio.write_dataframe(
-                gdf, tmp, layer=name, driver="GPKG", layer_metadata=dict(metadata or {})
+                gdf,
+                tmp,
+                layer=name,
+                driver="GPKG",
+                layer_metadata=dict(metadata or {}),
+                use_arrow=True,  # through Arrow: several times faster on large layers
             )
     return target
 

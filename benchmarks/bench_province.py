@@ -1,6 +1,6 @@
 """Province benchmark: the whole pipeline county by county on a synthetic Liaoning.
 
-Run from the repository root (about half an hour on 2 cores)::
+Run from the repository root (about 20 minutes on 2 cores)::
 
     python benchmarks/bench_province.py
 

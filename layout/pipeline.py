@@ -25,10 +25,10 @@ from tqdm.auto import tqdm
 
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
-from .labels import TABLE_TITLES, localise
+from .labels import TABLE_TITLES, VALUES_ZH, localise
 from .maps.offline import save_html
 from .maps.overview import overview_map
-from .report import write_geopackage, write_spreadsheet
+from .report import write_geopackage, write_index, write_spreadsheet
 from .scenarios import default_scenarios, scenarios_from_toml
 from .study import Study, study_from_toml
 from .yields import YieldModel
@@ -184,8 +184,126 @@ def write_outputs(
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)
     fmap = overview_map(study, counties=result.counties(), schools=result.schools())
-    written.append(save_html(fmap, maps / "overview.html", title=study.title))
+    map_files = [save_html(fmap, maps / "overview.html", title=study.title)]
+    written += map_files
+    links = {
+        "地图 Maps": map_files,
+        "数据与表格 Data and tables": [f for f in written if f.suffix in {".gpkg", ".xlsx"}],
+        "图表 Charts": [f for f in written if f.suffix == ".png"],
+    }
+    note = "合成样例数据，非真实学校数据 / Synthetic sample data, not real school data"
+    written.append(
+        write_index(
+            out / "index.html",
+            title=study.title,
+            findings=findings(result, lang=lang),
+            links=links,
+            note=note if study.synthetic else "",
+        )
+    )
     return written
+
+
+def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[str]:
+    """State the main findings of a run in a few sentences, with their numbers.
+
+    Parameters
+    ----------
+    result
+        From :func:`analyse`.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> findings(analyse(study_from_toml()), lang="en")[0].startswith("7 counties")
+    True
+    """
+    t = result.tables
+    size = t["class_size_by_county"].sum(numeric_only=True)
+    staff = t["staffing_by_county"].sum(numeric_only=True)
+    money = t["funding_by_county"]["total_funding"].sum()
+    n = len(t["class_size_by_county"])
+    year = result.study.school_year
+    figures = {
+        "n": n,
+        "schools": int(size["schools"]),
+        "students": int(size["students"]),
+        "year": year,
+        "large": int(size["classes_large"]),
+        "over": int(size["classes_over_cap"]),
+        "struck": int(size["schools_struck_off"]),
+        "shortfall": int(staff["shortfall"]),
+        "funding": money / 1e4,
+    }
+    text = _FINDINGS[lang]
+    lines = [line.format(**figures) for line in text["base"]]
+    trend = _demand_trend(t["demand_by_county"])
+    for row in trend or []:
+        if lang == "zh":
+            row = {
+                **row,
+                "level": VALUES_ZH[row["level"]],
+                "scenario": VALUES_ZH.get(row["scenario"], row["scenario"]),
+            }
+        lines.append(text["demand"].format(**row))
+    return lines
+
+
+_FINDINGS = {
+    "zh": {
+        "base": [
+            "{n}个县（市、区），{schools}所学校，{year}年在校生{students}人。",
+            "超标准班额{over}个，其中56人及以上超大班额{large}个；可销号学校{struck}所。",
+            "按生师比和每班1.5名教师标准，教师缺口合计{shortfall}人；公用经费应拨{funding:,.0f}万元/年。",
+        ],
+        "demand": "{scenario}：{level}学龄儿童由{first}年的{start:,.0f}人变为{last}年的"
+        "{end:,.0f}人（{change:+.1%}）。",
+    },
+    "en": {
+        "base": [
+            "{n} counties, {schools} schools, {students} pupils in {year}.",
+            "{over} classes over the size cap, of which {large} have 56 or more pupils; "
+            "{struck} schools can be struck off the ledger.",
+            "Teacher shortfall {shortfall} by the pupil-teacher ratios and 1.5 per class; "
+            "public funding due {funding:,.0f} x 10,000 yuan a year.",
+        ],
+        "demand": "Scenario {scenario}: {level} school-age children from {start:,.0f} in "
+        "{first} to {end:,.0f} in {last} ({change:+.1%}).",
+    },
+}
+
+
+def _demand_trend(totals: pd.DataFrame) -> list[dict[str, object]] | None:
+    """Children of each level in the first and last projection year of the middle scenario."""
+    if totals.empty:
+        return None
+    names = list(dict.fromkeys(totals["scenario"].astype(str)))
+    scenario = "medium" if "medium" in names else names[len(names) // 2]
+    rows = totals[totals["scenario"].astype(str) == scenario]
+    by_year = rows.groupby(["level", "year"], observed=True)["children"].sum()
+    first, last = int(rows["year"].min()), int(rows["year"].max())
+    trend = []
+    for level in ("primary", "junior"):
+        start, end = float(by_year[(level, first)]), float(by_year[(level, last)])
+        change = (end - start) / start if start else float("nan")
+        trend.append(
+            {
+                "scenario": scenario,
+                "level": level,
+                "first": first,
+                "last": last,
+                "start": start,
+                "end": end,
+                "change": change,
+            }
+        )
+    return trend
 
 
 def _announce(bar: tqdm, label: str) -> None:

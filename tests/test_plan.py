@@ -40,7 +40,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
-    assert out == ["charts", "results.gpkg", "tables.xlsx"]
+    assert out == ["charts", "index.html", "results.gpkg", "tables.xlsx"]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
     assert sorted(p.name for p in (run / "maps").iterdir()) == ["overview.html"]
@@ -128,6 +128,18 @@ def test_bad_study_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureF
     assert main(["plan", str(toml), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "schools.csv" in caplog.text and "not found" in caplog.text
     assert not (tmp_path / "o").exists()
+
+
+def test_index_page_states_findings_and_links(run: Path) -> None:
+    page = (run / "out" / "index.html").read_text(encoding="utf-8")
+    # Worked by hand above: 3 schools, 315 pupils (303 + 12), 2 classes of 56+, 2 over the cap,
+    # 2 schools can be struck off (S2, S3), teacher shortfall 1 (S1).
+    assert "2个县（市、区），3所学校，2024年在校生315人。" in page
+    assert "超标准班额2个，其中56人及以上超大班额2个；可销号学校2所。" in page
+    assert "教师缺口合计1人" in page
+    assert '<a href="../maps/overview.html">overview.html</a>' in page
+    assert '<a href="results.gpkg">results.gpkg</a>' in page
+    assert "合成样例数据" in page
 
 
 def test_overview_map_is_offline(run: Path) -> None:

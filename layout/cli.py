@@ -18,6 +18,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
 from .errors import LayoutError
+from .maps.basemap import BASEMAPS
 from .pipeline import plan
 
 LOG = logging.getLogger("layout")
@@ -33,12 +34,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="language of tables and maps"
     )
+    parser.add_argument(
+        "--tiles",
+        choices=("none", *BASEMAPS),
+        default="none",
+        help="basemap under the maps (default none: the maps need no network; gaode shifts "
+        "overlays to GCJ-02)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
 
 
 def _run_plan(args: argparse.Namespace) -> int:
     result = plan(
-        args.study, out_dir=args.out, maps_dir=args.maps, lang=args.lang, progress=not args.quiet
+        args.study,
+        out_dir=args.out,
+        maps_dir=args.maps,
+        lang=args.lang,
+        tiles=args.tiles,
+        progress=not args.quiet,
     )
     for path in result.outputs:
         LOG.info("wrote %s", path)

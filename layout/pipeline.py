@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
+from .maps.basemap import basemap_from_name
 from .maps.offline import save_html
 from .maps.overview import overview_map
 from .report import write_geopackage, write_index, write_spreadsheet
@@ -124,6 +125,7 @@ def plan(
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
     lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
     progress: bool = True,
 ) -> PlanResult:
     """Run the planning pipeline on one study: load, analyse, write results and maps.
@@ -137,7 +139,11 @@ def plan(
     maps_dir
         Folder for the HTML maps (created if missing).
     lang
-        Language of spreadsheet headers: ``"zh"`` (default) or ``"en"``.
+        Language of spreadsheet headers and map labels: ``"zh"`` (default) or ``"en"``.
+    tiles
+        Basemap under the maps: ``"none"`` (default: the maps need no network), or a name of
+        :data:`layout.maps.basemap.BASEMAPS` (``"osm"``, ``"gaode"``: overlays are then
+        shifted to GCJ-02).
     progress
         Show progress bars.
 
@@ -147,7 +153,9 @@ def plan(
     """
     LOG.info("load study")
     result = analyse(study_from_toml(study_path), progress=progress)
-    result.outputs = write_outputs(result, out_dir=out_dir, maps_dir=maps_dir, lang=lang)
+    result.outputs = write_outputs(
+        result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
+    )
     return result
 
 
@@ -157,6 +165,7 @@ def write_outputs(
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
     lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
 ) -> list[Path]:
     """Write the results GeoPackage, the spreadsheet, the charts and the maps.
 
@@ -164,7 +173,7 @@ def write_outputs(
     ----------
     result
         From :func:`analyse`.
-    out_dir, maps_dir, lang
+    out_dir, maps_dir, lang, tiles
         As for :func:`plan`.
 
     Returns
@@ -183,8 +192,14 @@ def write_outputs(
     written += _charts(result, out / "charts")
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)
-    fmap = overview_map(study, counties=result.counties(), schools=result.schools())
-    map_files = [save_html(fmap, maps / "overview.html", title=study.title)]
+    basemap = basemap_from_name(tiles)
+    origins = [basemap.origin] if basemap else []
+    fmap = overview_map(
+        study, counties=result.counties(), schools=result.schools(), lang=lang, basemap=basemap
+    )
+    map_files = [
+        save_html(fmap, maps / "overview.html", title=study.title, allowed_origins=origins)
+    ]
     written += map_files
     links = {
         "地图 Maps": map_files,

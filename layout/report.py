@@ -48,7 +48,7 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
-    tmp.unlink()
+    tmp.unlink()  # the writer creates it anew, with the usual permissions (0644 under umask 022)
     try:
         yield tmp
         os.replace(tmp, target)

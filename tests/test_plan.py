@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from tests.browser import OfflinePage
 
 
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run the CLI once on the tiny study; return the folder holding out/ and maps/."""
@@ -163,3 +162,20 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     assert "56人及以上班数" in tooltip.inner_text()
     pixels = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20
+
+
+def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
+    from layout.pipeline import analyse, write_outputs
+    from layout.study import study_from_toml
+
+    result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))
+    write_outputs(
+        result, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", lang="en", tiles="gaode"
+    )
+    page = (tmp_path / "maps" / "overview.html").read_text(encoding="utf-8")
+    assert "https://webrd0{s}.is.autonavi.com/appmaptile" in page
+    assert "Overview: schools and class sizes" in page and "Classes of 56+" in page
+    assert external_references(tmp_path / "maps" / "overview.html") == []
+    # The school S1 is drawn shifted to GCJ-02: about 0.0055 degrees east of its WGS84 place.
+    s1 = result.study["schools"].to_crs(4326).geometry[0]
+    assert f"[{s1.x:.5f}, {s1.y:.5f}]" not in page

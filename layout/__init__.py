@@ -13,12 +13,14 @@ from . import cohorts as cohorts
 from . import demand as demand
 from . import errors as errors
 from . import indicators as indicators
+from . import land as land
 from . import maps as maps
 from . import pipeline as pipeline
 from . import postgis as postgis
 from . import report as report
 from . import scenarios as scenarios
 from . import schema as schema
+from . import seats as seats
 from . import standards as standards
 from . import study as study
 from . import synthetic as synthetic

@@ -18,8 +18,10 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
 from .errors import LayoutError
+from .land import land_check
 from .maps.basemap import BASEMAPS
 from .pipeline import plan
+from .study import study_from_toml
 
 LOG = logging.getLogger("layout")
 
@@ -58,6 +60,22 @@ def _run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_land(args: argparse.Namespace) -> int:
+    result = land_check(
+        study_from_toml(args.study),
+        out_dir=args.out,
+        maps_dir=args.maps,
+        scenario=args.scenario,
+        lang=args.lang,
+        progress=not args.quiet,
+    )
+    for name, table in (("parcels", result.parcels), ("developments", result.developments)):
+        LOG.info("%s: %d of %d pass", name, int(table["passed"].sum()), len(table))
+    for path in result.outputs:
+        LOG.info("wrote %s", path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``layout`` command."""
     parser = argparse.ArgumentParser(
@@ -68,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan = sub.add_parser("plan", help="run the planning pipeline on a study")
     _common(p_plan)
     p_plan.set_defaults(run=_run_plan)
+    p_land = sub.add_parser(
+        "land", help="check reserved school land and 三同步 (school with the first phase)"
+    )
+    _common(p_land)
+    p_land.add_argument(
+        "--scenario", default="medium", help="demographic scenario (default: medium)"
+    )
+    p_land.set_defaults(run=_run_land)
     return parser
 
 

@@ -20,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 TABLE_TITLES: dict[str, dict[str, str]] = {
+    "parcels_check": {"zh": "储备用地核查", "en": "Reserved parcels"},
+    "developments_check": {"zh": "住宅项目配套核查(三同步)", "en": "Developments (三同步)"},
+    "township_reserve": {"zh": "乡镇教育用地储备", "en": "Township reserve"},
+    "development_links": {"zh": "项目配套学校连线", "en": "Development links"},
     "demand_by_county": {"zh": "学龄人口预测(县)", "en": "Demand by county"},
     "demand_by_township": {"zh": "学龄人口预测(乡镇)", "en": "Demand by township"},
     "yield_model": {"zh": "新建住宅学生生成率", "en": "Development yield model"},
@@ -37,6 +41,59 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
 HEADERS: dict[str, tuple[str, str]] = {
+    "parcel_id": ("地块编号", "Parcel id"),
+    "development_id": ("项目编号", "Development id"),
+    "planned_level": ("规划学段", "Planned level"),
+    "planned_classes": ("规划班数", "Planned classes"),
+    "delivery_year": ("交付年份", "Delivery year"),
+    "status": ("状态", "Status"),
+    "area_m2": ("用地面积(㎡)", "Area (m²)"),
+    "required_m2": ("所需用地(㎡)", "Land needed (m²)"),
+    "primary_seats": ("规划小学学位", "Planned primary seats"),
+    "junior_seats": ("规划初中学位", "Planned junior seats"),
+    "land_ok": ("用地规模达标", "Land large enough"),
+    "land_reason": ("用地规模说明", "Land: reason"),
+    "overlap_parcels": ("重叠地块", "Overlapping parcels"),
+    "overlap_schools": ("重叠学校用地", "Overlapping school land"),
+    "overlap_area_m2": ("重叠面积(㎡)", "Overlap area (m²)"),
+    "overlap_ok": ("无用地重叠", "No overlap"),
+    "overlap_reason": ("用地重叠说明", "Overlap: reason"),
+    "primary_radius_m": ("小学服务半径(m)", "Primary service radius (m)"),
+    "primary_year": ("小学需求峰值年份", "Primary peak year"),
+    "primary_children": ("小学生数", "Primary children"),
+    "primary_capacity": ("半径内现有小学学位", "Primary seats within radius"),
+    "primary_distance_m": ("小学距离(m)", "Primary distance (m)"),
+    "junior_radius_m": ("初中服务半径(m)", "Junior service radius (m)"),
+    "junior_year": ("初中需求峰值年份", "Junior peak year"),
+    "junior_children": ("初中生数", "Junior children"),
+    "junior_capacity": ("半径内现有初中学位", "Junior seats within radius"),
+    "junior_distance_m": ("初中距离(m)", "Junior distance (m)"),
+    "demand_ok": ("服务需求充足", "Demand exists"),
+    "demand_reason": ("服务需求说明", "Demand: reason"),
+    "passed": ("核查通过", "Passes"),
+    "phases": ("分期数", "Phases"),
+    "households": ("户数", "Households"),
+    "first_delivery_year": ("首期交付年份", "First phase delivered"),
+    "school_parcel_id": ("配套学校地块", "Linked school parcel"),
+    "primary_match": ("小学学位来源", "Primary place at"),
+    "primary_match_kind": ("小学学位来源类型", "Primary place kind"),
+    "primary_ok": ("小学学位落实", "Primary places"),
+    "primary_reason": ("小学学位说明", "Primary: reason"),
+    "junior_match": ("初中学位来源", "Junior place at"),
+    "junior_match_kind": ("初中学位来源类型", "Junior place kind"),
+    "junior_ok": ("初中学位落实", "Junior places"),
+    "junior_reason": ("初中学位说明", "Junior: reason"),
+    "sync_ok": ("三同步", "三同步 (school with first phase)"),
+    "sync_reason": ("三同步说明", "三同步: reason"),
+    "capacity": ("现有学位", "Seats in open schools"),
+    "seat_shortfall": ("学位缺口", "Seat shortfall"),
+    "reserved_seats": ("储备学位", "Reserved seats"),
+    "parcels": ("储备地块", "Reserved parcels"),
+    "reserve_ok": ("储备足够", "Reserve covers shortfall"),
+    "reserve_reason": ("储备说明", "Reserve: reason"),
+    "kind": ("类型", "Kind"),
+    "target_id": ("学校或地块", "School or parcel"),
+    "distance_m": ("距离(m)", "Distance (m)"),
     "cell_id": ("网格编号", "Cell id"),
     "scenario": ("情景", "Scenario"),
     "year": ("年份", "Year"),
@@ -55,10 +112,10 @@ HEADERS: dict[str, tuple[str, str]] = {
     "assumption": ("假设值", "Assumption"),
     "note": ("说明", "Note"),
     "school_id": ("学校代码", "School id"),
-    "name": ("学校名称", "School name"),
+    "name": ("名称", "Name"),
     "county_code": ("县(市、区)代码", "County code"),
     "township_code": ("乡镇(街道)代码", "Township code"),
-    "level": ("学校类型", "School level"),
+    "level": ("学段", "Level"),
     "setting": ("城乡", "Setting"),
     "grade": ("年级", "Grade"),
     "students": ("学生数", "Pupils"),
@@ -119,6 +176,16 @@ HEADERS: dict[str, tuple[str, str]] = {
 }
 
 VALUES_ZH: dict[str, str] = {
+    "reserved": "储备",
+    "approved": "已批准",
+    "under_construction": "在建",
+    "built": "已建成",
+    "planned": "规划",
+    "completed": "已竣工",
+    "open": "在办",
+    "closing": "拟撤并",
+    "school": "现有学校",
+    "parcel": "储备地块",
     "low": "低方案",
     "medium": "中方案",
     "high": "高方案",
@@ -139,7 +206,30 @@ VALUES_ZH: dict[str, str] = {
     "multimedia_rooms": "每百名学生拥有网络多媒体教室数",
 }
 
-CODED = ("level", "setting", "stage", "indicator", "scenario", "source")
+CODED = ("level", "setting", "stage", "indicator", "scenario", "source", "planned_level",
+         "status", "kind", "primary_match_kind", "junior_match_kind")  # fmt: skip
+
+
+def header(column: str, lang: Literal["zh", "en"]) -> str:
+    """Return the label of a column in ``lang``; the column name when it has none.
+
+    Examples
+    --------
+    >>> header("land_ok", "zh")
+    '用地规模达标'
+    """
+    return HEADERS[column][0 if lang == "zh" else 1] if column in HEADERS else column
+
+
+def code_name(code: str, lang: Literal["zh", "en"]) -> str:
+    """Return the name of a code (level, setting, status, kind): 小学 or primary, ...
+
+    Examples
+    --------
+    >>> code_name("primary", "zh"), code_name("nine_year", "en")
+    ('小学', 'nine-year')
+    """
+    return VALUES_ZH.get(code, code) if lang == "zh" else code.replace("_", "-")
 
 
 def localise(

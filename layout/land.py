@@ -110,7 +110,6 @@ area 19,000 m² is below the 19,440 m² needed (1,080 students × 18.0 m² each)
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -124,14 +123,14 @@ import pandas as pd
 import scipy.sparse
 import shapely
 from tqdm.auto import tqdm
-from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import _land_text as text
 from . import _validate
 from ._land_text import Lang
 from .cohorts import CHILD_LEVELS
 from .demand import demand_totals, project_demand
-from .errors import LayoutError, ValidationError
+from .errors import ValidationError
+from .labels import TABLE_TITLES, code_name, localise
 from .maps.land import land_map
 from .maps.offline import save_html
 from .report import write_geopackage, write_spreadsheet
@@ -139,7 +138,7 @@ from .scenarios import Scenario, default_scenarios, scenarios_from_toml
 from .schema import LAYERS, classes_columns, enrolment_columns
 from .seats import level_shares, parcel_seats, school_seats, service_radii
 from .standards import Profile
-from .study import Study, study_from_toml
+from .study import Study
 from .yields import YieldModel, development_children
 
 log = logging.getLogger(__name__)
@@ -147,11 +146,9 @@ log = logging.getLogger(__name__)
 __all__ = [
     "LandCheck",
     "LandOptions",
-    "add_land_parser",
     "check_developments",
     "check_parcels",
     "land_check",
-    "run_land",
     "township_reserve",
 ]
 
@@ -755,7 +752,7 @@ def _demand_reasons(
 ) -> list[str]:
     """Word the demand rule of one level for each parcel ('' where it plans no such seats)."""
     lang = options.lang
-    name = text.code_name(level, lang)
+    name = code_name(level, lang)
     out = []
     for i, seats in enumerate(planned):
         if seats == 0:
@@ -1007,7 +1004,7 @@ def _place_columns(
     """Columns of the place rule from the best school and parcel pairs of each development."""
     schools, fit, closest = school
     parcels, plot = parcel
-    name = text.code_name(level, lang)
+    name = code_name(level, lang)
     rows = []
     for i, (children, r) in enumerate(zip(need, radius, strict=True)):
         row = {"match": "", "match_kind": "", "distance_m": np.nan, "ok": True}
@@ -1133,7 +1130,7 @@ def township_reserve(
     pandas.DataFrame or geopandas.GeoDataFrame
         One row per township and level (primary, junior), in the townships' order:
         ``township_code``, ``name``, ``county_code``, ``level``, ``year``, ``children``,
-        ``capacity``, ``shortfall``, ``reserved_seats``, ``parcels``, ``reserve_ok``,
+        ``capacity``, ``seat_shortfall``, ``reserved_seats``, ``parcels``, ``reserve_ok``,
         ``reserve_reason``; with the township's geometry when ``townships`` has one.
 
     Examples
@@ -1226,7 +1223,7 @@ def _reserve_rule(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         text.reason(
             "reserve",
             lang,
-            level=text.code_name(str(row.level), lang),
+            level=code_name(str(row.level), lang),
             year=row.year,
             children=row.children,
             capacity=row.capacity,
@@ -1237,7 +1234,7 @@ def _reserve_rule(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
         )
         for row, gap, passed in zip(table.itertuples(), shortfall, ok, strict=True)
     ]
-    return pd.DataFrame({"shortfall": shortfall, "reserve_ok": ok, "reserve_reason": reasons})
+    return pd.DataFrame({"seat_shortfall": shortfall, "reserve_ok": ok, "reserve_reason": reasons})
 
 
 # --------------------------------------------------------------------------- study run
@@ -1351,17 +1348,14 @@ def land_check(
         bar.set_description("map")
         maps = Path(maps_dir)
         maps.mkdir(parents=True, exist_ok=True)
-        title = f"{study.title}：{text.header('land_map', lang)}"
         fmap = land_map(
-            result.parcels,
+            study,
+            parcels=result.parcels,
             developments=result.developments,
             links=result.links,
-            schools=study["schools"],
-            title=title,
             lang=lang,
-            synthetic=study.synthetic,
         )
-        result.outputs.append(save_html(fmap, maps / "land.html", title=title))
+        result.outputs.append(save_html(fmap, maps / "land.html", title=study.title))
         bar.update()
     return result
 
@@ -1457,84 +1451,9 @@ def _write_tables(result: LandCheck, out: Path, lang: Lang) -> list[Path]:
     tables = result.tables()
     meta = {"study": result.study.name, "synthetic": str(result.study.synthetic).lower()}
     gpkg = write_geopackage(tables, out / "land.gpkg", metadata=meta)
-    sheets = {
-        name: text.localised(table.drop(columns="geometry", errors="ignore"), lang)
-        for name, table in tables.items()
+    plain = {
+        name: table.drop(columns="geometry", errors="ignore") for name, table in tables.items()
     }
-    titles = {name: text.sheet_title(name, lang) for name in sheets}
+    sheets = localise(plain, lang=lang)
+    titles = {name: TABLE_TITLES[name][lang] for name in sheets}
     return [gpkg, write_spreadsheet(sheets, out / "land.xlsx", sheet_names=titles)]
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def add_land_parser(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse.ArgumentParser:
-    """Add the ``land`` subcommand to the ``layout`` command's subparsers.
-
-    Parameters
-    ----------
-    subparsers
-        What ``parser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The subcommand's parser; its ``run`` default is :func:`run_land`.
-
-    Examples
-    --------
-    >>> parser = argparse.ArgumentParser(prog="layout")
-    >>> _ = add_land_parser(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["land", "--scenario", "low", "--quiet"])
-    >>> args.scenario, args.quiet, args.run is run_land
-    ('low', True, True)
-    """
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "land", help="check reserved school land and 三同步 (school with the first phase)"
-    )
-    parser.add_argument(
-        "study", nargs="?", default=None, help="study TOML (default: the bundled Anshan sample)"
-    )
-    parser.add_argument("--out", default="out", help="folder for land.gpkg and land.xlsx")
-    parser.add_argument("--maps", default="maps", help="folder for land.html (default: maps/)")
-    parser.add_argument(
-        "--scenario", default="medium", help="demographic scenario (default: medium)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
-    parser.set_defaults(run=run_land)
-    return parser
-
-
-def run_land(args: argparse.Namespace) -> int:
-    """Run ``layout land`` with parsed arguments; return the exit code (2 on bad input).
-
-    Parameters
-    ----------
-    args
-        Parsed by the parser of :func:`add_land_parser`.
-
-    Returns
-    -------
-    int
-        0 when the check ran (whatever its verdicts), 2 when the study or an option is wrong
-        (the error is logged).
-    """
-    try:
-        with logging_redirect_tqdm():
-            result = land_check(
-                study_from_toml(args.study),
-                out_dir=args.out,
-                maps_dir=args.maps,
-                scenario=args.scenario,
-                progress=not args.quiet,
-            )
-    except LayoutError as exc:
-        log.error("%s", exc)
-        return 2
-    for name, table in (("parcels", result.parcels), ("developments", result.developments)):
-        log.info("%s: %d of %d pass", name, int(table["passed"].sum()), len(table))
-    for path in result.outputs:
-        log.info("wrote %s", path)
-    return 0

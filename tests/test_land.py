@@ -11,7 +11,6 @@ fully occupied from the fourth year after delivery.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,14 +21,13 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, Polygon, box
 
+from layout.cli import main
 from layout.errors import ValidationError
 from layout.land import (
     LandOptions,
-    add_land_parser,
     check_developments,
     check_parcels,
     land_check,
-    run_land,
     township_reserve,
 )
 from layout.maps import external_references
@@ -460,7 +458,7 @@ def test_township_reserve_against_the_shortfall_by_hand() -> None:
     # Junior: capacity 300 + 250 = 550; peak 620 in 2027: shortfall 70. Q2: 2 x 50 = 100 >= 70.
     assert urban["capacity"].tolist() == pytest.approx([1_100, 550])
     assert urban["year"].tolist() == [2026, 2027]
-    assert urban["shortfall"].tolist() == pytest.approx([300, 70])
+    assert urban["seat_shortfall"].tolist() == pytest.approx([300, 70])
     assert urban["reserved_seats"].tolist() == pytest.approx([270, 100])
     assert urban["parcels"].tolist() == ["Q1", "Q2"]
     assert urban["reserve_ok"].tolist() == [False, True]
@@ -469,7 +467,7 @@ def test_township_reserve_against_the_shortfall_by_hand() -> None:
         "reserved seats is below the shortfall (parcels Q1)"
     )
     rural = table[table["township_code"] == "R"]
-    assert rural["shortfall"].tolist() == [0, 0] and rural["reserve_ok"].all()
+    assert rural["seat_shortfall"].tolist() == [0, 0] and rural["reserve_ok"].all()
     assert isinstance(table, gpd.GeoDataFrame) and len(table) == 4
     # In the last year, 2027: primary 1,350 - 1,100 = 250 <= 270.
     last = township_reserve(
@@ -517,12 +515,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run ``layout land`` once on the edited tiny study; return the folder of outputs."""
     root = tmp_path_factory.mktemp("land")
     toml = write_tiny_study(root / "study", edit=_tiny_edits())
-    parser = argparse.ArgumentParser(prog="layout")
-    add_land_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["land", str(toml), "--out", str(root / "out"), "--maps", str(root / "maps"), "--quiet"]
-    )
-    assert args.run(args) == 0
+    argv = ["land", str(toml), "--out", str(root / "out"), "--maps", str(root / "maps")]
+    assert main([*argv, "--quiet"]) == 0
     return root
 
 
@@ -566,9 +560,8 @@ def test_land_check_refuses_unknown_scenario(tmp_path: Path) -> None:
 
 
 def test_bad_study_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    args = argparse.Namespace(study=str(tmp_path / "nowhere.toml"), out=str(tmp_path / "o"),
-                              maps=str(tmp_path / "m"), scenario="medium", quiet=True)  # fmt: skip
-    assert run_land(args) == 2
+    argv = ["land", str(tmp_path / "nowhere.toml"), "--out", str(tmp_path / "o"), "--quiet"]
+    assert main(argv) == 2
     assert "nowhere.toml not found" in caplog.text
     assert not (tmp_path / "o").exists()
 

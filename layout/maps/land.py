@@ -9,20 +9,20 @@ Examples
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
 >>> from layout.maps.land import land_map
+>>> from layout.study import study_from_toml
 >>> parcels = gpd.GeoDataFrame(
 ...     {"parcel_id": ["P1"], "planned_level": ["primary"], "planned_classes": [24],
 ...      "delivery_year": [2027], "passed": [False],
 ...      **{f"{rule}_{part}": [v] for rule in ("land", "overlap", "demand")
 ...         for part, v in (("ok", False), ("reason", "<b>short</b>"))}},
 ...     geometry=[box(500_000, 4_550_000, 500_100, 4_550_100)], crs="EPSG:4550")
->>> m = land_map(parcels, developments=None, links=None, schools=None, title="t")
+>>> m = land_map(study_from_toml(), parcels=parcels, developments=None, links=None)
 >>> type(m).__name__
 'Map'
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 
 import folium
@@ -30,8 +30,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._land_text import Lang, code_name, header, verdicts
+from .._land_text import verdicts
 from ..cohorts import CHILD_LEVELS
+from ..labels import code_name, header
+from ..study import Study
+from .basemap import Basemap
+from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "land_map"]
@@ -40,85 +44,78 @@ PASS_COLOUR = "#1a9641"
 FAIL_COLOUR = "#d7191c"
 _SCHOOL_COLOUR = "#636363"
 _LINK_COLOUR = "#2c7bb6"
-_WEB_CRS = "EPSG:4326"
 
-_Builder = Callable[[gpd.GeoDataFrame, Lang], folium.GeoJson]
+_Builder = Callable[[gpd.GeoDataFrame, Lang, str], folium.GeoJson]
 
 _PARCEL_RULES = ("land", "overlap", "demand")
 _DEVELOPMENT_RULES = (*CHILD_LEVELS, "sync")
 
-_LEGEND = {
-    "zh": (
-        "通过全部核查",
-        "未通过核查",
-        "学校",
-        "项目至配套学校或地块",
-        "（合成样例数据，非真实数据）",
-    ),
-    "en": (
-        "passes every rule",
-        "fails a rule",
-        "school",
-        "development to its school or parcel",
-        " (synthetic sample data, not real data)",
-    ),
+_TEXT = {
+    "title": ("教育用地储备与三同步核查", "Reserved school land and 三同步 check"),
+    "parcels": ("教育储备用地", "Reserved school parcels"),
+    "developments": ("住宅项目", "Residential developments"),
+    "links": ("配套学校或地块连线", "Development to school or parcel"),
+    "schools": ("学校", "Schools"),
+    "passed": ("通过全部核查", "passes every rule"),
+    "failed": ("未通过核查", "fails a rule"),
+    "link": ("项目至配套学校或地块", "development to its school or parcel"),
 }
 
 
+def _t(key: str, lang: Lang) -> str:
+    return _TEXT[key][0 if lang == "zh" else 1]
+
+
 def land_map(
-    parcels: gpd.GeoDataFrame,
+    study: Study,
     *,
+    parcels: gpd.GeoDataFrame,
     developments: gpd.GeoDataFrame | None,
     links: gpd.GeoDataFrame | None,
-    schools: gpd.GeoDataFrame | None,
-    title: str,
     lang: Lang = "zh",
-    synthetic: bool = False,
+    basemap: Basemap | None = None,
 ) -> folium.Map:
     """Build the land map from the tables of :mod:`layout.land`.
 
     Parameters
     ----------
+    study
+        The study (frame, title, data date, schools).
     parcels
         :func:`layout.land.check_parcels` output.
     developments
         :func:`layout.land.check_developments` output, or ``None``.
     links
         :attr:`layout.land.LandCheck.links`, or ``None``.
-    schools
-        The schools layer (name, id, level, status), or ``None``.
-    title
-        Shown in the legend; HTML-escaped.
     lang
         Language of labels and legend.
-    synthetic
-        Say in the legend that the data are synthetic.
+    basemap
+        Optional tiles (:mod:`layout.maps.basemap`); overlays follow the basemap's datum.
 
     Returns
     -------
     folium.Map
-        No basemap tiles (the map works offline); save it with
-        :func:`layout.maps.offline.save_html`.
+        Save it with :func:`layout.maps.offline.save_html`.
     """
-    layers: list[tuple[gpd.GeoDataFrame, _Builder]] = [(parcels, _parcels_layer)]
-    layers += [
-        (frame, build)
-        for frame, build in (
-            (developments, _developments_layer),
-            (links, _links_layer),
-            (schools, _schools_layer),
-        )
-        if frame is not None and len(frame)
+    datum = basemap.datum if basemap else "wgs84"
+    layers: list[tuple[gpd.GeoDataFrame | None, _Builder]] = [
+        (parcels, _parcels_layer),
+        (developments, _developments_layer),
+        (links, _links_layer),
+        (study["schools"], _schools_layer),
     ]
-    fmap = folium.Map(tiles=None, control_scale=True)
-    bounds = np.array([frame.to_crs(_WEB_CRS).total_bounds for frame, _ in layers])
-    fmap.fit_bounds(
-        [[bounds[:, 1].min(), bounds[:, 0].min()], [bounds[:, 3].max(), bounds[:, 2].max()]]
-    )
+    fmap = study_canvas(study, lang=lang, basemap=basemap)
     for frame, build in layers:
-        build(frame, lang).add_to(fmap)
-    fmap.get_root().html.add_child(_legend(title, lang, synthetic))  # type: ignore[attr-defined]
-    folium.LayerControl(collapsed=False).add_to(fmap)
+        if frame is not None and len(frame):
+            build(frame, lang, datum).add_to(fmap)
+    keys = [
+        (PASS_COLOUR, _t("passed", lang)),
+        (FAIL_COLOUR, _t("failed", lang)),
+        (_SCHOOL_COLOUR, _t("schools", lang)),
+        (_LINK_COLOUR, _t("link", lang)),
+    ]
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    finish(fmap)
     return fmap
 
 
@@ -136,7 +133,7 @@ def _rule_columns(
     }
 
 
-def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
+def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     shown = {
         header("parcel_id", lang): parcels["parcel_id"].astype(str),
         header("planned_level", lang): parcels["planned_level"].map(lambda v: code_name(v, lang)),
@@ -145,11 +142,15 @@ def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
         **_rule_columns(parcels, _PARCEL_RULES, lang),
     }
     return _layer(
-        parcels, shown, name=header("parcels_layer", lang), style={"weight": 2, "fillOpacity": 0.5}
+        parcels,
+        shown,
+        name=_t("parcels", lang),
+        style={"weight": 2, "fillOpacity": 0.5},
+        datum=datum,
     )
 
 
-def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
+def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     shown = {
         header("development_id", lang): developments["development_id"].astype(str),
         header("name", lang): developments["name"].astype(str),
@@ -163,8 +164,9 @@ def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang) -> folium.Ge
     return _layer(
         developments,
         shown,
-        name=header("developments_layer", lang),
+        name=_t("developments", lang),
         style={"weight": 2, "fillOpacity": 0.35, "dashArray": "5 3"},
+        datum=datum,
     )
 
 
@@ -174,6 +176,7 @@ def _layer(
     *,
     name: str,
     style: dict[str, str | float],
+    datum: str,
 ) -> folium.GeoJson:
     """Build a layer coloured by ``passed``, with the ``shown`` columns as its tooltip."""
     columns = {f"c{i}": values for i, values in enumerate(shown.values())}
@@ -189,10 +192,11 @@ def _layer(
         tooltip=dict(zip(columns, shown, strict=True)),
         marker=folium.CircleMarker(radius=7, fill=True),
         name=name,
+        datum=datum,
     )
 
 
-def _links_layer(links: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
+def _links_layer(links: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
             "development_id": links["development_id"].astype(str),
@@ -209,11 +213,12 @@ def _links_layer(links: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
         tooltip={
             c: header(c, lang) for c in ("development_id", "level", "target_id", "distance_m")
         },
-        name=header("links_layer", lang),
+        name=_t("links", lang),
+        datum=datum,
     )
 
 
-def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
+def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
             "name": schools["name"].astype(str),
@@ -231,27 +236,6 @@ def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang) -> folium.GeoJson:
         style_columns={"color": "colour", "fillColor": "colour"},
         tooltip={c: header(c, lang) for c in ("name", "school_id", "level", "status")},
         marker=folium.CircleMarker(radius=4, fill=True),
-        name=header("schools_layer", lang),
-    )
-
-
-def _legend(title: str, lang: Lang, synthetic: bool) -> folium.Element:
-    passed, failed, school, link, note = _LEGEND[lang]
-    swatch = (
-        "<div><span style='display:inline-block;width:12px;height:12px;background:{};"
-        "margin-right:4px;{}'></span>{}</div>"
-    )
-    items = "".join(
-        swatch.format(colour, extra, html.escape(label))
-        for colour, extra, label in (
-            (PASS_COLOUR, "", passed),
-            (FAIL_COLOUR, "", failed),
-            (_SCHOOL_COLOUR, "border-radius:6px", school),
-            (_LINK_COLOUR, "height:2px", link),
-        )
-    )
-    return folium.Element(
-        "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
-        "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif'>"
-        f"<b>{html.escape(title)}</b>{html.escape(note) if synthetic else ''}{items}</div>"
+        name=_t("schools", lang),
+        datum=datum,
     )

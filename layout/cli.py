@@ -21,6 +21,7 @@ from .errors import LayoutError
 from .land import land_check
 from .maps.basemap import BASEMAPS
 from .pipeline import plan
+from .postgis import engine_from_url, write_layers_to_postgis
 from .study import study_from_toml
 
 LOG = logging.getLogger("layout")
@@ -73,6 +74,13 @@ def _run_land(args: argparse.Namespace) -> int:
         LOG.info("%s: %d of %d pass", name, int(table["passed"].sum()), len(table))
     for path in result.outputs:
         LOG.info("wrote %s", path)
+    if args.to_postgis:
+        engine = engine_from_url(url_env=args.db_url_env)
+        try:
+            write_layers_to_postgis(result.tables(), engine, schema=args.to_postgis)
+        finally:
+            engine.dispose()
+        LOG.info("wrote the check tables to PostGIS schema %s", args.to_postgis)
     return 0
 
 
@@ -92,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p_land)
     p_land.add_argument(
         "--scenario", default="medium", help="demographic scenario (default: medium)"
+    )
+    p_land.add_argument(
+        "--to-postgis",
+        metavar="SCHEMA",
+        help="also write the check tables to this PostGIS schema (one transaction)",
+    )
+    p_land.add_argument(
+        "--db-url-env",
+        default="LAYOUT_DB_URL",
+        help="environment variable holding the database URL (default: LAYOUT_DB_URL)",
     )
     p_land.set_defaults(run=_run_land)
     return parser

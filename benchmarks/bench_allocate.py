@@ -101,11 +101,16 @@ def make_instance(
 def cdist_nearest(points: np.ndarray, sites: np.ndarray) -> np.ndarray:
     """Nearest site of each point, by blocks of points (independent of the library's k-d tree)."""
     return np.concatenate(
-        [cdist(block, sites).argmin(axis=1) for block in np.array_split(points, 1 + len(points) // 20_000)]
+        [
+            cdist(block, sites).argmin(axis=1)
+            for block in np.array_split(points, 1 + len(points) // 20_000)
+        ]
     )
 
 
-def dense_lp_objective(children: np.ndarray, capacity: np.ndarray, cost: np.ndarray, penalty: float) -> float:
+def dense_lp_objective(
+    children: np.ndarray, capacity: np.ndarray, cost: np.ndarray, penalty: float
+) -> float:
     """Objective of the full transportation LP over every pair, with an unserved sink per cell."""
     n, m = cost.shape
     from scipy import sparse
@@ -185,13 +190,18 @@ def main() -> None:
         print(json.dumps(run_one(n, m, decompose=not args.full)))
         return
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
     print(f"cpu: {cpu}; cores: {len(__import__('os').sched_getaffinity(0))}")
     rows = check()
-    print(f"LP check: {len(rows)} solves, max relative gap {max(r['relative_gap'] for r in rows):.2e}")
+    print(
+        f"LP check: {len(rows)} solves, max relative gap {max(r['relative_gap'] for r in rows):.2e}"
+    )
     sizes = [tuple(map(int, s.split(":"))) for s in args.sizes] if args.sizes else SIZES
     table = [_subprocess(n, m, decompose=True) for n, m in sizes]
     if not args.skip_full:

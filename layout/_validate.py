@@ -90,7 +90,8 @@ def require_amounts(frame: pd.DataFrame, column: str, *, name: str, ids: pd.Inde
     --------
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"children": [3, -1]})
-    >>> require_amounts(frame, "children", name="demand", ids=pd.Index(["a", "b"]))  # doctest: +ELLIPSIS
+    >>> ids = pd.Index(["a", "b"])
+    >>> require_amounts(frame, "children", name="demand", ids=ids)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     layout.errors.ValidationError: demand.children must be a finite number >= 0; rows b ...
@@ -117,7 +118,7 @@ def require_metric_crs(frames: dict[str, gpd.GeoDataFrame]) -> None:
     >>> require_metric_crs({"cells": cells})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    layout.errors.ValidationError: cells has the geographic CRS EPSG:4326; project it to a metric ...
+    layout.errors.ValidationError: cells has the geographic CRS EPSG:4326; project it to ...
     """
     problems = []
     for name, frame in frames.items():

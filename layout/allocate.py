@@ -288,7 +288,7 @@ class _TransportLP:
 def _unstable(
     problem: _Problem, cheapest: np.ndarray, fixed: np.ndarray, prices: np.ndarray
 ) -> np.ndarray:
-    """Fixed cells whose nearest school is not optimal at these school prices."""
+    """Return the fixed cells whose nearest school is not optimal at these school prices."""
     cells = np.flatnonzero(fixed)
     unstable = np.zeros(len(fixed), dtype=bool)
     if not len(cells):

@@ -133,7 +133,9 @@ class TravelCosts:
                 )
         for name, ids in (("cells", self.cells), ("schools", self.schools)):
             if ids.has_duplicates:
-                problems.append(f"TravelCosts.{name} repeats ids {name_rows(ids[ids.duplicated()])}")
+                problems.append(
+                    f"TravelCosts.{name} repeats ids {name_rows(ids[ids.duplicated()])}"
+                )
         if problems:
             raise ValidationError(problems)
         if not (

@@ -108,9 +108,7 @@ def school_provision(
         table["class_size"] = np.where(
             table["load"] > 0, table["load"] / table["classes"], 0.0 * table["classes"]
         )
-    table["over_class_cap"] = (
-        table["class_size"] > class_cap if class_cap is not None else False
-    )
+    table["over_class_cap"] = table["class_size"] > class_cap if class_cap is not None else False
     return table
 
 
@@ -323,7 +321,7 @@ def two_step_fca(
 def _nearest_schools(
     groups: np.ndarray, costs: TravelCosts, schools: pd.DataFrame, n_schools: int
 ) -> pd.DataFrame:
-    """The ``n_schools`` schools with the cheapest arc (minutes) from any cell of each group."""
+    """Name the ``n_schools`` schools with the quickest arc from any cell of each group."""
     matrix = costs.minutes
     arc_group = groups[row_of_entries(matrix.indptr)]
     chosen = arc_group >= 0

@@ -16,7 +16,7 @@ CRS = "EPSG:4550"
 
 
 def square(x: float, y: float, side: float = 100.0):
-    """A cell whose centroid is (x, y)."""
+    """Return a 100 m cell whose centroid is (x, y)."""
     return box(x - side / 2, y - side / 2, x + side / 2, y + side / 2)
 
 
@@ -41,8 +41,8 @@ def make_schools(points, crs=CRS):
 
 def test_distance_k_nearest_by_hand():
     # Cell c0 at (0, 0); schools s0 at (300, 400) (500 m), s1 at (0, 1000) (1000 m),
-    # s2 at (-900, -1200) (1500 m). k=2 keeps s0 and s1. Travel = straight x 1.2: 600 m and 1200 m. At 6 km/h = 100 m/min:
-    # 6 and 12 minutes.
+    # s2 at (-900, -1200) (1500 m). k=2 keeps s0 and s1. Travel = straight x 1.2:
+    # 600 m and 1200 m. At 6 km/h = 100 m/min: 6 and 12 minutes.
     cells = make_cells([(0, 0)])
     schools = make_schools([(300, 400), (0, 1000), (-900, -1200)])
     costs = costs_from_distance(cells, schools, k=2, circuity=1.2, speed_kmh=6.0)
@@ -198,7 +198,9 @@ def test_geographic_crs_is_refused():
 
 
 def test_mismatched_crs_is_refused():
-    with pytest.raises(ValidationError, match=r"different CRS \(cells: EPSG:4550; schools: EPSG:3857"):
+    with pytest.raises(
+        ValidationError, match=r"different CRS \(cells: EPSG:4550; schools: EPSG:3857"
+    ):
         costs_from_distance(make_cells([(0, 0)]), make_schools([(0, 0)], crs="EPSG:3857"))
 
 
@@ -234,7 +236,9 @@ def test_no_school_of_the_level_is_a_clear_error():
 
 def test_wrong_geometry_is_named():
     schools = gpd.GeoDataFrame({"school_id": ["s0"]}, geometry=[square(0, 0)], crs=CRS)
-    with pytest.raises(ValidationError, match="schools geometry must be Point; rows s0 are Polygon"):
+    with pytest.raises(
+        ValidationError, match="schools geometry must be Point; rows s0 are Polygon"
+    ):
         costs_from_distance(make_cells([(0, 0)]), schools)
 
 
@@ -259,7 +263,9 @@ def test_bad_road_speeds_are_named():
         costs_from_network(cells, schools, roads)
     roads.loc[1, "speed_kmh"] = np.nan
     roads.loc[3, "speed_kmh"] = -1.0
-    with pytest.raises(ValidationError, match=r"roads.speed_kmh must be a finite number >= 0; rows r1, r3"):
+    with pytest.raises(
+        ValidationError, match=r"roads.speed_kmh must be a finite number >= 0; rows r1, r3"
+    ):
         costs_from_network(cells, schools, roads)
 
 

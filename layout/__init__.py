@@ -9,7 +9,10 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import allocate as allocate
+from . import costs as costs
 from . import errors as errors
+from . import provision as provision
 from . import schema as schema
 
 try:

@@ -316,6 +316,7 @@ def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarra
         rounds += 1
         lp.add(np.flatnonzero(new), cheapest)
         new = _unstable(problem, cheapest, active & ~in_lp, lp.prices())
+        log.debug("round %d: %d cells fail the price test", rounds, int(new.sum()))
         in_lp |= new
     log.info(
         "assignment LP: %d of %d cells with demand in the LP after %d rounds",

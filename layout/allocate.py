@@ -11,14 +11,16 @@ with HiGHS (:mod:`highspy`). ``u_i`` is the cell's *unserved* sink, so demand th
 seated is reported, never dropped. The default penalty exceeds the cost of any chain of
 reassignments, so the most children possible are seated before travel is minimised.
 
-Large problems are solved by an exact decomposition. Cells whose nearest school is not over
-capacity when every cell goes to its nearest school start fixed there; the LP holds only the
-other cells, against the capacity the fixed cells leave. The LP's school prices (capacity
-duals ``w_j``) then certify the fixed cells: a fixed cell is optimal at its nearest school
-``j0`` when ``c_ij0 + w_j0 <= c_ij + w_j`` for all its schools ``j`` and ``<= penalty``
-(reduced costs >= 0). Cells failing the test join the LP, which is re-solved from its last
-basis, until none fails. The result is then an optimum of the whole LP (primal and dual
-feasible with complementary slackness), up to the solver's tolerances.
+Large problems are solved by an exact decomposition. Most cells start fixed at their nearest
+school: all cells of schools that are within capacity when every cell goes to its nearest
+school, and at over-full schools the cells with the largest margin (extra cost of their next
+school) up to 80% of the places. The LP holds only the other cells, against the capacity the
+fixed cells leave. The LP's school prices (capacity duals ``w_j``) then certify the fixed
+cells: a fixed cell is optimal at its nearest school ``j0`` when
+``c_ij0 + w_j0 <= c_ij + w_j`` for all its schools ``j`` and ``<= penalty`` (reduced costs
+>= 0). Cells failing the test join the LP, which is re-solved from its last basis, until none
+fails. The result is then an optimum of the whole LP (primal and dual feasible with
+complementary slackness), up to the solver's tolerances; the start only affects speed.
 
 Flows are not rounded. With whole-number children and capacities the transportation LP has
 whole-number vertex optima (its matrix is totally unimodular) and the simplex method returns
@@ -74,6 +76,8 @@ _NOISE = 1e-9
 _CONSERVATION = 1e-6
 """Relative tolerance of the children-in = assigned + unserved check."""
 _INF = highspy.kHighsInf
+_KEEP = 0.8
+"""Share of an over-full school's places first kept by its surest cells (see _first_lp_cells)."""
 _NO_ENTRY = (np.zeros(0, np.int32), np.zeros(0))
 
 
@@ -196,14 +200,37 @@ def _prepare(
     )
 
 
-def _cheapest(problem: _Problem) -> np.ndarray:
-    """Index of each cell's cheapest usable arc, -1 for a cell without one."""
+def _cheapest(problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Return each cell's cheapest usable arc (-1 if none) and the extra cost of its next one."""
     rows = row_of_entries(problem.ptr)
     order = np.lexsort((problem.cost, rows))
-    cheapest = np.full(len(problem.ptr) - 1, -1, dtype=np.int64)
-    has = np.diff(problem.ptr) > 0
-    cheapest[has] = order[problem.ptr[:-1][has]]
-    return cheapest
+    lengths = np.diff(problem.ptr)
+    cheapest = np.full(len(lengths), -1, dtype=np.int64)
+    cheapest[lengths > 0] = order[problem.ptr[:-1][lengths > 0]]
+    margin = np.full(len(lengths), np.inf)
+    two = lengths > 1
+    margin[two] = problem.cost[order[problem.ptr[:-1][two] + 1]] - problem.cost[cheapest[two]]
+    return cheapest, margin
+
+
+def _first_lp_cells(
+    problem: _Problem, nearest: np.ndarray, margin: np.ndarray, active: np.ndarray
+) -> np.ndarray:
+    """Pick the cells that start in the LP: those likely to leave their nearest school.
+
+    At each school over capacity when every cell goes to its nearest school, the cells with
+    the largest margins (extra cost of their next school) stay fixed up to :data:`_KEEP` of
+    its places; the others start in the LP. The price test corrects any wrong guess.
+    """
+    load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
+    cells = np.flatnonzero(active & (load > problem.capacity)[nearest])
+    cells = cells[np.lexsort((-margin[cells], nearest[cells]))]
+    school = nearest[cells]
+    total = np.cumsum(problem.demand[cells])
+    before = np.concatenate(([0.0], total))[np.searchsorted(school, school)]
+    start = np.zeros(len(active), dtype=bool)
+    start[cells[total - before > _KEEP * problem.capacity[school]]] = True
+    return start
 
 
 class _TransportLP:
@@ -305,18 +332,23 @@ def _unstable(
 
 def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarray]:
     """Return the optimal flow on every usable arc and the unserved children of every cell."""
-    cheapest = _cheapest(problem)
+    cheapest, margin = _cheapest(problem)
     active = (problem.demand > 0) & (cheapest >= 0)
     nearest = np.append(problem.school, 0)[cheapest]  # cheapest -1 (no arc) reads the 0
     load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
-    in_lp = active & (load > problem.capacity)[nearest] if decompose else active.copy()
+    in_lp = _first_lp_cells(problem, nearest, margin, active) if decompose else active.copy()
     lp = _TransportLP(problem, problem.capacity - load)
     new, rounds = in_lp.copy(), 0
     while new.any():
         rounds += 1
         lp.add(np.flatnonzero(new), cheapest)
         new = _unstable(problem, cheapest, active & ~in_lp, lp.prices())
-        log.debug("round %d: %d cells fail the price test", rounds, int(new.sum()))
+        log.debug(
+            "round %d: %d simplex iterations, %d cells fail the price test",
+            rounds,
+            lp.highs.getInfo().simplex_iteration_count,
+            int(new.sum()),
+        )
         in_lp |= new
     log.info(
         "assignment LP: %d of %d cells with demand in the LP after %d rounds",
@@ -521,7 +553,7 @@ def assign_nearest(
     problem = _prepare(
         demand, schools, costs, columns=(demand_column, capacity_column), cost=cost, penalty=None
     )
-    cheapest = _cheapest(problem)
+    cheapest, _ = _cheapest(problem)
     has = cheapest >= 0
     flow = np.zeros(len(problem.cost))
     flow[cheapest[has]] = problem.demand[has]

@@ -359,3 +359,33 @@ def test_inputs_are_not_mutated():
     pd.testing.assert_frame_equal(cells, before[0])
     pd.testing.assert_frame_equal(schools, before[1])
     assert (costs.minutes != before[2]).nnz == 0
+
+
+def test_catchments_needs_polygons():
+    cells, schools, costs = hand_case()
+    result = assign(cells, schools, costs)
+    with pytest.raises(ValidationError, match="cells must be a GeoDataFrame"):
+        catchments(result, pd.DataFrame(cells.drop(columns="geometry")))
+
+
+@pytest.mark.parametrize("seed", [0, 9])
+def test_several_price_rounds_reach_the_dense_optimum(seed, caplog):
+    # Instances where the decomposition needs several rounds (cells failing the price test
+    # join the LP, re-solved from its basis): the result must still be the LP optimum.
+    n, m = 400, 12
+    cells, schools, costs, distance = random_instance(seed, n, m, k=4)
+    schools["capacity"] *= 2
+    allowed = np.zeros((n, m), dtype=bool)
+    np.put_along_axis(allowed, np.argsort(distance, axis=1)[:, :4], True, axis=1)
+    with caplog.at_level("INFO", logger="layout.allocate"):
+        result = assign(cells, schools, costs)
+    rounds = int(caplog.messages[-1].split("after ")[1].split(" rounds")[0])
+    assert rounds >= 3
+    reference = dense_objective(
+        cells["children"].to_numpy(),
+        schools["capacity"].to_numpy(),
+        distance * 1.3 / 75,
+        allowed,
+        result.penalty,
+    )
+    assert result.objective == pytest.approx(reference, rel=1e-9)

@@ -288,3 +288,60 @@ def test_travel_costs_shapes_and_patterns_checked():
     other = sparse.csr_array([[1.0, 0.0]])
     with pytest.raises(ValidationError, match="same sparsity pattern"):
         TravelCosts(m, other, pd.Index(["a"]), pd.Index(["s", "t"]), "x")
+
+
+def test_network_reasons_reach_the_assignment():
+    # End to end: c1 sits on an island without a school -> "unreachable"; with a 2-minute
+    # cut-off c0 (2.93 min from s0) has no arc -> "no school within cut-off".
+    from layout.allocate import assign
+
+    cells, schools, roads = network_layers()
+    cells["children"] = [6, 4]
+    schools["capacity"] = [10, 10]
+    result = assign(cells, schools, costs_from_network(cells, schools, roads))
+    assert result.unserved.values.tolist() == [["c1", 4.0, "unreachable"]]
+    assert result.flows[["cell_id", "school_id", "children"]].values.tolist() == [["c0", "s0", 6.0]]
+    short = assign(cells, schools, costs_from_network(cells, schools, roads, cutoff_min=2.0))
+    assert short.unserved.values.tolist() == [
+        ["c0", 6.0, "no school within cut-off"],
+        ["c1", 4.0, "unreachable"],
+    ]
+
+
+def test_empty_cells_and_geometry_are_named():
+    with pytest.raises(ValidationError, match="cells has no rows"):
+        costs_from_distance(make_cells([]), make_schools([(0, 0)]))
+    cells = make_cells([(0, 0), (1, 1)])
+    cells.loc[1, "geometry"] = None
+    with pytest.raises(ValidationError, match="cells has no geometry in rows c1"):
+        costs_from_distance(cells, make_schools([(0, 0)]))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"snap_m": -1.0}, "snap_m must be a finite number >= 0"),
+        ({"cutoff_min": 0.0}, "cutoff_min must be a finite number > 0"),
+        ({"walk_kmh": np.nan}, "walk_kmh must be a finite number > 0"),
+        ({"speed_cap_kmh": -4.5}, "speed_cap_kmh must be a finite number > 0"),
+    ],
+)
+def test_bad_network_options(options, message):
+    cells, schools, roads = network_layers()
+    with pytest.raises(ValidationError, match=message):
+        costs_from_network(cells, schools, roads, **options)
+
+
+def test_roads_must_be_lines():
+    cells, schools, roads = network_layers()
+    roads.loc[0, "geometry"] = Point(0, 0)
+    with pytest.raises(
+        ValidationError, match="roads geometry must be LineString or MultiLineString; rows r0"
+    ):
+        costs_from_network(cells, schools, roads)
+
+
+def test_travel_costs_repeated_ids():
+    m = sparse.csr_array([[1.0], [2.0]])
+    with pytest.raises(ValidationError, match="TravelCosts.cells repeats ids a"):
+        TravelCosts(m, m, pd.Index(["a", "a"]), pd.Index(["s"]), "x")

@@ -296,3 +296,9 @@ def test_travel_costs_table_used_for_areas_must_cover_cells():
     )
     with pytest.raises(ValidationError, match="cells g01, g02, .* are not in the travel costs"):
         under_provisioned_areas(flags, cells, small, schools)
+
+
+def test_bad_area_options():
+    cells, flags, costs, schools = grid_case()
+    with pytest.raises(ValidationError, match="n_schools must be a whole number >= 1"):
+        under_provisioned_areas(flags, cells, costs, schools, n_schools=0)

@@ -134,7 +134,7 @@ from .labels import TABLE_TITLES, code_name, localise
 from .maps.land import land_map
 from .maps.offline import save_html
 from .report import write_geopackage, write_spreadsheet
-from .scenarios import Scenario, default_scenarios, scenarios_from_toml
+from .scenarios import scenario_named
 from .schema import LAYERS, classes_columns, enrolment_columns
 from .seats import level_shares, parcel_seats, school_seats, service_radii
 from .standards import Profile
@@ -1328,7 +1328,7 @@ def land_check(
     See ``tests/test_land.py`` (the tiny study, end to end).
     """
     opts = LandOptions(lang=lang)
-    chosen = _scenario(study, scenario)
+    chosen = scenario_named(study.config.get("scenarios"), scenario)
     with tqdm(total=4, disable=not progress, unit="step") as bar:
         bar.set_description("demand")
         demand = project_demand(
@@ -1395,19 +1395,6 @@ def _checked_study(
     )
     links = _match_lines(developments, schools=schools, parcels=parcels)
     return LandCheck(study, checked, developments, reserve, links)
-
-
-def _scenario(study: Study, name: str) -> Scenario:
-    """Return the study's scenario ``name`` (its [scenarios] table, else the defaults)."""
-    table = study.config.get("scenarios")
-    scenarios = scenarios_from_toml(table) if table else default_scenarios()
-    by_name = {s.name: s for s in scenarios}
-    if name not in by_name:
-        raise ValidationError(
-            f"scenario {name!r} is not defined; choose one of {', '.join(by_name)} (from the "
-            "study's [scenarios] table, or the defaults low, medium, high)"
-        )
-    return by_name[name]
 
 
 def _match_lines(

@@ -10,6 +10,7 @@ True
 from importlib.metadata import PackageNotFoundError, version
 
 from . import allocate as allocate
+from . import closure as closure
 from . import cohorts as cohorts
 from . import costs as costs
 from . import demand as demand

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from . import __version__
+from .closure import close_schools, screening_report, write_closure
 from .errors import LayoutError
 from .land import land_check
 from .maps.basemap import BASEMAPS
@@ -84,6 +85,33 @@ def _run_land(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_closure(args: argparse.Namespace) -> int:
+    study = study_from_toml(args.study)
+    if args.screen:
+        outputs = screening_report(
+            study,
+            county_code=args.screen,
+            out_dir=args.out,
+            max_students=args.max_students,
+            year=args.year,
+            scenario=args.scenario,
+            lang=args.lang,
+        )
+    else:
+        impact = close_schools(
+            study, school_ids=args.school, year=args.year, scenario=args.scenario, lang=args.lang
+        )
+        write_closure(
+            impact, out_dir=args.out, maps_dir=args.maps, lang=args.lang, tiles=args.tiles
+        )
+        for row in impact.summary.itertuples():
+            LOG.info("%s: %.0f children move; %s", row.level, row.children_moved, row.reason)
+        outputs = impact.outputs
+    for path in outputs:
+        LOG.info("wrote %s", path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``layout`` command."""
     parser = argparse.ArgumentParser(
@@ -112,6 +140,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="environment variable holding the database URL (default: LAYOUT_DB_URL)",
     )
     p_land.set_defaults(run=_run_land)
+    p_closure = sub.add_parser(
+        "closure",
+        help="impact statement of closing schools (撤并), or screen a county's small schools",
+    )
+    _common(p_closure)
+    what = p_closure.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--school", action="append", metavar="ID", help="school to close (repeat for several)"
+    )
+    what.add_argument(
+        "--screen", metavar="COUNTY_CODE", help="rank the county's small schools by closure impact"
+    )
+    p_closure.add_argument(
+        "--max-students",
+        type=int,
+        default=100,
+        help="with --screen: schools with fewer pupils are screened (default: 100)",
+    )
+    p_closure.add_argument("--year", type=int, help="year of the demand (default: plan start)")
+    p_closure.add_argument(
+        "--scenario", default="medium", help="demographic scenario (default: medium)"
+    )
+    p_closure.set_defaults(run=_run_closure)
     return parser
 
 

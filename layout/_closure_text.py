@@ -281,7 +281,9 @@ def _basis(impact: ClosureImpact, lang: Lang) -> str:
 
 def _verdict(impact: ClosureImpact, lang: Lang) -> list[Block]:
     found = [
-        f"{code_name(row['level'], lang)}: {separator(lang).join(harms)}"
+        code_name(row["level"], lang)
+        + ("：" if lang == "zh" else ": ")
+        + separator(lang).join(harms)
         for row in impact.summary.to_dict("records")
         if (harms := reasons(row, lang))
     ]

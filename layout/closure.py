@@ -607,7 +607,6 @@ def _provision(
     table["received"] = table["load_after"] - table["load_before"]
     table.insert(0, "level", context.level)
     table["cap"] = cap
-    table["closed"] = ~pd.Series(keep, index=table.index)
     return table.reset_index()
 
 
@@ -617,7 +616,7 @@ def _receiving(provision: pd.DataFrame, moves: pd.DataFrame) -> pd.DataFrame:
     table = provision[provision["received"] > _TOL].copy()
     table["new_boarders"] = boarders.reindex(table[SCHOOL_ID]).fillna(0.0).to_numpy()
     table["breach"] = table["over_cap_after"] | table["large_after"]
-    return table.drop(columns="closed")
+    return table
 
 
 # --------------------------------------------------------------------------- summary

@@ -5,7 +5,8 @@ coloured by their projected mean class size before the closure and the schools t
 *after* shows lines from each closed school to each school receiving its children (thicker
 for more children), the receiving schools coloured by their class size after, and the closed
 schools in black. Green is within the class cap, orange over it, red at the large-class size
-or more. Hovering a feature shows its figures; every value is escaped.
+or more. The map opens on these features; hovering one shows its figures, every value
+escaped.
 
 Examples
 --------
@@ -39,7 +40,7 @@ import pandas as pd
 from ..labels import code_name, header
 from ..study import Study
 from .basemap import Basemap, Datum
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import WEB_CRS, Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["LARGE_COLOUR", "OK_COLOUR", "OVER_COLOUR", "closure_map"]
@@ -131,8 +132,19 @@ def closure_map(
         (_LINE_COLOUR, _t("line", lang)),
     ]
     add_legend(fmap, study, title=title, items=keys, lang=lang)
+    _frame_on(fmap, [closed, receiving, lines])
     finish(fmap)
     return fmap
+
+
+def _frame_on(fmap: folium.Map, frames: list[gpd.GeoDataFrame]) -> None:
+    """Zoom the map to the features of ``frames`` (at least 2 km across), if there are any."""
+    shapes = [f.to_crs(WEB_CRS).geometry for f in frames if len(f)]
+    if not shapes:
+        return
+    west, south, east, north = pd.concat(shapes).total_bounds
+    pad = max(0.01, (east - west) * 0.1, (north - south) * 0.1)  # 0.01 degree: about 1 km
+    fmap.fit_bounds([[south - pad, west - pad], [north + pad, east + pad]])
 
 
 def _state_colours(frame: pd.DataFrame, when: str) -> np.ndarray:

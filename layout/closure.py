@@ -30,6 +30,10 @@ The model, stated once here and in the functions that use it:
   ride the school bus by default (:class:`ClosureOptions`), at the profile's
   ``service.walking_speed_kmh`` and ``service.bus_speed_kmh``, as in
   :func:`layout.seats.service_radii`.
+* The assignment after the closure breaks ties in favour of the baseline: each arc the
+  baseline does not use costs a millionth of the longest trip more, so children are not moved
+  between schools at no gain (a transportation LP has many equally good answers when paths
+  share roads).
 * A child moves when its cell sends fewer children to a school after the closure than before.
   Within a cell, the children each school loses are paired with the schools that gain, in
   proportion to the gains, so knock-on moves (a receiving school's own children pushed on to a
@@ -60,6 +64,7 @@ See :func:`close_schools`, and ``tests/test_closure.py`` for hand-worked closure
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -117,6 +122,9 @@ VERDICTS: tuple[str, ...] = ("harmless", "harmful", "refused")
 
 _TOL = 1e-6
 """Children below this are solver noise, not moves."""
+
+_STAY = 1e-6
+"""Extra cost of a new arc after a closure, as a share of the longest trip (breaks ties)."""
 
 _MODES = ("walk", "bus")
 
@@ -499,11 +507,45 @@ def _without(costs: TravelCosts, keep: np.ndarray) -> TravelCosts:
     )
 
 
+def _arc_positions(costs: TravelCosts, flows: pd.DataFrame) -> np.ndarray:
+    """Position in the costs' CSR data of each flow's arc; -1 for arcs the costs lack."""
+    n = len(costs.schools)
+    keys = row_of_entries(costs.minutes.indptr).astype(np.int64) * n + costs.minutes.indices
+    row = costs.cells.get_indexer(flows[CELL_ID])
+    col = costs.schools.get_indexer(flows[SCHOOL_ID])
+    wanted = np.where((row >= 0) & (col >= 0), row.astype(np.int64) * n + col, -1)
+    order = np.argsort(keys, kind="stable")
+    found = np.searchsorted(keys[order], wanted).clip(max=max(len(keys) - 1, 0))
+    hit = (wanted >= 0) & (len(keys) > 0) & (keys[order][found] == wanted)
+    return np.where(hit, order[found], -1)
+
+
 def _after(context: _Level, closed: Sequence[str]) -> tuple[np.ndarray, Assignment]:
-    """Reassign the county's children of the level without the closed schools."""
+    """Reassign the county's children of the level without the closed schools.
+
+    Every arc the baseline does not use costs :data:`_STAY` of the longest trip more, so that
+    among equally good assignments the one leaving most children where they were is chosen (a
+    transportation LP has many when paths share roads); reported minutes are the true ones.
+    """
     keep = ~context.schools["school_id"].astype(str).isin(closed).to_numpy()
     costs = _without(context.costs, keep)
-    return keep, assign(context.cells, context.schools[keep], costs)
+    stay = _arc_positions(costs, context.baseline.flows)
+    extra = np.full(costs.minutes.nnz, _STAY * max(float(costs.minutes.data.max(initial=0)), 1.0))
+    extra[stay[stay >= 0]] = 0.0
+    minutes = costs.minutes.data + extra
+    nudged = TravelCosts(
+        costs.metres,
+        sparse.csr_array(
+            (minutes, costs.minutes.indices, costs.minutes.indptr), costs.minutes.shape
+        ),
+        costs.cells,
+        costs.schools,
+        costs.method,
+        costs.unreachable,
+    )
+    after = assign(context.cells, context.schools[keep], nudged)
+    true_minutes = costs.minutes.data[_arc_positions(costs, after.flows)]
+    return keep, dataclasses.replace(after, flows=after.flows.assign(minutes=true_minutes))
 
 
 # --------------------------------------------------------------------------- moves

@@ -339,25 +339,45 @@ def test_norms_come_from_the_profile_and_the_mode() -> None:
 
 
 def test_knock_on_moves_and_children_without_a_place() -> None:
-    # Close A: a's 240 children go where places are. B has 150 - 96 = 54 places at 20 min,
-    # C 100 at 70 min: 154 seated, 86 left without a place. Any seating of 154 costs the
-    # same whether a's children take B's places or b's children move on to C (20 + 50 = 70),
-    # so only the totals are unique: 154 + 86 = 240 children lose their school.
-    result = close_schools(study_of(), school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT)
-    row = result.summary.iloc[0]
-    assert row["unplaced"] == pytest.approx(86)
-    assert row["from_closed"] == pytest.approx(240)
-    unplaced = result.transfers[result.transfers["to_school_id"] == ""]
-    assert unplaced["children"].sum() == pytest.approx(86)
-    assert unplaced.geometry.isna().all()
-    assert (
-        "86 children without a place"
-        in close_schools(
-            study_of(), school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT, lang="en"
-        )
-        .summary["reason"]
-        .iloc[0]
+    # Move cell b to x = 2600: b to B is 1400 m (23.3 min), b to C 1600 m (26.7 min), so b's
+    # 96 children attend B. Close A: a's 240 children need places; B has 54 left, C 100.
+    # Only 250 places remain for the 336 children of a and b: 86 are left without a place.
+    # Sending a to B (1200 m) and b on to C (1600) costs 2800 m a pair, against 1400 + 4200 =
+    # 5600 m for b at B and a at C; and of the children seated at C the a children (4200 m)
+    # are the ones better left out. So: a -> B 150, a -> C 4, a without a place 86, and b's
+    # 96 move on from B to C (knock-on moves).
+    study = study_of()
+    cells = study["population"].copy()
+    cells.loc[cells["cell_id"] == "b", "geometry"] = box(X0 + 2500, Y0 - 100, X0 + 2700, Y0 + 100)
+    study.layers["population"] = cells
+    result = close_schools(study, school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT)
+    moved = result.transfers.set_index(["from_school_id", "to_school_id"])["children"]
+    assert moved.to_dict() == pytest.approx(
+        {("A", "B"): 150, ("A", "C"): 4, ("A", ""): 86, ("B", "C"): 96}
     )
+    row = result.summary.iloc[0]
+    assert (row["children_moved"], row["from_closed"], row["knock_on"]) == pytest.approx(
+        (336, 240, 96)
+    )
+    assert row["unplaced"] == pytest.approx(86)
+    # Added minutes of the children seated before and after: a: 150 x 20 + 4 x 70; b: 96 x
+    # (26.67 - 23.33) = 96 x 3.33: 3600 / 250 = 14.4 min.
+    assert row["mean_added_minutes"] == pytest.approx(14.4)
+    receiving = result.receiving.set_index("school_id")["received"]
+    assert receiving.to_dict() == pytest.approx({"B": 54, "C": 100})
+    assert result.transfers.set_index("to_school_id").loc[""].geometry is None
+    assert row["reason"].startswith("86人无学位")
+
+
+def test_ties_are_broken_in_favour_of_staying() -> None:
+    # Close A with every cell on its school: a to C costs 4200 m, the same as a to B (1200)
+    # plus b moving on to C (3000). Among these equally short answers the one moving fewest
+    # children is kept: a -> B 54 (B's spare places), a -> C 100, 86 without a place, and
+    # nobody from B moves.
+    result = close_schools(study_of(), school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT)
+    moved = result.transfers.set_index(["from_school_id", "to_school_id"])["children"]
+    assert moved.to_dict() == pytest.approx({("A", "B"): 54, ("A", "C"): 100, ("A", ""): 86})
+    assert result.summary["knock_on"].tolist() == pytest.approx([0])
 
 
 def test_closing_a_school_nobody_is_assigned_to(tmp_path: Path) -> None:

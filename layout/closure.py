@@ -285,6 +285,11 @@ class ClosureImpact:
 # --------------------------------------------------------------------------- inputs
 
 
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        raise ValidationError(f"lang must be 'zh' or 'en', got {lang!r}")
+
+
 def _year(study: Study, year: int | None) -> int:
     chosen = study.plan_start if year is None else year
     if isinstance(chosen, bool) or not isinstance(chosen, int | np.integer):
@@ -511,8 +516,8 @@ def _arc_positions(costs: TravelCosts, flows: pd.DataFrame) -> np.ndarray:
     """Position in the costs' CSR data of each flow's arc; -1 for arcs the costs lack."""
     n = len(costs.schools)
     keys = row_of_entries(costs.minutes.indptr).astype(np.int64) * n + costs.minutes.indices
-    row = costs.cells.get_indexer(flows[CELL_ID])
-    col = costs.schools.get_indexer(flows[SCHOOL_ID])
+    row = costs.cells.get_indexer(pd.Index(flows[CELL_ID]))
+    col = costs.schools.get_indexer(pd.Index(flows[SCHOOL_ID]))
     wanted = np.where((row >= 0) & (col >= 0), row.astype(np.int64) * n + col, -1)
     order = np.argsort(keys, kind="stable")
     found = np.searchsorted(keys[order], wanted).clip(max=max(len(keys) - 1, 0))
@@ -806,7 +811,8 @@ def close_schools(
     ValidationError
         An unknown school id, a school not open (planned or already closing), a closure that
         leaves a county with no open school of a level (naming the county and level), an
-        unknown scenario, or demand lacking the year and scenario.
+        unknown scenario, demand lacking the year and scenario, or a county with no projected
+        children of a level the closed schools teach (nothing to reassign).
 
     Examples
     --------
@@ -817,8 +823,7 @@ def close_schools(
     [{'level': 'primary', 'verdict': 'harmful'}]
     """
     options = options or ClosureOptions()
-    if lang not in ("zh", "en"):
-        raise ValidationError(f"lang must be 'zh' or 'en', got {lang!r}")
+    _check_lang(lang)
     schools = study["schools"]
     closed = _checked_ids(schools, school_ids)
     seats = _level_seats(schools)
@@ -1148,6 +1153,7 @@ def screen_closures(
     See ``tests/test_closure.py``.
     """
     options = options or ClosureOptions()
+    _check_lang(lang)
     schools = study["schools"]
     if county_code not in set(study["counties"]["county_code"]):
         raise ValidationError(

@@ -9,7 +9,9 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import allocate as allocate
 from . import cohorts as cohorts
+from . import costs as costs
 from . import demand as demand
 from . import errors as errors
 from . import indicators as indicators
@@ -17,6 +19,7 @@ from . import land as land
 from . import maps as maps
 from . import pipeline as pipeline
 from . import postgis as postgis
+from . import provision as provision
 from . import report as report
 from . import scenarios as scenarios
 from . import schema as schema

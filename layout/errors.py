@@ -34,3 +34,7 @@ class StudyError(LayoutError):
 
 class DataWarning(UserWarning):
     """A row was skipped or a value was repaired; the message names the rows."""
+
+
+class SolverError(LayoutError):
+    """An optimisation solver failed, or its answer broke a check (e.g. children not conserved)."""

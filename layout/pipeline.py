@@ -23,6 +23,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .access import access
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
@@ -72,12 +73,16 @@ class PlanResult:
     demand
         The demand layer of :func:`layout.demand.project_demand`: children by cell, scenario,
         year, level and grade.
+    layers
+        Result layers with geometry besides the study's (under-provisioned areas,
+        catchments).
     """
 
     study: Study
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
     demand: gpd.GeoDataFrame | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -368,9 +373,23 @@ def _demand(result: PlanResult) -> None:
     result.demand = demand
 
 
+def _access(result: PlanResult) -> None:
+    """Assign children to schools for every scenario and year; flag under-provision."""
+    assert result.demand is not None
+    found = access(result.study, result.demand)
+    result.tables["access_summary"] = found.summary
+    result.tables["access_schools"] = found.schools
+    result.tables["access_cells"] = found.cells
+    result.tables["access_balance"] = found.balance
+    result.tables["attendance"] = found.attendance
+    result.layers["under_provisioned"] = found.areas
+    result.layers["catchments"] = found.catchments
+
+
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
     ("indicators", _indicators),
     ("demand", _demand),
+    ("access", _access),
 ]
 """The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
@@ -391,6 +410,7 @@ def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(result.tables)
+    layers.update(result.layers)
     if result.demand is not None:
         cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
         layers["cells"] = cells

@@ -21,13 +21,21 @@ school's capacity split by its classes). Planned schools take no children.
 
 Examples
 --------
+One scenario, the first and last plan years of the bundled (synthetic) Anshan study:
+
 >>> from layout.study import study_from_toml
->>> from layout.pipeline import analyse
+>>> from layout.demand import project_demand
+>>> from layout.scenarios import default_scenarios
 >>> study = study_from_toml()
->>> result = analyse(study)
->>> table = result.tables["access_summary"]
+>>> medium = default_scenarios()[1]
+>>> demand = project_demand(study["population"], study["developments"], scenarios=[medium],
+...                         years=[2025, 2035])
+>>> found = access(study, demand)
+>>> table = found.summary
 >>> bool((table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-6)
 True
+>>> table[["level", "year"]].values.tolist()
+[['primary', 2025], ['primary', 2035], ['junior', 2025], ['junior', 2035]]
 """
 
 from __future__ import annotations
@@ -294,7 +302,7 @@ def _focus(
     parts["cells"].append(pd.DataFrame(flags).assign(**key))
     parts["areas"].append(under_provisioned_areas(flags, geo, costs, schools).assign(**key))
     if first:
-        parts["catchments"].append(catchments(result, geo).assign(**key))
+        parts["catchments"].append(catchments(result, geo).reset_index().assign(**key))
         matrix = attendance_matrix(result, geo)
         long = matrix.stack().rename("children").reset_index()
         long.columns = ["township_code", "school_id", "children"]

@@ -22,7 +22,6 @@ import pandas as pd
 TABLE_TITLES: dict[str, dict[str, str]] = {
     "access_summary": {"zh": "就学可达性汇总", "en": "Access summary"},
     "access_schools": {"zh": "学校学位与班额预测", "en": "Schools by year"},
-    "access_cells": {"zh": "网格供给评价", "en": "Cell flags"},
     "access_balance": {"zh": "乡镇学位供需", "en": "Places by township"},
     "attendance": {"zh": "乡镇-学校就读矩阵", "en": "Attendance matrix"},
     "parcels_check": {"zh": "储备用地核查", "en": "Reserved parcels"},

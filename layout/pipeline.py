@@ -8,6 +8,10 @@ Examples
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
 >>> sorted(p.name for p in result.outputs)[-3:]
 ['overview.html', 'results.gpkg', 'tables.xlsx']
+>>> findings(result, lang="en")[0]
+'7 counties, 327 schools, 197129 pupils in 2024.'
+>>> "class_size_ledger" in result.tables and result.demand is not None
+True
 """
 
 from __future__ import annotations
@@ -74,8 +78,9 @@ class PlanResult:
         The demand layer of :func:`layout.demand.project_demand`: children by cell, scenario,
         year, level and grade.
     layers
-        Result layers with geometry besides the study's (under-provisioned areas,
-        catchments).
+        Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
+        scenario's first and last plan year with their provision flags and 2SFCA index),
+        ``under_provisioned`` areas and ``catchments``.
     """
 
     study: Study
@@ -110,10 +115,7 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
 
     Examples
     --------
-    >>> from layout.study import study_from_toml
-    >>> result = analyse(study_from_toml())
-    >>> "class_size_ledger" in result.tables and result.demand is not None
-    True
+    See the module examples.
     """
     result = PlanResult(study=study)
     with tqdm(total=len(STEPS), disable=not progress, unit="step") as bar:
@@ -240,9 +242,7 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
 
     Examples
     --------
-    >>> from layout.study import study_from_toml
-    >>> findings(analyse(study_from_toml()), lang="en")[0].startswith("7 counties")
-    True
+    See the module examples.
     """
     t = result.tables
     size = t["class_size_by_county"].sum(numeric_only=True)
@@ -379,7 +379,8 @@ def _access(result: PlanResult) -> None:
     found = access(result.study, result.demand)
     result.tables["access_summary"] = found.summary
     result.tables["access_schools"] = found.schools
-    result.tables["access_cells"] = found.cells
+    cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
+    result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
     result.tables["access_balance"] = found.balance
     result.tables["attendance"] = found.attendance
     result.layers["under_provisioned"] = found.areas

@@ -9,12 +9,11 @@ profile's walking speed of 3.6 km/h (60 m a minute). Every school has 400 places
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from layout.access import access
-from layout.pipeline import PlanResult, STEPS
+from layout.pipeline import STEPS, PlanResult
 from layout.study import study_from_toml
 from tests.tinystudy import write_tiny_study
 

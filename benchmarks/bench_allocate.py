@@ -17,8 +17,8 @@ Capacities are set from each school's nearest-school load times a log-normal fac
 (sigma 0.3), so about half the schools are over capacity under nearest assignment: a hard,
 congested case for the decomposition.
 
-Run ``python benchmarks/bench_allocate.py`` from the repository root (about 15 minutes on
-2 cores); ``--sizes 40000:300`` runs one size. Results print as Markdown rows.
+Run ``python benchmarks/bench_allocate.py`` from the repository root (about 5 minutes on
+2 cores, shared); ``--sizes 40000:300`` runs one size. Results print as Markdown rows.
 
 Examples
 --------

@@ -399,7 +399,8 @@ def _node_paths(
     limit_min = np.inf if cutoff_min is None else cutoff_min
     limit_m = np.inf if cutoff_min is None else cutoff_min * graph.top_speed * (1 + 1e-9)
     block = max(1, _DIJKSTRA_BLOCK // max(1, len(graph.node_xy)))
-    found: list[tuple[np.ndarray, ...]] = []
+    none, nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
+    found: list[tuple[np.ndarray, ...]] = [(none, none, nothing, nothing)]
     for first in range(0, len(sources), block):
         chunk = sources[first : first + block]
         minutes = dijkstra(graph.minutes, directed=False, indices=chunk, limit=limit_min)

@@ -345,3 +345,12 @@ def test_travel_costs_repeated_ids():
     m = sparse.csr_array([[1.0], [2.0]])
     with pytest.raises(ValidationError, match="TravelCosts.cells repeats ids a"):
         TravelCosts(m, m, pd.Index(["a", "a"]), pd.Index(["s"]), "x")
+
+
+def test_network_with_no_school_reachable_at_all():
+    # The only school is on island r4, the only cell on island r3: both are reported and the
+    # matrices are empty but keep their shape.
+    cells, schools, roads = network_layers()
+    costs = costs_from_network(cells.iloc[[1]], schools.iloc[[1]], roads)
+    assert costs.metres.shape == (1, 1) and costs.metres.nnz == 0
+    assert costs.unreachable["id"].tolist() == ["c1", "s1"]

@@ -146,7 +146,7 @@ def overview_map(
         Save it with :func:`layout.maps.offline.save_html`.
     """
     datum = basemap.datum if basemap else "wgs84"
-    fmap = study_canvas(study, lang=lang, basemap=basemap)
+    fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
     _counties_layer(counties, lang, datum).add_to(fmap)
     _townships_layer(study["townships"], lang, datum).add_to(fmap)
     _schools_layer(schools, lang, datum).add_to(fmap)

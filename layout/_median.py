@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,13 +156,16 @@ def best_swap(inst: MedianInstance, open_mask: BoolArray) -> tuple[float, int, i
     return float(profit[j, r]), j, int(removable[r])
 
 
-def interchange(inst: MedianInstance, open_mask: BoolArray) -> tuple[BoolArray, float]:
-    """Apply the best swap until none saves cost; return the local optimum and its cost."""
+def interchange(
+    inst: MedianInstance, open_mask: BoolArray, *, deadline: float = np.inf
+) -> tuple[BoolArray, float]:
+    """Apply the best swap until none saves cost (or ``deadline``); return the set and cost."""
     mask = open_mask.copy()
     value = inst.total(mask)
-    while True:
+    while time.perf_counter() < deadline:
         saving, j, r = best_swap(inst, mask)
         if saving <= 1e-9 * max(1.0, abs(value)):
             return mask, value
         mask[j], mask[r] = True, False
         value = inst.total(mask)
+    return mask, value

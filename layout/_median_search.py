@@ -71,12 +71,12 @@ class MedianOutcome:
 def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> MedianOutcome:
     """Find the best open set of ``p`` columns (fixed ones included) before ``deadline``."""
     k = p - len(inst.fixed)
-    mask, upper = interchange(inst, greedy(inst, inst.always_open(), k))
+    mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
     lam = inst.nearest_two(mask)[0]
     bound, seen = subgradient(inst.table, root, upper, lam=lam, target=closing_gap(inst, upper),
                               deadline=deadline, schedule=ROOT)
-    mask, upper = _polish(inst, seen, mask, upper)
+    mask, upper = _polish(inst, seen, (mask, upper), deadline=deadline)
     logger.info("p-median root: incumbent %.6g, Lagrangian bound %.6g", upper, bound.value)
     if upper - bound.value <= closing_gap(inst, upper):
         return MedianOutcome(mask, upper, upper, "lagrangian")
@@ -93,12 +93,20 @@ def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> Media
 
 
 def _polish(
-    inst: MedianInstance, masks: list[BoolArray], mask: BoolArray, upper: float, *, tries: int = 3
+    inst: MedianInstance,
+    masks: list[BoolArray],
+    incumbent: tuple[BoolArray, float],
+    *,
+    deadline: float,
+    tries: int = 3,
 ) -> tuple[BoolArray, float]:
     """Run interchange from the cheapest few open sets; keep the best result."""
+    mask, upper = incumbent
     values = [inst.total(m) for m in masks]
     for i in np.argsort(values)[:tries]:
-        candidate, value = interchange(inst, masks[i])
+        if time.perf_counter() > deadline:
+            break
+        candidate, value = interchange(inst, masks[i], deadline=deadline)
         if value < upper - 1e-9 * abs(upper):
             mask, upper = candidate, value
     return mask, upper
@@ -119,7 +127,7 @@ def _perturb(
         trial = mask.copy()
         trial[rng.choice(opened, n_swap, replace=False)] = False
         trial[rng.choice(closed, n_swap, replace=False)] = True
-        trial, value = interchange(inst, trial)
+        trial, value = interchange(inst, trial, deadline=deadline)
         if value < upper - 1e-9 * abs(upper):
             mask, upper = trial, value
     return mask, upper
@@ -175,7 +183,8 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
         gap = closing_gap(inst, upper)
         node, seen = subgradient(table, fixing, upper, lam=parent.lam, target=gap,
                                  deadline=deadline, schedule=NODE)
-        mask, upper = _polish(inst, [*seen, node.open_mask], mask, upper, tries=1)
+        mask, upper = _polish(inst, [*seen, node.open_mask], (mask, upper), deadline=deadline,
+                              tries=1)
         if upper - node.value <= closing_gap(inst, upper):
             continue
         stack.extend(_children(fixing, node, upper - node.value))

@@ -16,8 +16,12 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmar
 
 def data_argument(parser: argparse.ArgumentParser) -> None:
     """Add the ``--data`` option (default ``../shared/benchmarks`` beside the repository)."""
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA.resolve(),
-                        help="folder holding orlib/ and cpmp/ (default: %(default)s)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA.resolve(),
+        help="folder holding orlib/ and cpmp/ (default: %(default)s)",
+    )
 
 
 def orlib_pmed(folder: Path, k: int) -> tuple[np.ndarray, int]:

@@ -46,6 +46,7 @@ def county(seed: int, k: int) -> tuple[sp.csr_array, np.ndarray]:
 
 
 def main() -> None:
+    """Build the instance, solve it and print the result."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--k", type=int, default=300)
     parser.add_argument("--p", type=int, default=20)
@@ -57,13 +58,19 @@ def main() -> None:
     cost, children = county(args.seed, args.k)
     built = time.perf_counter() - start
     r = p_median(cost, args.p, weights=children, time_limit=args.time_limit)
-    print(f"instance: {cost.shape[0]} cells x {cost.shape[1]} candidates, k={args.k} "
-          f"({cost.nnz} stored costs), p={args.p}, {children.sum():.0f} children; built in "
-          f"{built:.1f} s")
-    print(f"objective {r.objective:.6g} child-metres, lower bound {r.lower_bound:.6g}, gap "
-          f"{r.gap:.3%}, solve time {r.time_seconds:.1f} s (time limit {args.time_limit:g} s)")
-    print(f"mean distance {r.objective / children.sum():.0f} m; unserved cells "
-          f"{int((r.assignment < 0).sum())}")
+    print(
+        f"instance: {cost.shape[0]} cells x {cost.shape[1]} candidates, k={args.k} "
+        f"({cost.nnz} stored costs), p={args.p}, {children.sum():.0f} children; built in "
+        f"{built:.1f} s"
+    )
+    print(
+        f"objective {r.objective:.6g} child-metres, lower bound {r.lower_bound:.6g}, gap "
+        f"{r.gap:.3%}, solve time {r.time_seconds:.1f} s (time limit {args.time_limit:g} s)"
+    )
+    print(
+        f"mean distance {r.objective / children.sum():.0f} m; unserved cells "
+        f"{int((r.assignment < 0).sum())}"
+    )
 
 
 if __name__ == "__main__":

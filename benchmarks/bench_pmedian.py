@@ -1,5 +1,6 @@
-"""Benchmark: layout.optimize.p_median on OR-Library pmed1-40 and capacitated_p_median on the
-CPMP sets, against the proven optima / best-known values. Not part of the test suite.
+"""Benchmark p_median on OR-Library pmed1-40 and capacitated_p_median on the CPMP sets.
+
+Objectives are compared with the proven optima / best-known values. Not part of the tests.
 
 Run from the repository root:  python benchmarks/bench_pmedian.py [--data DIR] [--set orlib|cpmp]
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from layout.optimize import capacitated_p_median, p_median  # noqa: E402
 
 
 def run_orlib(folder: Path, instances: list[int]) -> None:
+    """Solve pmed instances and print a markdown table against the proven optima."""
     optima = orlib_optima(folder)
     print("| instance | n | p | optimum | objective | lower bound | gap to optimum | time s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -32,11 +33,15 @@ def run_orlib(folder: Path, instances: list[int]) -> None:
         ref = optima[f"pmed{k}"]
         times.append(r.time_seconds)
         proven += r.gap == 0.0 and r.objective == ref
-        print(f"| pmed{k} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:g} | "
-              f"{r.lower_bound:g} | {(r.objective - ref) / ref:.2%} | {r.time_seconds:.2f} |",
-              flush=True)
-    print(f"\nproven optimal and equal to the reference: {proven}/{len(instances)}; time "
-          f"median {np.median(times):.2f} s, max {max(times):.2f} s, total {sum(times):.1f} s")
+        print(
+            f"| pmed{k} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:g} | "
+            f"{r.lower_bound:g} | {(r.objective - ref) / ref:.2%} | {r.time_seconds:.2f} |",
+            flush=True,
+        )
+    print(
+        f"\nproven optimal and equal to the reference: {proven}/{len(instances)}; time "
+        f"median {np.median(times):.2f} s, max {max(times):.2f} s, total {sum(times):.1f} s"
+    )
 
 
 def _cpmp(folder: Path, name: str) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
@@ -56,25 +61,32 @@ def _cpmp(folder: Path, name: str) -> tuple[np.ndarray, int, np.ndarray, np.ndar
 
 
 def run_cpmp(folder: Path, names: list[str], time_limit: float) -> None:
+    """Solve CPMP instances and print a markdown table against the reference values."""
     refs = {}
     for line in (folder / "reference.csv").read_text().split("\n")[1:]:
         if line:
             inst, file, _, _, ref, status = line.split(",")
             refs[file] = (inst, float(ref), status)
     print(f"time limit {time_limit:g} s per instance\n")
-    print("| instance | n | p | reference | objective | lower bound | gap to reference | "
-          "proven gap | time s |")
+    print(
+        "| instance | n | p | reference | objective | lower bound | gap to reference | "
+        "proven gap | time s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in names:
         cost, p, demand, capacity = _cpmp(folder, name)
         r = capacitated_p_median(cost, p, demand, capacity, time_limit=time_limit)
         inst, ref, _ = refs[name]
-        print(f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:.2f} | "
-              f"{r.lower_bound:.2f} | {(r.objective - ref) / ref:.2%} | {r.gap:.2%} | "
-              f"{r.time_seconds:.1f} |", flush=True)
+        print(
+            f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:.2f} | "
+            f"{r.lower_bound:.2f} | {(r.objective - ref) / ref:.2%} | {r.gap:.2%} | "
+            f"{r.time_seconds:.1f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
+    """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
     data_argument(parser)
     parser.add_argument("--set", choices=["orlib", "cpmp", "all"], default="all")
@@ -87,7 +99,8 @@ def main() -> None:
         run_orlib(args.data / "orlib", args.pmed)
     if args.set in ("cpmp", "all"):
         names = args.cpmp or [f"pmedcap1_{i:02d}.txt" for i in range(1, 21)] + [
-            f"SJC{s}.dat" for s in ("1", "2", "3a", "3b", "4a", "4b")]
+            f"SJC{s}.dat" for s in ("1", "2", "3a", "3b", "4a", "4b")
+        ]
         run_cpmp(args.data / "cpmp", names, args.time_limit)
 
 

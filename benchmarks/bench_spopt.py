@@ -1,5 +1,6 @@
-"""Benchmark: layout.optimize.p_median side by side with PySAL spopt's PMedian (PuLP + CBC) on
-the same OR-Library pmed instances, in one run. Not part of the test suite.
+"""Benchmark p_median side by side with PySAL spopt's PMedian (PuLP + CBC).
+
+Both solve the same OR-Library pmed instances in one run. Not part of the test suite.
 
 Needs ``pip install spopt pulp``. Run from the repository root:
     python benchmarks/bench_spopt.py [--data DIR] [--pmed 1 2 ...] [--spopt-time-limit S]
@@ -36,6 +37,7 @@ def solve_spopt(cost: np.ndarray, p: int, time_limit: float) -> tuple[float, flo
 
 
 def main() -> None:
+    """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
     data_argument(parser)
     parser.add_argument("--pmed", type=int, nargs="*", default=[*range(1, 11), 30, 40])
@@ -44,8 +46,10 @@ def main() -> None:
     folder = args.data / "orlib"
     optima = orlib_optima(folder)
     print(machine(), f"\nspopt time limit {args.spopt_time_limit:g} s (CBC, 1 thread)\n")
-    print("| instance | n | p | optimum | layout objective | layout s | spopt objective | "
-          "spopt status | spopt s | time ratio spopt/layout |")
+    print(
+        "| instance | n | p | optimum | layout objective | layout s | spopt objective | "
+        "spopt status | spopt s | time ratio spopt/layout |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for k in args.pmed:
@@ -53,11 +57,15 @@ def main() -> None:
         ours = p_median(cost, p)
         obj, secs, status = solve_spopt(cost, p, args.spopt_time_limit)
         ratios.append(secs / ours.time_seconds)
-        print(f"| pmed{k} | {cost.shape[0]} | {p} | {optima[f'pmed{k}']:g} | {ours.objective:g} "
-              f"| {ours.time_seconds:.2f} | {obj:g} | {status} | {secs:.1f} | "
-              f"{ratios[-1]:.0f}x |", flush=True)
-    print(f"\nmedian time ratio spopt/layout: {np.median(ratios):.0f}x over {len(ratios)} "
-          "instances")
+        print(
+            f"| pmed{k} | {cost.shape[0]} | {p} | {optima[f'pmed{k}']:g} | {ours.objective:g} "
+            f"| {ours.time_seconds:.2f} | {obj:g} | {status} | {secs:.1f} | "
+            f"{ratios[-1]:.0f}x |",
+            flush=True,
+        )
+    print(
+        f"\nmedian time ratio spopt/layout: {np.median(ratios):.0f}x over {len(ratios)} instances"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ True
 from importlib.metadata import PackageNotFoundError, version
 
 from . import errors as errors
+from . import optimize as optimize
 from . import schema as schema
 
 try:

@@ -54,8 +54,10 @@ def check_amounts(
     problems: list[str] = []
     d = np.array(demand, dtype=np.float64).ravel()
     q = np.array(capacity, dtype=np.float64).ravel()
-    for name, arr, size, what in (("demand", d, problem.n_rows, "rows"),
-                                  ("capacity", q, problem.n_cols, "columns")):
+    for name, arr, size, what in (
+        ("demand", d, problem.n_rows, "rows"),
+        ("capacity", q, problem.n_cols, "columns"),
+    ):
         if len(arr) != size:
             problems.append(f"{name} has {len(arr)} values but cost has {size} {what}.")
         elif (bad := np.flatnonzero(~np.isfinite(arr) | (arr < 0))).size:
@@ -94,7 +96,7 @@ def solve(  # noqa: PLR0913 - the model's data
     base[problem.fixed] = True
     lp = _relaxation(problem, arcs, demand, capacity, base, p)
     lower = _lagrangian_bound(problem, lp.lam, demand, capacity, base, p)
-    best = _first_answer(problem, arcs, lp, demand, capacity, base, p, seed, deadline)
+    best = _first_answer(problem, arcs, lp, demand, capacity, base, p, seed=seed, deadline=deadline)
     upper = best.value if best is not None else np.inf
     keep = arcs[lp.value + lp.arc_rc <= upper + 1e-6 * max(1.0, abs(upper))]
     cols = np.flatnonzero(base | (lp.value + lp.col_rc <= upper + 1e-6 * max(1.0, abs(upper))))
@@ -144,10 +146,25 @@ def _relaxation(  # noqa: PLR0913 - the model's data
 ) -> _Relaxation:
     """Solve the LP relaxation on ``arcs`` with HiGHS; return duals and reduced costs."""
     t = problem.table
-    model = capacitated_model(t.row[arcs], t.col[arcs], t.cost[arcs], demand, capacity,
-                              np.arange(problem.n_local), base, p)
-    res = linprog(model.c, A_ub=model.a_ub, b_ub=model.b_ub, A_eq=model.a_eq, b_eq=model.b_eq,
-                  bounds=np.column_stack([model.lower, np.ones(len(model.c))]), method="highs")
+    model = capacitated_model(
+        t.row[arcs],
+        t.col[arcs],
+        t.cost[arcs],
+        demand,
+        capacity,
+        np.arange(problem.n_local),
+        base,
+        p,
+    )
+    res = linprog(
+        model.c,
+        A_ub=model.a_ub,
+        b_ub=model.b_ub,
+        A_eq=model.a_eq,
+        b_eq=model.b_eq,
+        bounds=np.column_stack([model.lower, np.ones(len(model.c))]),
+        method="highs",
+    )
     if res.status != 0:
         raise ValidationError(
             "the capacities cannot hold the demand within the reachable pairs (the linear "
@@ -155,8 +172,9 @@ def _relaxation(  # noqa: PLR0913 - the model's data
         )
     n_arc = len(arcs)
     reduced = res.lower.marginals
-    return _Relaxation(float(res.fun), res.eqlin.marginals, res.x[n_arc:], reduced[:n_arc],
-                       reduced[n_arc:])
+    return _Relaxation(
+        float(res.fun), res.eqlin.marginals, res.x[n_arc:], reduced[:n_arc], reduced[n_arc:]
+    )
 
 
 def _lagrangian_bound(  # noqa: PLR0913 - the model's data
@@ -181,8 +199,9 @@ def _lagrangian_bound(  # noqa: PLR0913 - the model's data
     before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
     used = cum - d - before
     room = capacity[col] - used
-    frac = np.where(d > 0, np.clip(room / np.where(d > 0, d, 1.0), 0.0, 1.0),
-                    (room >= 0).astype(float))
+    frac = np.where(
+        d > 0, np.clip(room / np.where(d > 0, d, 1.0), 0.0, 1.0), (room >= 0).astype(float)
+    )
     value = -np.bincount(col, profit * frac, minlength=problem.n_local)
     chosen = base.copy()
     free = np.flatnonzero(~base)
@@ -200,6 +219,7 @@ def _first_answer(  # noqa: PLR0913 - the model's data
     capacity: FloatArray,
     base: npt.NDArray[np.bool_],
     p: int,
+    *,
     seed: int,
     deadline: float,
 ) -> CapacitatedOutcome | None:
@@ -209,8 +229,9 @@ def _first_answer(  # noqa: PLR0913 - the model's data
     cols = np.sort(np.argsort(-score)[:p])
     budget = _left(deadline)
     limit = None if budget is None else budget / 4
-    out = _assign_milp(problem, arcs, cols, demand, capacity, np.isin(np.arange(len(base)),
-                                                                     cols), p, limit)
+    out = _assign_milp(
+        problem, arcs, cols, demand, capacity, np.isin(np.arange(len(base)), cols), p, limit
+    )
     return _outcome(problem, arcs, cols, out, len(base))
 
 
@@ -227,8 +248,9 @@ def _assign_milp(  # noqa: PLR0913 - the model's data
     """Solve the single-source model on ``arcs`` to ``cols`` (``base`` forced open)."""
     t = problem.table
     arcs = arcs[np.isin(t.col[arcs], cols)]
-    model = capacitated_model(t.row[arcs], t.col[arcs], t.cost[arcs], demand, capacity, cols,
-                              base, p)
+    model = capacitated_model(
+        t.row[arcs], t.col[arcs], t.cost[arcs], demand, capacity, cols, base, p
+    )
     return model.solve(time_limit)
 
 
@@ -247,4 +269,3 @@ def _outcome(
     open_mask[cols[out.x[len(arcs) :] > 0.5]] = True
     value = float(t.cost[arcs[chosen]].sum())
     return CapacitatedOutcome(open_mask, assign, value, -np.inf)
-

@@ -29,8 +29,7 @@ def coverage(problem: Problem, radius: float) -> sp.csr_array:
     t = problem.table
     keep = t.cost <= radius
     data = np.ones(int(keep.sum()), dtype=bool)
-    return sp.csr_array((data, (t.row[keep], t.col[keep])),
-                        shape=(t.n_rows, problem.n_local))
+    return sp.csr_array((data, (t.row[keep], t.col[keep])), shape=(t.n_rows, problem.n_local))
 
 
 def merge_rows(cover: sp.csr_array, weights: FloatArray) -> tuple[sp.csr_array, FloatArray]:

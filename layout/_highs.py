@@ -61,8 +61,7 @@ def _solve(
     options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": 0.0}
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 0.05)
-    res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds,
-               options=options)
+    res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds, options=options)
     if res.status == 2:  # noqa: PLR2004 - scipy's "infeasible" status
         return MilpOutcome(None, np.inf, np.inf, False, True)
     bound = getattr(res, "mip_dual_bound", None)
@@ -93,12 +92,15 @@ def median_model(  # noqa: PLR0913 - the reduced model is described by these arr
     slot[free] = np.arange(n_free)
     arc_slot = slot[arc_col]
     linked = np.flatnonzero(arc_slot >= 0)
-    assign = sp.csr_array((np.ones(n_arc), (arc_row, np.arange(n_arc))),
-                          shape=(n_rows, n_arc + n_free))
+    assign = sp.csr_array(
+        (np.ones(n_arc), (arc_row, np.arange(n_arc))), shape=(n_rows, n_arc + n_free)
+    )
     link_rows = np.arange(len(linked))
     link = sp.csr_array(
-        (np.r_[np.ones(len(linked)), -np.ones(len(linked))],
-         (np.r_[link_rows, link_rows], np.r_[linked, n_arc + arc_slot[linked]])),
+        (
+            np.r_[np.ones(len(linked)), -np.ones(len(linked))],
+            (np.r_[link_rows, link_rows], np.r_[linked, n_arc + arc_slot[linked]]),
+        ),
         shape=(len(linked), n_arc + n_free),
     )
     count = sp.csr_array(np.r_[np.zeros(n_arc), np.ones(n_free)][None, :])
@@ -135,8 +137,9 @@ def set_cover(cover: sp.csr_array, *, base: np.ndarray, time_limit: float | None
     m = cover.shape[1]
     constraints = [LinearConstraint(cover, 1.0, np.inf)]
     lower = base.astype(float)
-    return _solve(np.ones(m), constraints, np.ones(m, dtype=np.int64), Bounds(lower, 1.0),
-                  time_limit)
+    return _solve(
+        np.ones(m), constraints, np.ones(m, dtype=np.int64), Bounds(lower, 1.0), time_limit
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,10 @@ class CapacitatedModel:
 
     def solve(self, time_limit: float | None) -> MilpOutcome:
         """Solve with every variable binary."""
-        constraints = [LinearConstraint(self.a_ub, -np.inf, self.b_ub),
-                       LinearConstraint(self.a_eq, self.b_eq, self.b_eq)]
+        constraints = [
+            LinearConstraint(self.a_ub, -np.inf, self.b_ub),
+            LinearConstraint(self.a_eq, self.b_eq, self.b_eq),
+        ]
         integrality = np.ones(len(self.c), dtype=np.int64)
         return _solve(self.c, constraints, integrality, Bounds(self.lower, 1.0), time_limit)
 
@@ -183,13 +188,16 @@ def capacitated_model(  # noqa: PLR0913 - the model's data
     arc_slot = slot[arc_col]
     ids = np.arange(n_arc)
     load = sp.csr_array(
-        (np.r_[demand[arc_row], -capacity[cols]], (np.r_[arc_slot, np.arange(n_col)],
-                                                   np.r_[ids, n_arc + np.arange(n_col)])),
+        (
+            np.r_[demand[arc_row], -capacity[cols]],
+            (np.r_[arc_slot, np.arange(n_col)], np.r_[ids, n_arc + np.arange(n_col)]),
+        ),
         shape=(n_col, n_arc + n_col),
     )
-    link = sp.csr_array((np.r_[np.ones(n_arc), -np.ones(n_arc)],
-                         (np.r_[ids, ids], np.r_[ids, n_arc + arc_slot])),
-                        shape=(n_arc, n_arc + n_col))
+    link = sp.csr_array(
+        (np.r_[np.ones(n_arc), -np.ones(n_arc)], (np.r_[ids, ids], np.r_[ids, n_arc + arc_slot])),
+        shape=(n_arc, n_arc + n_col),
+    )
     count = sp.csr_array(np.r_[np.zeros(n_arc), np.ones(n_col)][None, :])
     assign = sp.csr_array((np.ones(n_arc), (arc_row, ids)), shape=(n_rows, n_arc + n_col))
     return CapacitatedModel(

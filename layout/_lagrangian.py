@@ -132,7 +132,7 @@ class Reduction:
     free: IntArray
 
     def fixing(self, p: int) -> Fixing:
-        """The root fixing of the reduced problem with ``p`` facilities in all."""
+        """Return the root fixing of the reduced problem with ``p`` facilities in all."""
         closed = ~self.must_open
         closed[self.free] = False
         opened = int(self.must_open.sum()) - 1  # the unreached column is not a facility

@@ -101,8 +101,7 @@ def median_instance(problem: Problem) -> MedianInstance:
     row = np.repeat(np.arange(n, dtype=np.int64), counts + 1)
     integral = bool(np.all(weighted == np.round(weighted)))
     table = SortedCosts(indptr=indptr, col=col, cost=cost, row=row)
-    return MedianInstance(table=table, m=m, fixed=problem.fixed, penalty=penalty,
-                          integral=integral)
+    return MedianInstance(table=table, m=m, fixed=problem.fixed, penalty=penalty, integral=integral)
 
 
 def greedy(inst: MedianInstance, open_mask: BoolArray, k: int) -> BoolArray:

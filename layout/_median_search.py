@@ -74,8 +74,15 @@ def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> Media
     mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
     lam = inst.nearest_two(mask)[0]
-    bound, seen = subgradient(inst.table, root, upper, lam=lam, target=closing_gap(inst, upper),
-                              deadline=deadline, schedule=ROOT)
+    bound, seen = subgradient(
+        inst.table,
+        root,
+        upper,
+        lam=lam,
+        target=closing_gap(inst, upper),
+        deadline=deadline,
+        schedule=ROOT,
+    )
     mask, upper = _polish(inst, seen, (mask, upper), deadline=deadline)
     logger.info("p-median root: incumbent %.6g, Lagrangian bound %.6g", upper, bound.value)
     if upper - bound.value <= closing_gap(inst, upper):
@@ -115,7 +122,7 @@ def _polish(
 def _perturb(
     inst: MedianInstance, mask: BoolArray, upper: float, *, seed: int, deadline: float
 ) -> tuple[BoolArray, float]:
-    """Iterated local search: swap a few random columns, re-run interchange, keep if better."""
+    """Swap a few random columns, re-run interchange, keep if better (iterated local search)."""
     rng = np.random.default_rng(seed)
     free = np.ones(inst.m + 1, dtype=bool) & ~inst.always_open()
     for _ in range(PERTURBATION_ROUNDS):
@@ -181,10 +188,12 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
         if fixing.k < 0 or fixing.k > len(fixing.undecided()):
             continue
         gap = closing_gap(inst, upper)
-        node, seen = subgradient(table, fixing, upper, lam=parent.lam, target=gap,
-                                 deadline=deadline, schedule=NODE)
-        mask, upper = _polish(inst, [*seen, node.open_mask], (mask, upper), deadline=deadline,
-                              tries=1)
+        node, seen = subgradient(
+            table, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
+        )
+        mask, upper = _polish(
+            inst, [*seen, node.open_mask], (mask, upper), deadline=deadline, tries=1
+        )
         if upper - node.value <= closing_gap(inst, upper):
             continue
         stack.extend(_children(fixing, node, upper - node.value))
@@ -215,5 +224,7 @@ def _children(fixing: Fixing, node: Bound, slack: float) -> list[tuple[Fixing, B
     j = pick[np.argmin(node.rho[pick])]
     shut, opened = closed.copy(), base.copy()
     shut[j], opened[j] = True, True
-    return [(Fixing(base, shut, k), node, node.value), (Fixing(opened, closed, k - 1), node,
-                                                         node.value)]
+    return [
+        (Fixing(base, shut, k), node, node.value),
+        (Fixing(opened, closed, k - 1), node, node.value),
+    ]

@@ -90,8 +90,9 @@ class SortedCosts:
         row = self.row[positions]
         indptr = np.zeros(self.n_rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=self.n_rows), out=indptr[1:])
-        return SortedCosts(indptr=indptr, col=self.col[positions], cost=self.cost[positions],
-                           row=row)
+        return SortedCosts(
+            indptr=indptr, col=self.col[positions], cost=self.cost[positions], row=row
+        )
 
     def by_column(self, n_cols: int) -> tuple[IntArray, IntArray]:
         """Return ``(order, colptr)``: entry positions grouped by column (CSC view)."""
@@ -253,9 +254,7 @@ def _as_weights(weights: npt.ArrayLike | None, n_rows: int, problems: list[str])
     return w
 
 
-def _as_columns(
-    ids: npt.ArrayLike | None, name: str, n_cols: int, problems: list[str]
-) -> IntArray:
+def _as_columns(ids: npt.ArrayLike | None, name: str, n_cols: int, problems: list[str]) -> IntArray:
     if ids is None:
         return np.zeros(0, dtype=np.int64)
     raw = np.array(ids).ravel()

@@ -176,8 +176,14 @@ def p_median(  # noqa: PLR0913 - the model's options, all keyword-only
     ([1, 2], 16.0)
     """
     start = time.perf_counter()
-    problem = build_problem(cost, weights=weights, fixed=fixed, candidates=candidates, p=p,
-                            extra=check_count(p, "p", minimum=1))
+    problem = build_problem(
+        cost,
+        weights=weights,
+        fixed=fixed,
+        candidates=candidates,
+        p=p,
+        extra=check_count(p, "p", minimum=1),
+    )
     unreachable = problem.unreachable_rows()
     if len(unreachable):
         raise ValidationError(
@@ -243,8 +249,9 @@ def mclp(  # noqa: PLR0913 - the model's options, all keyword-only
     del seed  # HiGHS is deterministic; kept for a uniform signature
     start = time.perf_counter()
     problems = check_count(p, "p", minimum=1) + _check_radius(radius)
-    problem = build_problem(cost, weights=weights, fixed=fixed, candidates=candidates, p=p,
-                            extra=problems)
+    problem = build_problem(
+        cost, weights=weights, fixed=fixed, candidates=candidates, p=p, extra=problems
+    )
     cover = _coverage.coverage(problem, radius)
     _refuse_empty_cover(problem, cover.nnz, radius)
     base = np.zeros(problem.n_local, dtype=bool)
@@ -262,8 +269,9 @@ def mclp(  # noqa: PLR0913 - the model's options, all keyword-only
     objective = float(problem.weights @ (assignment[problem.rows] >= 0))
     fixed_weight = float(problem.weights[by_fixed].sum())
     upper = objective if out.proven else fixed_weight + min(-out.bound, float(w.sum()))
-    return CoverageResult(open_cols, assignment, objective, max(upper, objective),
-                          time.perf_counter() - start)
+    return CoverageResult(
+        open_cols, assignment, objective, max(upper, objective), time.perf_counter() - start
+    )
 
 
 def lscp(
@@ -306,8 +314,9 @@ def lscp(
     ([0, 1, 2], 3.0, [0, 0, 2, 1])
     """
     start = time.perf_counter()
-    problem = build_problem(cost, weights=weights, fixed=fixed, candidates=candidates,
-                            extra=_check_radius(radius))
+    problem = build_problem(
+        cost, weights=weights, fixed=fixed, candidates=candidates, extra=_check_radius(radius)
+    )
     cover = _coverage.coverage(problem, radius)
     lonely = problem.rows[np.diff(cover.indptr) == 0]
     if len(lonely):
@@ -328,8 +337,9 @@ def lscp(
     assignment, _ = nearest_open(problem.matrix, open_cols, radius=radius)
     objective = float(len(open_cols))
     lower = objective if out.proven else float(math.ceil(max(out.bound, 0.0) - 1e-6))
-    return SitingResult(open_cols, assignment, objective, min(lower, objective),
-                        time.perf_counter() - start)
+    return SitingResult(
+        open_cols, assignment, objective, min(lower, objective), time.perf_counter() - start
+    )
 
 
 def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-only
@@ -381,15 +391,22 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
     ([0, 2], [0, 2, 2], 3.0)
     """
     start = time.perf_counter()
-    problem = build_problem(cost, weights=None, fixed=fixed, candidates=candidates, p=p,
-                            extra=check_count(p, "p", minimum=1))
+    problem = build_problem(
+        cost,
+        weights=None,
+        fixed=fixed,
+        candidates=candidates,
+        p=p,
+        extra=check_count(p, "p", minimum=1),
+    )
     d, q = _capacitated.check_amounts(problem, p, demand, capacity)
     out = _capacitated.solve(problem, p, d, q, deadline=_deadline(start, time_limit), seed=seed)
     assignment = np.full(problem.n_rows, -1, dtype=np.int64)
     assignment[problem.rows] = problem.cols[out.assign]
     facilities = problem.cols[np.flatnonzero(out.open_mask)]
-    return SitingResult(facilities, assignment, out.value, min(out.lower, out.value),
-                        time.perf_counter() - start)
+    return SitingResult(
+        facilities, assignment, out.value, min(out.lower, out.value), time.perf_counter() - start
+    )
 
 
 def _check_radius(radius: object) -> list[str]:
@@ -415,4 +432,3 @@ def _deadline(start: float, time_limit: float | None) -> float:
 
 def _remaining(start: float, time_limit: float | None) -> float | None:
     return None if time_limit is None else start + float(time_limit) - time.perf_counter()
-

@@ -45,9 +45,15 @@ def _single_source(cost, demand, capacity, cols):
     c = cost[:, cols].ravel()
     assign = np.kron(np.eye(n), np.ones(k))
     load = np.kron(demand[None, :], np.eye(k))  # load[j, i * k + j] = demand[i]
-    res = milp(c, constraints=[LinearConstraint(assign, 1, 1),
-                               LinearConstraint(load, -np.inf, capacity[cols])],
-               integrality=np.ones(len(c)), bounds=Bounds(0, 1))
+    res = milp(
+        c,
+        constraints=[
+            LinearConstraint(assign, 1, 1),
+            LinearConstraint(load, -np.inf, capacity[cols]),
+        ],
+        integrality=np.ones(len(c)),
+        bounds=Bounds(0, 1),
+    )
     return res.fun if res.status == 0 else np.inf
 
 
@@ -56,6 +62,7 @@ def _single_source(cost, demand, capacity, cols):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_p_median_matches_enumeration(seed):
+    """Check: p median matches enumeration."""
     cost, w = _instance(seed)
     p = 2 + seed % 3
     best = min(_median_cost(cost, w, list(s)) for s in _sets(8, p))
@@ -68,6 +75,7 @@ def test_p_median_matches_enumeration(seed):
 
 
 def test_p_median_lower_bound_valid_over_many_seeds():
+    """Check: p median lower bound valid over many seeds."""
     # A short time limit stops the search early; the bound must still not pass the optimum.
     for seed in range(30):
         cost, w = _instance(100 + seed, n=15, m=9)
@@ -77,6 +85,7 @@ def test_p_median_lower_bound_valid_over_many_seeds():
 
 
 def test_p_median_fixed_and_candidates():
+    """Check: p median fixed and candidates."""
     cost, w = _instance(7)
     fixed, candidates = [5], [0, 1, 2]
     best = min(_median_cost(cost, w, list(s)) for s in _sets(8, 3, (5,), candidates))
@@ -87,6 +96,7 @@ def test_p_median_fixed_and_candidates():
 
 
 def test_p_median_hand_worked():
+    """Check: p median hand worked."""
     # Points on a line at 0, 1, 10, 11 and sites at the same places; p = 2 opens one site in
     # each pair: cost 1 + 1 = 2 (weights 1). With weight 5 on point 3, site 3 opens: 1 + 1 = 2.
     x = np.array([0.0, 1.0, 10.0, 11.0])
@@ -98,6 +108,7 @@ def test_p_median_hand_worked():
 
 
 def test_p_median_sparse_agrees_with_dense():
+    """Check: p median sparse agrees with dense."""
     # + 1: building a sparse matrix from a dense one drops zero costs (= not reachable).
     cost, w = _instance(3, n=20, m=10)
     cost = cost + 1.0
@@ -109,6 +120,7 @@ def test_p_median_sparse_agrees_with_dense():
 
 
 def test_p_median_sparse_missing_means_unreachable():
+    """Check: p median sparse missing means unreachable."""
     # Row 0 reaches only column 2 (cost 7); without sparsity column 0 (cost 1) would serve it.
     dense = np.array([[1.0, 1.0, 7.0], [1.0, 9.0, 9.0], [9.0, 1.0, 9.0]])
     rows, cols = [0, 1, 1, 1, 2, 2, 2], [2, 0, 1, 2, 0, 1, 2]
@@ -120,6 +132,7 @@ def test_p_median_sparse_missing_means_unreachable():
 
 
 def test_p_median_zero_weight_rows_assigned_but_not_counted():
+    """Check: p median zero weight rows assigned but not counted."""
     cost = np.array([[1.0, 4.0], [4.0, 1.0], [0.0, 9.0]])
     r = optimize.p_median(cost, 1, weights=[1, 2, 0])
     # Column 1: 4 + 2 * 1 = 6; column 0: 1 + 2 * 4 = 9.
@@ -132,6 +145,7 @@ def test_p_median_zero_weight_rows_assigned_but_not_counted():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_mclp_matches_enumeration(seed):
+    """Check: mclp matches enumeration."""
     cost, w = _instance(seed)
     p, radius = 2 + seed % 2, 30.0
     best = max(_coverage(cost, w, list(s), radius) for s in _sets(8, p))
@@ -144,6 +158,7 @@ def test_mclp_matches_enumeration(seed):
 
 
 def test_mclp_fixed_candidates_and_sparse():
+    """Check: mclp fixed candidates and sparse."""
     cost, w = _instance(11)
     best = max(_coverage(cost, w, list(s), 35.0) for s in _sets(8, 3, (4,), [0, 1, 6]))
     dense = optimize.mclp(cost, 3, 35.0, weights=w, fixed=[4], candidates=[0, 1, 6])
@@ -158,10 +173,14 @@ def test_mclp_fixed_candidates_and_sparse():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_lscp_matches_enumeration(seed):
+    """Check: lscp matches enumeration."""
     cost, w = _instance(seed)
     radius = float(np.sort(cost.min(axis=1))[-1]) + 10  # every row has a site within it
-    best = next(k for k in range(1, 9)
-                if any((cost[:, list(s)] <= radius).any(axis=1).all() for s in _sets(8, k)))
+    best = next(
+        k
+        for k in range(1, 9)
+        if any((cost[:, list(s)] <= radius).any(axis=1).all() for s in _sets(8, k))
+    )
     r = optimize.lscp(cost, radius, weights=w)
     assert r.objective == best == len(r.facilities)
     assert (cost[:, r.facilities] <= radius).any(axis=1).all()
@@ -169,6 +188,7 @@ def test_lscp_matches_enumeration(seed):
 
 
 def test_lscp_fixed_and_zero_weight_rows():
+    """Check: lscp fixed and zero weight rows."""
     # Row 2 needs column 2 unless its weight is 0; column 0 is fixed and covers rows 0 and 1.
     cost = np.array([[1.0, 2.0, 9.0], [2.0, 1.0, 9.0], [9.0, 9.0, 1.0]])
     r = optimize.lscp(cost, 2.0, fixed=[0], weights=[1, 1, 0])
@@ -183,6 +203,7 @@ def test_lscp_fixed_and_zero_weight_rows():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_capacitated_matches_enumeration(seed):
+    """Check: capacitated matches enumeration."""
     cost, _ = _instance(seed, n=8, m=6)
     rng = np.random.default_rng(seed)
     demand = rng.integers(1, 5, size=8).astype(float)
@@ -198,6 +219,7 @@ def test_capacitated_matches_enumeration(seed):
 
 
 def test_capacitated_fixed_and_hand_worked():
+    """Check: capacitated fixed and hand worked."""
     # Three points at 0, 1, 2 (sites at the same places), each of demand 1; capacity 1 at site
     # 1 and 2 elsewhere. With site 1 fixed and p = 2: {0, 1} serves 0->0, 1->1, 2->0 or 2->1:
     # 2->1 costs 1 (site 1 then holds 2 > 1: not allowed), so 2->0 at cost 2: total 2.
@@ -217,36 +239,77 @@ def _raises(match: str, fn, *args, **kwargs) -> None:
 
 
 def test_bad_inputs_named():
+    """Check: bad inputs named."""
     cost = np.array([[1.0, 2.0], [3.0, 4.0]])
     _raises(r"p=3 is larger than the number of columns", optimize.p_median, cost, 3)
-    _raises(r"p=1 is smaller than the number of fixed sites \(2\)", optimize.p_median, cost, 1,
-            fixed=[0, 1])
+    _raises(
+        r"p=1 is smaller than the number of fixed sites \(2\)",
+        optimize.p_median,
+        cost,
+        1,
+        fixed=[0, 1],
+    )
     _raises(r"weights are all zero", optimize.p_median, cost, 1, weights=[0, 0])
-    _raises(r"NaN entries at \(row, column\) \[\(1, 0\)\]", optimize.p_median,
-            np.array([[1.0, 2.0], [np.nan, 4.0]]), 1)
-    _raises(r"negative entries at \(row, column\) \[\(0, 1\)\]", optimize.mclp,
-            np.array([[1.0, -2.0], [3.0, 4.0]]), 1, 5.0)
-    _raises(r"weights has 3 values but cost has 2 rows", optimize.p_median, cost, 1,
-            weights=[1, 1, 1])
-    _raises(r"candidates holds column ids \[5\] outside 0..1", optimize.p_median, cost, 1,
-            candidates=[5])
-    _raises(r"radius=0.5 is met by no candidate: the smallest cost .* is 1", optimize.mclp,
-            cost, 1, 0.5)
+    _raises(
+        r"NaN entries at \(row, column\) \[\(1, 0\)\]",
+        optimize.p_median,
+        np.array([[1.0, 2.0], [np.nan, 4.0]]),
+        1,
+    )
+    _raises(
+        r"negative entries at \(row, column\) \[\(0, 1\)\]",
+        optimize.mclp,
+        np.array([[1.0, -2.0], [3.0, 4.0]]),
+        1,
+        5.0,
+    )
+    _raises(
+        r"weights has 3 values but cost has 2 rows", optimize.p_median, cost, 1, weights=[1, 1, 1]
+    )
+    _raises(
+        r"candidates holds column ids \[5\] outside 0..1",
+        optimize.p_median,
+        cost,
+        1,
+        candidates=[5],
+    )
+    _raises(
+        r"radius=0.5 is met by no candidate: the smallest cost .* is 1", optimize.mclp, cost, 1, 0.5
+    )
     _raises(r"demand rows \[1\] have no candidate within radius=2", optimize.lscp, cost, 2.0)
     _raises(r"p must be an integer >= 1", optimize.p_median, cost, 0)
-    _raises(r"capacity has 3 values but cost has 2 columns", optimize.capacitated_p_median,
-            cost, 1, [1, 1], [1, 1, 1])
-    _raises(r"highest possible capacity of p=1 facilities \(3\) is smaller than the total "
-            r"demand \(4\)", optimize.capacitated_p_median, cost, 1, [2, 2], [3, 1])
+    _raises(
+        r"capacity has 3 values but cost has 2 columns",
+        optimize.capacitated_p_median,
+        cost,
+        1,
+        [1, 1],
+        [1, 1, 1],
+    )
+    _raises(
+        r"highest possible capacity of p=1 facilities \(3\) is smaller than the total "
+        r"demand \(4\)",
+        optimize.capacitated_p_median,
+        cost,
+        1,
+        [2, 2],
+        [3, 1],
+    )
 
 
 def test_unreachable_row_named():
+    """Check: unreachable row named."""
     matrix = sp.csr_array((np.array([1.0, 2.0]), ([0, 0], [0, 1])), shape=(2, 2))
-    _raises(r"demand rows \[1\] have positive weight but reach no candidate",
-            optimize.p_median, matrix, 1)
+    _raises(
+        r"demand rows \[1\] have positive weight but reach no candidate",
+        optimize.p_median,
+        matrix,
+        1,
+    )
 
 
 def test_inputs_not_mutated():
+    """Check: inputs not mutated."""
     cost, w = _instance(5)
     before = cost.copy(), w.copy()
     optimize.p_median(cost, 2, weights=w)
@@ -255,6 +318,7 @@ def test_inputs_not_mutated():
 
 @pytest.mark.parametrize("arcs_per_row", [0.0, 1e9], ids=["branch-and-bound", "highs"])
 def test_p_median_exact_phases_match_enumeration(monkeypatch, arcs_per_row):
+    """Check: p median exact phases match enumeration."""
     # Unrounded costs leave a root gap, so the exact phase runs; the threshold picks which.
     monkeypatch.setattr(_median_search, "MILP_ARCS_PER_ROW", arcs_per_row)
     methods = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import data_argument, machine, orlib_optima, orlib_pmed  # noqa: E402
 
+from layout.errors import ValidationError  # noqa: E402
 from layout.optimize import capacitated_p_median, p_median  # noqa: E402
 
 
@@ -75,8 +77,18 @@ def run_cpmp(folder: Path, names: list[str], time_limit: float) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for name in names:
         cost, p, demand, capacity = _cpmp(folder, name)
-        r = capacitated_p_median(cost, p, demand, capacity, time_limit=time_limit)
         inst, ref, _ = refs[name]
+        start = time.perf_counter()
+        try:
+            r = capacitated_p_median(cost, p, demand, capacity, time_limit=time_limit)
+        except ValidationError as err:
+            secs = time.perf_counter() - start
+            print(
+                f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | no answer: {err} | | | | "
+                f"{secs:.1f} |",
+                flush=True,
+            )
+            continue
         print(
             f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:.2f} | "
             f"{r.lower_bound:.2f} | {(r.objective - ref) / ref:.2%} | {r.gap:.2%} | "

@@ -109,7 +109,7 @@ class Schedule:
     floor: float
 
 
-ROOT = Schedule(max_iter=3000, patience=20, theta=1.0, floor=1e-4)
+ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
 NODE = Schedule(max_iter=100, patience=10, theta=0.5, floor=1e-3)
 
 
@@ -139,23 +139,33 @@ class Reduction:
         return Fixing(self.must_open.copy(), closed, p - opened)
 
 
-def lagrangian(table: SortedCosts, lam: FloatArray, fixing: Fixing) -> Bound:
-    """Solve the Lagrangian subproblem at ``lam`` under ``fixing``."""
-    idx = table.below(lam)
-    n_cols = len(fixing.base)
-    rho = np.bincount(table.col[idx], table.cost[idx] - lam[table.row[idx]], minlength=n_cols)
+def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing) -> Bound:
+    """Solve the Lagrangian subproblem at ``lam`` under ``fixing``.
+
+    ``costs`` is the sorted table, or the same costs as a dense (rows x columns) matrix.
+    """
+    if isinstance(costs, SortedCosts):
+        idx = costs.below(lam)
+        row, col = costs.row[idx], costs.col[idx]
+        rho = np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base))
+    else:
+        reduced = np.minimum(costs - lam[:, None], 0.0)
+        rho = reduced.sum(axis=0)
     open_mask = fixing.base.copy()
     pick = fixing.undecided()
     if fixing.k > 0:
         chosen = pick[np.argpartition(rho[pick], fixing.k - 1)[: fixing.k]]
         open_mask[chosen] = True
-    served = np.bincount(table.row[idx], open_mask[table.col[idx]], minlength=table.n_rows)
+    if isinstance(costs, SortedCosts):
+        served = np.bincount(row, open_mask[col], minlength=costs.n_rows)
+    else:
+        served = np.count_nonzero(reduced[:, open_mask] < 0.0, axis=1)
     value = float(lam.sum() + rho[open_mask].sum())
     return Bound(lam=lam, value=value, rho=rho, open_mask=open_mask, served=served)
 
 
 def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
-    table: SortedCosts,
+    costs: SortedCosts | FloatArray,
     fixing: Fixing,
     upper: float,
     *,
@@ -169,7 +179,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     Stops once ``upper - bound <= target``. Also returns the open sets of the subproblem met
     every tenth iteration, which the caller may polish into better incumbents.
     """
-    best = current = lagrangian(table, lam, fixing)
+    best = current = lagrangian(costs, lam, fixing)
     theta, stall = schedule.theta, 0
     seen: list[BoolArray] = []
     for it in range(schedule.max_iter):
@@ -182,7 +192,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
         if norm == 0.0:
             break
         step = theta * max(upper - current.value, 0.0) / norm
-        current = lagrangian(table, np.maximum(current.lam + step * g, 0.0), fixing)
+        current = lagrangian(costs, np.maximum(current.lam + step * g, 0.0), fixing)
         if current.value > best.value + 1e-12 * abs(best.value):
             best, stall = current, 0
         else:

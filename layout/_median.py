@@ -29,6 +29,9 @@ from ._problem import FloatArray, IntArray, Problem, SortedCosts
 
 BoolArray = npt.NDArray[np.bool_]
 
+DENSE_CELLS = 250_000
+"""Largest (rows x columns) of a full cost matrix that is also kept dense."""
+
 
 @dataclass(frozen=True)
 class MedianInstance:
@@ -48,6 +51,10 @@ class MedianInstance:
         cannot reach every column, so that fewer unreached rows always wins.
     integral
         Whether every weighted cost is an integer (then any objective is an integer).
+    dense
+        The same costs as a (rows x ``m + 1``) matrix when every row reaches every column and
+        the matrix is small (:data:`DENSE_CELLS`): whole-matrix numpy steps then beat the
+        per-row searches of the sorted table.
     """
 
     table: SortedCosts
@@ -55,6 +62,7 @@ class MedianInstance:
     fixed: IntArray
     penalty: float
     integral: bool
+    dense: FloatArray | None
 
     def always_open(self) -> BoolArray:
         """Return the open mask holding only the fixed sites and the unreached column."""
@@ -100,8 +108,14 @@ def median_instance(problem: Problem) -> MedianInstance:
     col[last], cost[last] = m, penalty
     row = np.repeat(np.arange(n, dtype=np.int64), counts + 1)
     integral = bool(np.all(weighted == np.round(weighted)))
+    dense = None
+    if (counts == m).all() and n * (m + 1) <= DENSE_CELLS:
+        dense = np.empty((n, m + 1))
+        dense[row, col] = cost
     table = SortedCosts(indptr=indptr, col=col, cost=cost, row=row)
-    return MedianInstance(table=table, m=m, fixed=problem.fixed, penalty=penalty, integral=integral)
+    return MedianInstance(
+        table=table, m=m, fixed=problem.fixed, penalty=penalty, integral=integral, dense=dense
+    )
 
 
 def greedy(inst: MedianInstance, open_mask: BoolArray, k: int) -> BoolArray:

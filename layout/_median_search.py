@@ -75,7 +75,7 @@ def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> Media
     root = Fixing.root(inst, k)
     lam = inst.nearest_two(mask)[0]
     bound, seen = subgradient(
-        inst.table,
+        inst.table if inst.dense is None else inst.dense,
         root,
         upper,
         lam=lam,

@@ -60,19 +60,19 @@ class SortedCosts:
     def count_below(self, threshold: FloatArray) -> IntArray:
         """Count, per row, the entries whose cost is strictly below ``threshold[row]``.
 
-        A vectorised binary search over all rows at once (the rows are sorted).
+        A branch-free binary search over all rows at once (the rows are sorted).
         """
-        lo = self.indptr[:-1].copy()
-        hi = self.indptr[1:].copy()
-        while True:
-            active = lo < hi
-            if not active.any():
-                return lo - self.indptr[:-1]
-            mid = (lo + hi) // 2
-            below = np.zeros(len(lo), dtype=bool)
-            below[active] = self.cost[mid[active]] < threshold[active]
-            lo = np.where(active & below, mid + 1, lo)
-            hi = np.where(active & ~below, mid, hi)
+        start = self.indptr[:-1]
+        length = np.diff(self.indptr)
+        count = np.zeros(len(start), dtype=np.int64)
+        step = 1 << int(length.max(initial=0)).bit_length() if len(self.cost) else 0
+        while step:
+            trial = count + step
+            last = start + np.minimum(trial, length) - 1
+            ok = (trial <= length) & (self.cost[np.maximum(last, 0)] < threshold)
+            count = np.where(ok, trial, count)
+            step >>= 1
+        return count
 
     def prefix(self, counts: IntArray) -> IntArray:
         """Return the entry positions of the first ``counts[i]`` entries of every row."""

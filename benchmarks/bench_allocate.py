@@ -10,13 +10,15 @@ Three parts:
    runs in its own process so its peak memory (``ru_maxrss``) is its own.
 3. ``full``: the 150 000-cell size also solved as one LP (``decompose=False``) to show what
    the decomposition saves (one LP at province scale takes too long to run routinely).
+4. ``--network``: road-network costs at county scale on a synthetic grid of roads, with the
+   assignment and catchments on them (run on its own).
 
 Capacities are set from each school's nearest-school load times a log-normal factor
 (sigma 0.3), so about half the schools are over capacity under nearest assignment: a hard,
 congested case for the decomposition.
 
-Run ``python benchmarks/bench_allocate.py`` from the repository root (about 15 minutes on
-2 cores); ``--sizes 40000:300`` runs one size. Results print as Markdown rows.
+Run ``python benchmarks/bench_allocate.py`` from the repository root (about 5 minutes on
+2 cores, shared); ``--sizes 40000:300`` runs one size. Results print as Markdown rows.
 
 Examples
 --------
@@ -45,8 +47,8 @@ from scipy.spatial.distance import cdist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from layout.allocate import assign, assign_nearest  # noqa: E402
-from layout.costs import costs_from_distance  # noqa: E402
+from layout.allocate import assign, assign_nearest, catchments  # noqa: E402
+from layout.costs import costs_from_distance, costs_from_network  # noqa: E402
 
 CELL_M = 500.0
 CHILDREN_PER_SCHOOL = 600
@@ -151,9 +153,9 @@ def run_one(n_cells: int, n_schools: int, *, decompose: bool) -> dict:
     cells, schools = make_instance(n_cells, n_schools, seed=n_cells)
     t1 = time.perf_counter()
     costs = costs_from_distance(cells, schools, k=8)
-    t2 = time.perf_counter()
+    t2, cpu2 = time.perf_counter(), _cpu()
     result = assign(cells, schools, costs, decompose=decompose)
-    t3 = time.perf_counter()
+    t3, cpu3 = time.perf_counter(), _cpu()
     nearest = assign_nearest(cells, schools, costs)
     return {
         "cells": n_cells,
@@ -166,6 +168,52 @@ def run_one(n_cells: int, n_schools: int, *, decompose: bool) -> dict:
         "make_s": t1 - t0,
         "costs_s": t2 - t1,
         "assign_s": t3 - t2,
+        "assign_cpu_s": cpu3 - cpu2,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _cpu() -> float:
+    """CPU seconds used by this process so far (user + system, all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_network(n_cells: int, n_schools: int, *, cutoff_min: float) -> dict:
+    """Time network costs on a grid of roads every 250 m, then assign and draw catchments."""
+    cells, schools = make_instance(n_cells, n_schools, seed=n_cells)
+    xmax, ymax = cells.total_bounds[2:]
+    rng = np.random.default_rng(0)
+    xs, ys = np.arange(0, xmax + 1, 250.0), np.arange(0, ymax + 1, 250.0)
+    # Each line has a vertex at every crossing, so crossings become shared junctions.
+    geometry = shapely.linestrings(
+        [[(x, y) for y in ys] for x in xs] + [[(x, y) for x in xs] for y in ys]
+    )
+    roads = gpd.GeoDataFrame(
+        {
+            "road_id": np.arange(len(geometry)),
+            "road_class": "local",
+            "speed_kmh": rng.choice([20.0, 30.0, 60.0], len(geometry)),
+        },
+        geometry=geometry,
+        crs=cells.crs,
+    )
+    t0 = time.perf_counter()
+    costs = costs_from_network(cells, schools, roads, cutoff_min=cutoff_min)
+    t1 = time.perf_counter()
+    result = assign(cells, schools, costs)
+    t2 = time.perf_counter()
+    catchments(result, cells)
+    t3 = time.perf_counter()
+    return {
+        "cells": n_cells,
+        "schools": n_schools,
+        "road_vertices": int(shapely.get_num_coordinates(geometry).sum()),
+        "arcs": int(costs.metres.nnz),
+        "unserved": float(result.unserved["children"].sum()),
+        "network_costs_s": t1 - t0,
+        "assign_s": t2 - t1,
+        "catchments_s": t3 - t2,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -186,7 +234,11 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", help="sizes n_cells:n_schools (default: all)")
     parser.add_argument("--full-size", default="150000:1500", help="size solved as one LP")
     parser.add_argument("--skip-full", action="store_true", help="skip the one-LP comparison")
+    parser.add_argument("--network", action="store_true", help="time network costs only")
     args = parser.parse_args()
+    if args.network:
+        print(_markdown(pd.DataFrame([run_network(40_000, 300, cutoff_min=30.0)])))
+        return
     if args.one:
         n, m = map(int, args.one.split(":"))
         print(json.dumps(run_one(n, m, decompose=not args.full)))

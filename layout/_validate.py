@@ -1,21 +1,14 @@
-"""Input checks shared by the analysis modules and the study loader.
+"""Checks of study layers against :mod:`layout.schema`.
 
-Layer checks (:class:`LayerCheck`, :func:`check_columns`) test study layers against
-:mod:`layout.schema`; the ``require_*`` checks test the tables the analysis functions
-take. Every check collects all offending rows before anything is raised, so one
-:class:`~layout.errors.ValidationError` lists every problem. Each problem names the
-argument or layer, the column, (up to ten of) the row ids, and how to fix it.
-
-Examples
---------
->>> import pandas as pd
->>> require_columns(pd.DataFrame({"a": [1]}), ["a"], name="demand")
+Every check collects all offending rows before anything is raised, so one
+:class:`~layout.errors.ValidationError` lists every problem of a layer. Each problem line
+names the file, the layer, the column, the row ids, and how to fix it.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -293,48 +286,29 @@ def missing_columns(frame: pd.DataFrame, columns: Sequence[str], *, layer: str) 
 
     Examples
     --------
-    >>> missing_columns(pd.DataFrame({"a": [1]}), ["a", "b"], layer="demand")
-    ["demand: column 'b' is missing; add it"]
+    >>> missing_columns(pd.DataFrame({"a": [1]}), ["a", "b"], layer="demand")[0]
+    "demand: column 'b' is missing; add it (or pass the name of the column that holds it)"
     """
-    return [f"{layer}: column {c!r} is missing; add it" for c in columns if c not in frame.columns]
-
-
-_SHOWN = 10
-
-
-def name_rows(ids: Iterable[object]) -> str:
-    """Return up to ten row ids as text, with a count of the rest.
-
-    Examples
-    --------
-    >>> name_rows(range(12))
-    '0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 2 more'
-    """
-    ids = list(ids)
-    text = ", ".join(str(i) for i in ids[:_SHOWN])
-    return text if len(ids) <= _SHOWN else f"{text} and {len(ids) - _SHOWN} more"
+    return [
+        f"{layer}: column {c!r} is missing; add it (or pass the name of the column that holds it)"
+        for c in columns
+        if c not in frame.columns
+    ]
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], *, name: str) -> None:
-    """Raise if ``frame`` lacks any of ``columns``.
+    """Raise one :class:`ValidationError` naming every column of ``columns`` that is missing.
 
     Examples
     --------
-    >>> import pandas as pd
     >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], name="demand")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    layout.errors.ValidationError: demand is missing column 'b'; add it or pass the name ...
+    layout.errors.ValidationError: demand: column 'b' is missing; add it ...
     """
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            [
-                f"{name} is missing column {c!r}; add it or pass the name of the column that "
-                "holds it"
-                for c in missing
-            ]
-        )
+    problems = missing_columns(frame, columns, layer=name)
+    if problems:
+        raise ValidationError(problems)
 
 
 def require_ids(frame: pd.DataFrame, column: str, *, name: str) -> pd.Index:
@@ -351,11 +325,11 @@ def require_ids(frame: pd.DataFrame, column: str, *, name: str) -> pd.Index:
     problems = []
     if ids.hasnans:
         rows = frame.index[np.asarray(ids.isna())]
-        problems.append(f"{name}.{column} is empty in rows {name_rows(rows)}; give every row an id")
+        problems.append(f"{name}.{column} is empty in rows {ids_text(rows)}; give every row an id")
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         problems.append(
-            f"{name}.{column} repeats {name_rows(duplicated)}; ids must be unique per row"
+            f"{name}.{column} repeats {ids_text(duplicated)}; ids must be unique per row"
         )
     if problems:
         raise ValidationError(problems)
@@ -380,8 +354,8 @@ def require_amounts(frame: pd.DataFrame, column: str, *, name: str, ids: pd.Inde
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         raise ValidationError(
-            f"{name}.{column} must be a finite number >= 0; rows {name_rows(ids[bad])} are "
-            f"not ({name_rows(frame[column].to_numpy()[bad])}); fix or drop them"
+            f"{name}.{column} must be a finite number >= 0; rows {ids_text(ids[bad])} are "
+            f"not ({ids_text(frame[column].to_numpy()[bad])}); fix or drop them"
         )
     return values
 
@@ -437,19 +411,19 @@ def require_geometry(
     >>> require_geometry(frame, ("Polygon",), name="cells", ids=pd.Index(["c1"]))
     Traceback (most recent call last):
     ...
-    layout.errors.ValidationError: cells geometry must be Polygon; rows c1 are Point
+    layout.errors.ValidationError: cells geometry must be Polygon; rows c1 (1 row) are Point
     """
     geometry = frame.geometry
     problems = []
     empty = np.asarray(geometry.isna() | geometry.is_empty)
     if empty.any():
-        problems.append(f"{name} has no geometry in rows {name_rows(ids[empty])}; drop or fix them")
+        problems.append(f"{name} has no geometry in rows {ids_text(ids[empty])}; drop or fix them")
     types = np.asarray(geometry.geom_type)
     wrong = ~empty & ~np.isin(types, kinds)
     if wrong.any():
         problems.append(
-            f"{name} geometry must be {' or '.join(kinds)}; rows {name_rows(ids[wrong])} are "
-            f"{name_rows(pd.unique(types[wrong]))}"
+            f"{name} geometry must be {' or '.join(kinds)}; rows {ids_text(ids[wrong])} are "
+            f"{', '.join(map(str, pd.unique(types[wrong])))}"
         )
     if problems:
         raise ValidationError(problems)

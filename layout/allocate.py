@@ -19,8 +19,11 @@ fixed cells leave. The LP's school prices (capacity duals ``w_j``) then certify 
 cells: a fixed cell is optimal at its nearest school ``j0`` when
 ``c_ij0 + w_j0 <= c_ij + w_j`` for all its schools ``j`` and ``<= penalty`` (reduced costs
 >= 0). Cells failing the test join the LP, which is re-solved from its last basis, until none
-fails. The result is then an optimum of the whole LP (primal and dual feasible with
-complementary slackness), up to the solver's tolerances; the start only affects speed.
+fails. Likewise a cell enters the LP with only its three cheapest arcs; any other arc joins when
+its reduced cost ``c_ij + w_j - v_i`` (``v_i`` the dual of the cell's row) is negative. When
+nothing fails, the result is an optimum of the whole LP (primal and dual feasible with
+complementary slackness), up to the solver's tolerances; the starting guesses only affect
+speed.
 
 Flows are not rounded. With whole-number children and capacities the transportation LP has
 whole-number vertex optima (its matrix is totally unimodular) and the simplex method returns
@@ -60,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ._sparse import expand_ranges, row_of_entries
-from ._validate import name_rows, require_amounts, require_columns, require_ids
+from ._validate import ids_text, require_amounts, require_columns, require_ids
 from .costs import CELL_ID, SCHOOL_ID, TravelCosts
 from .errors import DataWarning, SolverError, ValidationError
 
@@ -77,6 +80,8 @@ _CONSERVATION = 1e-6
 """Relative tolerance of the children-in = assigned + unserved check."""
 _INF = highspy.kHighsInf
 _KEEP = 0.8
+_FIRST_ARCS = 3
+"""Cheapest arcs a cell brings into the LP; the others join when their reduced cost is < 0."""
 """Share of an over-full school's places first kept by its surest cells (see _first_lp_cells)."""
 _NO_ENTRY = (np.zeros(0, np.int32), np.zeros(0))
 
@@ -164,14 +169,14 @@ def _prepare(
     )
     if len(unknown):
         raise ValidationError(
-            f"demand has cells {name_rows(unknown)} that the travel costs do not cover; "
+            f"demand has cells {ids_text(unknown)} that the travel costs do not cover; "
             "compute the costs from the same cells"
         )
     school_ids = require_ids(schools, SCHOOL_ID, name="schools")
     missing = costs.schools.difference(school_ids)
     if len(missing):
         raise ValidationError(
-            f"schools lacks {name_rows(missing)}, which the travel costs reach; pass the "
+            f"schools lacks {ids_text(missing)}, which the travel costs reach; pass the "
             "schools the costs were computed for"
         )
     capacity, _ = _aligned_amounts(
@@ -179,7 +184,7 @@ def _prepare(
     )
     if (capacity == 0).any():
         warnings.warn(
-            f"schools {name_rows(costs.schools[capacity == 0])} have {columns[1]} 0 and take no "
+            f"schools {ids_text(costs.schools[capacity == 0])} have {columns[1]} 0 and take no "
             "children; give their real capacity or drop them",
             DataWarning,
             stacklevel=3,
@@ -200,8 +205,12 @@ def _prepare(
     )
 
 
-def _cheapest(problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Return each cell's cheapest usable arc (-1 if none) and the extra cost of its next one."""
+def _cheapest(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank each cell's usable arcs by cost.
+
+    Returns each cell's cheapest arc (-1 if none), the extra cost of its next arc (inf if
+    none) and the rank of every arc within its cell (0 for the cheapest).
+    """
     rows = row_of_entries(problem.ptr)
     order = np.lexsort((problem.cost, rows))
     lengths = np.diff(problem.ptr)
@@ -210,7 +219,9 @@ def _cheapest(problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
     margin = np.full(len(lengths), np.inf)
     two = lengths > 1
     margin[two] = problem.cost[order[problem.ptr[:-1][two] + 1]] - problem.cost[cheapest[two]]
-    return cheapest, margin
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - problem.ptr[rows]
+    return cheapest, margin, rank
 
 
 def _first_lp_cells(
@@ -234,10 +245,11 @@ def _first_lp_cells(
 
 
 class _TransportLP:
-    """The transportation LP over a growing set of cells, re-solved from its last basis.
+    """The transportation LP over growing sets of cells and arcs, re-solved from its basis.
 
     School rows start at the capacity left when every cell sits at its nearest school (which
-    may be negative); adding a cell frees its place there.
+    may be negative); adding a cell frees its place there. A cell enters with its
+    :data:`_FIRST_ARCS` cheapest arcs and its unserved sink; other arcs enter when priced out.
     """
 
     def __init__(self, problem: _Problem, residual: np.ndarray) -> None:
@@ -247,26 +259,43 @@ class _TransportLP:
         m = len(residual)
         self.highs.addRows(m, np.full(m, -_INF), residual, 0, np.zeros(m, np.int32), *_NO_ENTRY)
         self.upper = residual.copy()
-        self.arcs: list[np.ndarray] = []
-        self.cells: list[np.ndarray] = []
+        self.cell_of_arc = row_of_entries(problem.ptr)
+        self.row = np.full(len(problem.demand), -1, dtype=np.int64)
+        self.in_model = np.zeros(len(problem.cost), dtype=bool)
+        self.columns: list[tuple[np.ndarray, np.ndarray]] = []
+        self.iterations = 0
 
-    def add(self, cells: np.ndarray, cheapest: np.ndarray) -> None:
-        """Add ``cells``: one equality row each, their arcs and unserved sinks."""
+    def add_cells(self, cells: np.ndarray, cheapest: np.ndarray, rank: np.ndarray) -> None:
+        """Add ``cells``: one equality row each, their cheapest arcs and unserved sinks."""
         p, highs = self.problem, self.highs
-        first_row, b = highs.getNumRow(), len(cells)
         demand = p.demand[cells]
-        highs.addRows(b, demand, demand, 0, np.zeros(b, np.int32), *_NO_ENTRY)
-        lengths = p.ptr[cells + 1] - p.ptr[cells]
-        arcs = expand_ranges(p.ptr[cells], lengths)
-        index = np.empty(2 * len(arcs) + b, np.int32)
-        index[0 : 2 * len(arcs) : 2] = p.school[arcs]
-        index[1 : 2 * len(arcs) : 2] = first_row + np.repeat(np.arange(b), lengths)
-        index[2 * len(arcs) :] = first_row + np.arange(b)
-        starts = np.concatenate((np.arange(0, 2 * len(arcs), 2), 2 * len(arcs) + np.arange(b)))
-        n_cols = len(arcs) + b
-        highs.addCols(
+        self.row[cells] = highs.getNumRow() + np.arange(len(cells))
+        highs.addRows(len(cells), demand, demand, 0, np.zeros(len(cells), np.int32), *_NO_ENTRY)
+        arcs = expand_ranges(p.ptr[cells], p.ptr[cells + 1] - p.ptr[cells])
+        self._add_columns(arcs[rank[arcs] < _FIRST_ARCS], cells)
+        freed = np.bincount(p.school[cheapest[cells]], weights=demand, minlength=len(self.upper))
+        touched = np.flatnonzero(freed).astype(np.int32)
+        self.upper[touched] += freed[touched]
+        highs.changeRowsBounds(
+            len(touched), touched, np.full(len(touched), -_INF), self.upper[touched]
+        )
+
+    def add_arcs(self, arcs: np.ndarray) -> None:
+        """Add arcs of cells already in the LP."""
+        self._add_columns(arcs, np.zeros(0, dtype=np.int64))
+
+    def _add_columns(self, arcs: np.ndarray, sinks: np.ndarray) -> None:
+        """Add a column per arc (school row, cell row) and per unserved sink (cell row)."""
+        p, a = self.problem, len(arcs)
+        index = np.empty(2 * a + len(sinks), np.int32)
+        index[0 : 2 * a : 2] = p.school[arcs]
+        index[1 : 2 * a : 2] = self.row[self.cell_of_arc[arcs]]
+        index[2 * a :] = self.row[sinks]
+        starts = np.concatenate((np.arange(0, 2 * a, 2), 2 * a + np.arange(len(sinks))))
+        n_cols = a + len(sinks)
+        self.highs.addCols(
             n_cols,
-            np.concatenate((p.cost[arcs], np.full(b, p.penalty))),
+            np.concatenate((p.cost[arcs], np.full(len(sinks), p.penalty))),
             np.zeros(n_cols),
             np.full(n_cols, _INF),
             len(index),
@@ -274,42 +303,48 @@ class _TransportLP:
             index,
             np.ones(len(index)),
         )
-        freed = np.bincount(p.school[cheapest[cells]], weights=demand, minlength=len(self.upper))
-        touched = np.flatnonzero(freed).astype(np.int32)
-        self.upper[touched] += freed[touched]
-        highs.changeRowsBounds(
-            len(touched), touched, np.full(len(touched), -_INF), self.upper[touched]
-        )
-        self.arcs.append(arcs)
-        self.cells.append(cells)
+        self.in_model[arcs] = True
+        self.columns.append((arcs, sinks))
 
-    def prices(self) -> np.ndarray:
-        """Solve and return the capacity price of every school (minus its row dual, >= 0)."""
+    def solve(self) -> tuple[np.ndarray, np.ndarray]:
+        """Solve; return every school's capacity price (minus its row dual, >= 0) and all duals."""
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverError(
                 f"HiGHS did not solve the assignment LP: {self.highs.modelStatusToString(status)}"
             )
-        duals = np.asarray(self.highs.getSolution().row_dual[: len(self.upper)])
-        return np.maximum(-duals, 0.0)
+        self.iterations += self.highs.getInfo().simplex_iteration_count
+        duals = np.asarray(self.highs.getSolution().row_dual)
+        return np.maximum(-duals[: len(self.upper)], 0.0), duals
+
+    def priced_out(self, cells: np.ndarray, prices: np.ndarray, duals: np.ndarray) -> np.ndarray:
+        """Return the arcs of LP ``cells`` left out of the model with negative reduced cost."""
+        p = self.problem
+        arcs = expand_ranges(p.ptr[cells], p.ptr[cells + 1] - p.ptr[cells])
+        arcs = arcs[~self.in_model[arcs]]
+        reduced = p.cost[arcs] + prices[p.school[arcs]] - duals[self.row[self.cell_of_arc[arcs]]]
+        return arcs[reduced < -_tolerance(p)]
 
     def solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Return (arcs, their flows, cells, their unserved children) of the LP cells."""
-        if not self.cells:
-            empty = np.zeros(0, np.int64)
-            return empty, np.zeros(0), empty, np.zeros(0)
-        values = np.asarray(self.highs.getSolution().col_value)
-        arcs, flows, cells, unserved = [], [], [], []
+        """Return (arcs, their flows, cells, their unserved children) of the LP."""
+        values = np.asarray(self.highs.getSolution().col_value) if self.columns else np.zeros(0)
+        arcs, cells = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        flows, unserved = [np.zeros(0)], [np.zeros(0)]
         start = 0
-        for batch_arcs, batch_cells in zip(self.arcs, self.cells, strict=True):
-            arcs.append(batch_arcs)
-            flows.append(values[start : start + len(batch_arcs)])
-            start += len(batch_arcs)
-            cells.append(batch_cells)
-            unserved.append(values[start : start + len(batch_cells)])
-            start += len(batch_cells)
+        for block_arcs, block_cells in self.columns:
+            arcs.append(block_arcs)
+            flows.append(values[start : start + len(block_arcs)])
+            start += len(block_arcs)
+            cells.append(block_cells)
+            unserved.append(values[start : start + len(block_cells)])
+            start += len(block_cells)
         return tuple(np.concatenate(x) for x in (arcs, flows, cells, unserved))
+
+
+def _tolerance(problem: _Problem) -> float:
+    """Reduced costs above minus this count as >= 0 (HiGHS works to about 1e-7)."""
+    return 1e-7 * (1 + float(problem.cost.max(initial=0.0)))
 
 
 def _unstable(
@@ -325,31 +360,37 @@ def _unstable(
     reduced = problem.cost[arcs] + prices[problem.school[arcs]]
     best = np.minimum.reduceat(reduced, np.cumsum(lengths) - lengths)
     current = problem.cost[cheapest[cells]] + prices[problem.school[cheapest[cells]]]
-    tolerance = 1e-7 * (1 + float(problem.cost.max(initial=0.0)))
+    tolerance = _tolerance(problem)
     unstable[cells] = (best < current - tolerance) | (current > problem.penalty + tolerance)
     return unstable
 
 
 def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarray]:
     """Return the optimal flow on every usable arc and the unserved children of every cell."""
-    cheapest, margin = _cheapest(problem)
+    cheapest, margin, rank = _cheapest(problem)
     active = (problem.demand > 0) & (cheapest >= 0)
     nearest = np.append(problem.school, 0)[cheapest]  # cheapest -1 (no arc) reads the 0
     load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
     in_lp = _first_lp_cells(problem, nearest, margin, active) if decompose else active.copy()
     lp = _TransportLP(problem, problem.capacity - load)
-    new, rounds = in_lp.copy(), 0
-    while new.any():
+    new_cells, new_arcs, rounds = in_lp.copy(), np.zeros(0, dtype=np.int64), 0
+    while new_cells.any() or len(new_arcs):
         rounds += 1
-        lp.add(np.flatnonzero(new), cheapest)
-        new = _unstable(problem, cheapest, active & ~in_lp, lp.prices())
+        if new_cells.any():
+            lp.add_cells(np.flatnonzero(new_cells), cheapest, rank)
+        if len(new_arcs):
+            lp.add_arcs(new_arcs)
+        prices, duals = lp.solve()
+        new_arcs = lp.priced_out(np.flatnonzero(in_lp), prices, duals)
+        new_cells = _unstable(problem, cheapest, active & ~in_lp, prices)
+        in_lp |= new_cells
         log.debug(
-            "round %d: %d simplex iterations, %d cells fail the price test",
+            "round %d: %d simplex iterations in all; %d arcs and %d cells join the LP",
             rounds,
-            lp.highs.getInfo().simplex_iteration_count,
-            int(new.sum()),
+            lp.iterations,
+            len(new_arcs),
+            int(new_cells.sum()),
         )
-        in_lp |= new
     log.info(
         "assignment LP: %d of %d cells with demand in the LP after %d rounds",
         int(in_lp.sum()),
@@ -382,7 +423,7 @@ def _check(problem: _Problem, costs: TravelCosts, flow: np.ndarray, unserved: np
     bad = gap > _CONSERVATION * np.maximum(1.0, problem.demand)
     if bad.any():
         raise SolverError(
-            f"children in != assigned + unserved for cells {name_rows(costs.cells[bad])} "
+            f"children in != assigned + unserved for cells {ids_text(costs.cells[bad])} "
             f"(largest gap {gap.max():.3g}); please report this with the input data"
         )
 
@@ -553,7 +594,7 @@ def assign_nearest(
     problem = _prepare(
         demand, schools, costs, columns=(demand_column, capacity_column), cost=cost, penalty=None
     )
-    cheapest, _ = _cheapest(problem)
+    cheapest = _cheapest(problem)[0]
     has = cheapest >= 0
     flow = np.zeros(len(problem.cost))
     flow[cheapest[has]] = problem.demand[has]
@@ -575,7 +616,7 @@ def _cells_of(assignment: Assignment, cells: pd.DataFrame, columns: list[str]) -
     missing = pd.Index(assignment.flows[CELL_ID].unique()).difference(ids)
     if len(missing):
         raise ValidationError(
-            f"cells lacks {name_rows(missing)}, which the assignment sends to school; pass the "
+            f"cells lacks {ids_text(missing)}, which the assignment sends to school; pass the "
             "cells the assignment was made for"
         )
     return cells

@@ -44,7 +44,7 @@ from sklearn.neighbors import KDTree
 from . import schema
 from ._sparse import expand_ranges, row_of_entries
 from ._validate import (
-    name_rows,
+    ids_text,
     require_amounts,
     require_geometry,
     require_ids,
@@ -133,9 +133,7 @@ class TravelCosts:
                 )
         for name, ids in (("cells", self.cells), ("schools", self.schools)):
             if ids.has_duplicates:
-                problems.append(
-                    f"TravelCosts.{name} repeats ids {name_rows(ids[ids.duplicated()])}"
-                )
+                problems.append(f"TravelCosts.{name} repeats ids {ids_text(ids[ids.duplicated()])}")
         if problems:
             raise ValidationError(problems)
         if not (
@@ -152,7 +150,7 @@ class TravelCosts:
             if bad.any():
                 problems.append(
                     f"TravelCosts.{name} holds NaN, infinite or negative costs in the rows of "
-                    f"cells {name_rows(self.cells[np.unique(rows[bad])])}; fix the costs"
+                    f"cells {ids_text(self.cells[np.unique(rows[bad])])}; fix the costs"
                 )
         if problems:
             raise ValidationError(problems)
@@ -350,7 +348,7 @@ def _road_graph(
     speeds = require_amounts(roads, SPEED_COLUMN, name="roads", ids=ids)
     if (speeds == 0).any():
         raise ValidationError(
-            f"roads.{SPEED_COLUMN} is 0 in rows {name_rows(ids[speeds == 0])}; give a speed "
+            f"roads.{SPEED_COLUMN} is 0 in rows {ids_text(ids[speeds == 0])}; give a speed "
             "> 0 or drop roads nobody can travel"
         )
     require_geometry(roads, ("LineString", "MultiLineString"), name="roads", ids=ids)
@@ -401,7 +399,8 @@ def _node_paths(
     limit_min = np.inf if cutoff_min is None else cutoff_min
     limit_m = np.inf if cutoff_min is None else cutoff_min * graph.top_speed * (1 + 1e-9)
     block = max(1, _DIJKSTRA_BLOCK // max(1, len(graph.node_xy)))
-    found: list[tuple[np.ndarray, ...]] = []
+    none, nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
+    found: list[tuple[np.ndarray, ...]] = [(none, none, nothing, nothing)]
     for first in range(0, len(sources), block):
         chunk = sources[first : first + block]
         minutes = dijkstra(graph.minutes, directed=False, indices=chunk, limit=limit_min)

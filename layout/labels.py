@@ -20,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 TABLE_TITLES: dict[str, dict[str, str]] = {
+    "access_summary": {"zh": "就学可达性汇总", "en": "Access summary"},
+    "access_schools": {"zh": "学校学位与班额预测", "en": "Schools by year"},
+    "access_balance": {"zh": "乡镇学位供需", "en": "Places by township"},
+    "attendance": {"zh": "乡镇-学校就读矩阵", "en": "Attendance matrix"},
     "parcels_check": {"zh": "储备用地核查", "en": "Reserved parcels"},
     "developments_check": {"zh": "住宅项目配套核查(三同步)", "en": "Developments (三同步)"},
     "township_reserve": {"zh": "乡镇教育用地储备", "en": "Township reserve"},
@@ -50,6 +54,32 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
 HEADERS: dict[str, tuple[str, str]] = {
+    "assigned": ("已分配学生", "Assigned"),
+    "unserved": ("无学位学生", "Unserved"),
+    "within_norm": ("在服务半径或时间标准内", "Within the norm"),
+    "mean_minutes": ("平均上学时间(分钟)", "Mean travel (minutes)"),
+    "share_within_norm": ("达标比例", "Share within the norm"),
+    "load": ("分配学生数", "Load"),
+    "utilisation": ("学位利用率", "Utilisation"),
+    "over_capacity": ("超出学位", "Over capacity"),
+    "spare": ("剩余学位", "Spare places"),
+    "class_size": ("预计班额", "Projected class size"),
+    "over_class_cap": ("超标准班额", "Over the class cap"),
+    "beyond_radius": ("超出服务半径学生", "Children beyond the radius"),
+    "beyond_time": ("超出时间标准学生", "Children beyond the time norm"),
+    "at_over_capacity": ("就读超容量学校学生", "Children at over-full schools"),
+    "at_over_class_cap": ("就读超班额学校学生", "Children at schools over the class cap"),
+    "flag_radius": ("超服务半径", "Beyond radius"),
+    "flag_time": ("超时间标准", "Beyond time norm"),
+    "flag_unserved": ("有无学位学生", "Unserved"),
+    "flag_capacity": ("学校超容量", "At over-full school"),
+    "flag_class_size": ("学校超班额", "At school over class cap"),
+    "flagged": ("供给不足", "Under-provided"),
+    "access_2sfca": ("可达性指数(2SFCA)", "Accessibility (2SFCA)"),
+    "cells": ("网格数", "Cells"),
+    "nearest_school_ids": ("最近学校代码", "Nearest school ids"),
+    "nearest_schools": ("最近学校", "Nearest schools"),
+    "attending": ("就读学生", "Attending"),
     "parcel_id": ("地块编号", "Parcel id"),
     "development_id": ("项目编号", "Development id"),
     "planned_level": ("规划学段", "Planned level"),

@@ -8,6 +8,10 @@ Examples
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
 >>> sorted(p.name for p in result.outputs)[-3:]
 ['overview.html', 'results.gpkg', 'tables.xlsx']
+>>> findings(result, lang="en")[0]
+'7 counties, 327 schools, 197129 pupils in 2024.'
+>>> "class_size_ledger" in result.tables and result.demand is not None
+True
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .access import access
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
@@ -72,12 +77,17 @@ class PlanResult:
     demand
         The demand layer of :func:`layout.demand.project_demand`: children by cell, scenario,
         year, level and grade.
+    layers
+        Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
+        scenario's first and last plan year with their provision flags and 2SFCA index),
+        ``under_provisioned`` areas and ``catchments``.
     """
 
     study: Study
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
     demand: gpd.GeoDataFrame | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -105,10 +115,7 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
 
     Examples
     --------
-    >>> from layout.study import study_from_toml
-    >>> result = analyse(study_from_toml())
-    >>> "class_size_ledger" in result.tables and result.demand is not None
-    True
+    See the module examples.
     """
     result = PlanResult(study=study)
     with tqdm(total=len(STEPS), disable=not progress, unit="step") as bar:
@@ -235,9 +242,7 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
 
     Examples
     --------
-    >>> from layout.study import study_from_toml
-    >>> findings(analyse(study_from_toml()), lang="en")[0].startswith("7 counties")
-    True
+    See the module examples.
     """
     t = result.tables
     size = t["class_size_by_county"].sum(numeric_only=True)
@@ -368,9 +373,24 @@ def _demand(result: PlanResult) -> None:
     result.demand = demand
 
 
+def _access(result: PlanResult) -> None:
+    """Assign children to schools for every scenario and year; flag under-provision."""
+    assert result.demand is not None
+    found = access(result.study, result.demand)
+    result.tables["access_summary"] = found.summary
+    result.tables["access_schools"] = found.schools
+    cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
+    result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
+    result.tables["access_balance"] = found.balance
+    result.tables["attendance"] = found.attendance
+    result.layers["under_provisioned"] = found.areas
+    result.layers["catchments"] = found.catchments
+
+
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
     ("indicators", _indicators),
     ("demand", _demand),
+    ("access", _access),
 ]
 """The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
@@ -391,6 +411,7 @@ def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(result.tables)
+    layers.update(result.layers)
     if result.demand is not None:
         cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
         layers["cells"] = cells

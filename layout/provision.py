@@ -31,7 +31,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ._sparse import row_of_entries
-from ._validate import name_rows, require_amounts, require_columns, require_ids
+from ._validate import ids_text, require_amounts, require_columns, require_ids
 from .allocate import Assignment
 from .costs import CELL_ID, SCHOOL_ID, TravelCosts
 from .errors import ValidationError
@@ -301,7 +301,7 @@ def two_step_fca(
     for name, ids, found in (("cells", cell_ids, rows), ("schools", school_ids, cols)):
         if (found < 0).any():
             raise ValidationError(
-                f"{name} {name_rows(ids[found < 0])} are not in the travel costs; compute the "
+                f"{name} {ids_text(ids[found < 0])} are not in the travel costs; compute the "
                 "costs from the same layers"
             )
     matrix = getattr(costs, cost)
@@ -405,7 +405,7 @@ def under_provisioned_areas(
     rows = costs.cells.get_indexer(ids)
     if (rows < 0).any():
         raise ValidationError(
-            f"cells {name_rows(ids[rows < 0])} are not in the travel costs; compute the costs "
+            f"cells {ids_text(ids[rows < 0])} are not in the travel costs; compute the costs "
             "from the same cells"
         )
     chosen = np.flatnonzero(flags[flag].to_numpy(dtype=bool))

@@ -154,7 +154,7 @@ def test_zero_capacity_school_warns_and_takes_nobody():
     # unserved. Travel is minimised by seating the cheapest: C 25 (4), B 20 (9), A 5 (12).
     # (Default penalty: (1 school with places + 1) * 12 + 1 = 25 per unserved child.)
     cells, schools, costs = hand_case(capacity=(0, 50))
-    with pytest.warns(DataWarning, match="schools S have capacity 0"):
+    with pytest.warns(DataWarning, match=r"schools S \(1 row\) have capacity 0"):
         result = assign(cells, schools, costs)
     assert flows_of(result) == pytest.approx({("A", "T"): 5, ("B", "T"): 20, ("C", "T"): 25})
     assert result.penalty == 25.0
@@ -288,13 +288,13 @@ def test_attendance_matrix_by_hand():
 
 def test_missing_demand_column_is_named():
     cells, schools, costs = hand_case()
-    with pytest.raises(ValidationError, match="demand is missing column 'pupils'"):
+    with pytest.raises(ValidationError, match="demand: column 'pupils' is missing"):
         assign(cells, schools, costs, demand_column="pupils")
 
 
 def test_missing_capacity_column_is_named():
     cells, schools, costs = hand_case()
-    with pytest.raises(ValidationError, match="schools is missing column 'capacity'"):
+    with pytest.raises(ValidationError, match="schools: column 'capacity' is missing"):
         assign(cells, schools.drop(columns="capacity"), costs)
 
 
@@ -318,7 +318,7 @@ def test_cells_outside_the_costs_are_named():
     cells, schools, costs = hand_case()
     extra = pd.concat([cells, cells.iloc[[0]].assign(cell_id="Z")])
     with pytest.raises(
-        ValidationError, match="demand has cells Z that the travel costs do not cover"
+        ValidationError, match=r"demand has cells Z \(1 row\) that the travel costs do not cover"
     ):
         assign(extra, schools, costs)
 
@@ -348,7 +348,7 @@ def test_catchments_needs_the_cells_of_the_assignment():
     result = assign(cells, schools, costs)
     with pytest.raises(ValidationError, match="cells lacks C"):
         catchments(result, cells.iloc[:2])
-    with pytest.raises(ValidationError, match="cells is missing column 'district'"):
+    with pytest.raises(ValidationError, match="cells: column 'district' is missing"):
         attendance_matrix(result, cells, by="district")
 
 

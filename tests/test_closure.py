@@ -532,7 +532,9 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
         ".slice(3, 5).map(p => p.getAttribute('stroke-width'))"
     )
     assert sorted(map(float, widths)) == pytest.approx([2 + 8 * 40 / 56, 10], abs=0.05)
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 2
+    # County outlines (drawn by the shared canvas, not interactive), before and after.
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert [o.strip() for o in overlays] == ["县（市、区）界", "撤并前", "撤并后"]
     legend = page.inner_text("#layout-legend")
     assert "撤并手算样例" in legend and "2025-09-01" in legend and "合成样例数据" in legend
     box_ = paths.nth(7).bounding_box()

@@ -218,7 +218,7 @@ def test_roads_crs_checked_too():
 
 def test_missing_id_column_is_named():
     cells = make_cells([(0, 0)]).rename(columns={"cell_id": "id"})
-    with pytest.raises(ValidationError, match="cells is missing column 'cell_id'"):
+    with pytest.raises(ValidationError, match="cells: column 'cell_id' is missing"):
         costs_from_distance(cells, make_schools([(0, 0)]))
 
 
@@ -237,7 +237,7 @@ def test_no_school_of_the_level_is_a_clear_error():
 def test_wrong_geometry_is_named():
     schools = gpd.GeoDataFrame({"school_id": ["s0"]}, geometry=[square(0, 0)], crs=CRS)
     with pytest.raises(
-        ValidationError, match="schools geometry must be Point; rows s0 are Polygon"
+        ValidationError, match=r"schools geometry must be Point; rows s0 \(1 row\) are Polygon"
     ):
         costs_from_distance(make_cells([(0, 0)]), schools)
 
@@ -271,7 +271,7 @@ def test_bad_road_speeds_are_named():
 
 def test_roads_missing_speed_column():
     cells, schools, roads = network_layers()
-    with pytest.raises(ValidationError, match="roads is missing column 'speed_kmh'"):
+    with pytest.raises(ValidationError, match="roads: column 'speed_kmh' is missing"):
         costs_from_network(cells, schools, roads.drop(columns="speed_kmh"))
 
 
@@ -345,3 +345,12 @@ def test_travel_costs_repeated_ids():
     m = sparse.csr_array([[1.0], [2.0]])
     with pytest.raises(ValidationError, match="TravelCosts.cells repeats ids a"):
         TravelCosts(m, m, pd.Index(["a", "a"]), pd.Index(["s"]), "x")
+
+
+def test_network_with_no_school_reachable_at_all():
+    # The only school is on island r4, the only cell on island r3: both are reported and the
+    # matrices are empty but keep their shape.
+    cells, schools, roads = network_layers()
+    costs = costs_from_network(cells.iloc[[1]], schools.iloc[[1]], roads)
+    assert costs.metres.shape == (1, 1) and costs.metres.nnz == 0
+    assert costs.unreachable["id"].tolist() == ["c1", "s1"]

@@ -586,7 +586,7 @@ def test_land_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     assert "P1" in text
     assert "用地规模达标" in text and "通过：用地22,500㎡不少于所需19,440㎡" in text
     colours = page.evaluate(
-        "Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+        "Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
         ".map(p => p.getAttribute('fill'))"
     )
     assert colours[:2] == ["#d7191c", "#d7191c"]  # both parcels fail their demand rule

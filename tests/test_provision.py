@@ -243,14 +243,14 @@ def test_flags_must_align_with_cells():
 
 def test_flags_missing_column_is_named():
     cells, flags, costs, schools = grid_case()
-    with pytest.raises(ValidationError, match="flags is missing column 'flag_time'"):
+    with pytest.raises(ValidationError, match="flags: column 'flag_time' is missing"):
         under_provisioned_areas(flags, cells, costs, schools, flag="flag_time")
 
 
 def test_missing_classes_column_is_named():
     cells, schools, costs = line_case()
     result = assign(cells, schools, costs)
-    with pytest.raises(ValidationError, match="schools is missing column 'classes_primary'"):
+    with pytest.raises(ValidationError, match="schools: column 'classes_primary' is missing"):
         school_provision(result, schools, classes_column="classes_primary")
 
 
@@ -269,17 +269,17 @@ def test_bad_norms(value):
 
 def test_two_step_fca_bad_input():
     cells, schools, costs = line_case()
-    with pytest.raises(ValidationError, match="cells is missing column 'pupils'"):
+    with pytest.raises(ValidationError, match="cells: column 'pupils' is missing"):
         two_step_fca(cells, schools, costs, threshold=10, demand_column="pupils")
     other = schools.assign(school_id="zz")
-    with pytest.raises(ValidationError, match="schools zz are not in the travel costs"):
+    with pytest.raises(ValidationError, match=r"schools zz \(1 row\) are not in the travel costs"):
         two_step_fca(cells, other, costs, threshold=10)
     with pytest.raises(ValidationError, match="cost must be 'minutes' or 'metres'"):
         two_step_fca(cells, schools, costs, threshold=10, cost="hours")
 
 
 def test_area_balance_missing_column():
-    with pytest.raises(ValidationError, match="schools is missing column 'township_code'"):
+    with pytest.raises(ValidationError, match="schools: column 'township_code' is missing"):
         area_balance(
             pd.DataFrame({"township_code": ["A"], "children": [1]}), pd.DataFrame({"capacity": [1]})
         )

@@ -87,7 +87,11 @@ CHECKS = {"urban_growth.ipynb": URBAN_GROWTH}
 def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """Build a notebook without outputs from ``(kind, source)`` pairs."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
         for kind, src in cells

@@ -21,6 +21,7 @@ import folium
 
 from ..study import Study
 from .basemap import Basemap, add_basemap
+from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
 Lang = Literal["zh", "en"]
@@ -31,6 +32,7 @@ _TEXT = {
         "en": "Synthetic sample data, not real school data",
     },
     "date": {"zh": "数据日期", "en": "Data date"},
+    "counties": {"zh": "县（市、区）界", "en": "County boundaries"},
 }
 
 
@@ -45,8 +47,10 @@ def text(key: str, lang: Lang) -> str:
     return _TEXT[key][lang]
 
 
-def study_canvas(study: Study, *, lang: Lang = "zh", basemap: Basemap | None = None) -> folium.Map:
-    """Return an empty map framed on the study's counties, with the basemap if any.
+def study_canvas(
+    study: Study, *, lang: Lang = "zh", basemap: Basemap | None = None, outline: bool = True
+) -> folium.Map:
+    """Return a map framed on the study's counties, with their outlines and the basemap if any.
 
     Parameters
     ----------
@@ -56,6 +60,8 @@ def study_canvas(study: Study, *, lang: Lang = "zh", basemap: Basemap | None = N
         Language of the map's texts (``"zh"`` or ``"en"``).
     basemap
         Tiles under the overlays; ``None`` (default) draws none, so the map needs no network.
+    outline
+        Draw the county boundaries (a map that shows counties itself passes ``False``).
 
     Returns
     -------
@@ -65,6 +71,14 @@ def study_canvas(study: Study, *, lang: Lang = "zh", basemap: Basemap | None = N
     fmap = folium.Map(tiles=None, control_scale=True, maxZoom=18)
     fmap.fit_bounds([[south, west], [north, east]])
     add_basemap(fmap, basemap)
+    if outline:
+        geojson_from_geodataframe(
+            study["counties"][["name", "geometry"]],
+            style={"color": "#555", "weight": 1.5, "fill": False, "interactive": False},
+            simplify_tolerance=30,
+            name=_TEXT["counties"][lang],
+            datum=basemap.datum if basemap else "wgs84",
+        ).add_to(fmap)
     return fmap
 
 

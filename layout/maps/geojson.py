@@ -60,6 +60,7 @@ _PATH_OPTIONS = frozenset(
     {
         "stroke", "color", "weight", "opacity", "lineCap", "lineJoin", "dashArray",
         "dashOffset", "fill", "fillColor", "fillOpacity", "fillRule", "className", "radius",
+        "interactive",
     }
 )  # fmt: skip
 PRECISION = 5

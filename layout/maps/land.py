@@ -235,7 +235,7 @@ def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.
         style={"weight": 1, "fillOpacity": 0.8},
         style_columns={"color": "colour", "fillColor": "colour"},
         tooltip={c: header(c, lang) for c in ("name", "school_id", "level", "status")},
-        marker=folium.CircleMarker(radius=4, fill=True),
+        marker=folium.CircleMarker(radius=2, fill=True),
         name=_t("schools", lang),
         datum=datum,
     )

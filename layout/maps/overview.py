@@ -2,11 +2,12 @@
 
 Examples
 --------
->>> import tempfile
->>> from layout.pipeline import plan
->>> from layout.maps.overview import overview_map
->>> tmp = tempfile.mkdtemp()
->>> result = plan(out_dir=tmp, maps_dir=tmp, progress=False)
+The counties and schools come with their figures from :func:`layout.pipeline.analyse`:
+
+>>> from layout.study import study_from_toml
+>>> from layout.pipeline import PlanResult, STEPS
+>>> result = PlanResult(study=study_from_toml())
+>>> dict(STEPS)["indicators"](result)
 >>> m = overview_map(result.study, counties=result.counties(), schools=result.schools())
 >>> type(m).__name__
 'Map'
@@ -145,7 +146,7 @@ def overview_map(
         Save it with :func:`layout.maps.offline.save_html`.
     """
     datum = basemap.datum if basemap else "wgs84"
-    fmap = study_canvas(study, lang=lang, basemap=basemap)
+    fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
     _counties_layer(counties, lang, datum).add_to(fmap)
     _townships_layer(study["townships"], lang, datum).add_to(fmap)
     _schools_layer(schools, lang, datum).add_to(fmap)

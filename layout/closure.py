@@ -250,6 +250,10 @@ class ClosureImpact:
         schools and reserved parcels nearby, and the reuse advice; school points.
     outputs
         Files written by :func:`write_closure`.
+
+    Examples
+    --------
+    Made by :func:`close_schools`; ``impact.tables()`` gives every table by layer name.
     """
 
     study: Study
@@ -1278,6 +1282,10 @@ def write_closure(
     -------
     list of pathlib.Path
         The files written (also added to ``impact.outputs``).
+
+    Examples
+    --------
+    See ``tests/test_closure.py`` (a hand-worked closure, statement and map).
     """
     folder = Path(out_dir) / "closure"
     study = impact.study
@@ -1335,6 +1343,10 @@ def closure_report(
     -------
     ClosureImpact
         With ``outputs`` listing the files written.
+
+    Examples
+    --------
+    See ``tests/test_closure.py``; ``layout closure STUDY --school ID`` runs it.
     """
     impact = close_schools(
         study, school_ids=school_ids, year=year, scenario=scenario, lang=lang, options=options
@@ -1366,6 +1378,10 @@ def screening_report(
     -------
     list of pathlib.Path
         The spreadsheet and the CSV (UTF-8 with a byte-order mark, so Excel reads Chinese).
+
+    Examples
+    --------
+    See ``tests/test_closure.py``; ``layout closure STUDY --screen COUNTY_CODE`` runs it.
     """
     table = screen_closures(
         study,

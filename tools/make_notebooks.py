@@ -81,7 +81,42 @@ URBAN_GROWTH = [
     ),
 ]
 
-CHECKS = {"urban_growth.ipynb": URBAN_GROWTH}
+CLOSURE_SCREENING = [
+    (
+        "md",
+        "# Closure screening: which small schools could close, and at what cost\n\n"
+        "Closing or merging a school (撤并) needs the education department's opinion and an "
+        "impact assessment first. This notebook ranks every small school of a county by the "
+        "impact of closing it alone, then writes the one-page impact statement of one closure."
+        "\n\n**The bundled Anshan study is synthetic** (only the boundaries are real).",
+    ),
+    (
+        "code",
+        "import tempfile\n"
+        "from pathlib import Path\n"
+        "from layout.study import study_from_toml\n"
+        "from layout.closure import screen_closures, closure_report\n\n"
+        "study = study_from_toml()\n"
+        "county = '210321'  # 台安县\n"
+        "ranked = screen_closures(study, county_code=county, max_students=100)\n"
+        "ranked.head(10)",
+    ),
+    (
+        "code",
+        "candidate = ranked.iloc[0]['school_id']\n"
+        "folder = Path(tempfile.mkdtemp())\n"
+        "impact = closure_report(study, school_ids=[candidate], out_dir=folder / 'out',\n"
+        "                        maps_dir=folder / 'maps')\n"
+        "impact.summary",
+    ),
+    ("code", "impact.receiving"),
+    (
+        "code",
+        "print((folder / 'out' / 'closure' / 'statement.md').read_text(encoding='utf-8')[:1500])",
+    ),
+]
+
+CHECKS = {"urban_growth.ipynb": URBAN_GROWTH, "closure_screening.ipynb": CLOSURE_SCREENING}
 
 
 def notebook(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:

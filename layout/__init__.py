@@ -17,6 +17,7 @@ from . import errors as errors
 from . import indicators as indicators
 from . import land as land
 from . import maps as maps
+from . import optimize as optimize
 from . import pipeline as pipeline
 from . import postgis as postgis
 from . import provision as provision

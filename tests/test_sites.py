@@ -24,7 +24,14 @@ from shapely.geometry import Point, box
 from layout.cli import main
 from layout.errors import ValidationError
 from layout.pipeline import STEPS, PlanResult
-from layout.sites import REUSE_BONUS, candidate_sites, plan_sites, rural_plan, standard_classes
+from layout.sites import (
+    REUSE_BONUS,
+    candidate_sites,
+    plan_sites,
+    rural_plan,
+    standard_classes,
+    urban_plan,
+)
 from layout.study import study_from_toml
 from tests.tinystudy import CRS, X0, Y0, write_tiny_study
 
@@ -297,3 +304,26 @@ def test_plan_step_adds_the_rural_proposals(study) -> None:
     assert len(layer) > 0
     assert layer["candidate_id"].tolist() == expected.proposals["candidate_id"].tolist()
     assert list(result.tables["site_proposals"]["proposal_id"]) == list(layer["proposal_id"])
+
+
+def test_urban_school_on_the_reserved_parcel(study) -> None:
+    rows = [
+        {"scenario": "medium", "year": 2030, "cell_id": cell, "grade": g, "children": n}
+        for cell, n in (("C1", 50.0), ("C2", 40.0))
+        for g in range(1, 7)
+    ]
+    plan = urban_plan(study, pd.DataFrame(rows), county_code="210302", year=2030)
+    # 300 + 240 = 540 primary children, 400 places at S1: shortfall 140, so ceil(140 / (30
+    # classes x 45)) = 1 new school, on the only primary parcel P1 (centroid (2.075, 2.075)
+    # km). C1 (2.5, 2.5) is 601 m from P1 and 2121 m from S1: it moves; C2 (7.5, 2.5) is
+    # 3808 m from S1 and 5441 m from P1: it stays.
+    assert plan.proposals["candidate_id"].tolist() == ["parcel:P1"]
+    row = plan.proposals.iloc[0]
+    assert row["kind"] == "urban_school" and row["children_served"] == pytest.approx(300)
+    # ceil(300 / 45) = 7 classes -> the smallest urban primary size, 12; teachers
+    # ceil(300 / 19) = 16; land 18 m2 x 12 x 45 = 9720 m2; funding 300 x 850 = 255,000.
+    assert (row["classes"], row["teachers_required"]) == (12, 16)
+    assert row["land_m2"] == pytest.approx(9720)
+    assert row["total_funding"] == pytest.approx(255_000)
+    saved = (math.hypot(1500, 1500) - math.hypot(425, 425)) * 1.3 / WALK
+    assert row["minutes_saved"] == pytest.approx(saved)

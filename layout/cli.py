@@ -21,8 +21,9 @@ from .closure import close_schools, screening_report, write_closure
 from .errors import LayoutError
 from .land import land_check
 from .maps.basemap import BASEMAPS
-from .pipeline import plan
+from .pipeline import STEPS, PlanResult, plan, write_site_plan
 from .postgis import engine_from_url, write_layers_to_postgis
+from .sites import plan_sites
 from .study import study_from_toml
 
 LOG = logging.getLogger("layout")
@@ -112,6 +113,59 @@ def _run_closure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_sites(args: argparse.Namespace) -> int:
+    result = PlanResult(study=study_from_toml(args.study))
+    dict(STEPS)["demand"](result)
+    assert result.demand is not None
+    found = plan_sites(
+        result.study,
+        result.demand,
+        counties=[args.county] if args.county else None,
+        year=args.year,
+        scenario=args.scenario,
+        level=args.level,
+        p=args.p,
+        budget=args.budget,
+        radius_min=args.radius_min,
+    )
+    kinds = found.proposals["kind"].value_counts().to_dict()
+    LOG.info("proposals: %s", kinds or "none")
+    written = write_site_plan(
+        result.study, found, out_dir=args.out, maps_dir=args.maps, lang=args.lang, tiles=args.tiles
+    )
+    for path in written:
+        LOG.info("wrote %s", path)
+    return 0
+
+
+def _sites_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``sites`` subcommand."""
+    parser.add_argument("--county", metavar="CODE", help="one county (default: every rural one)")
+    parser.add_argument(
+        "--level",
+        choices=("primary", "junior", "both"),
+        default="both",
+        help="primary: small schools for grades 1-3; junior: boarding schools for grades 4-9",
+    )
+    parser.add_argument(
+        "--p", type=int, default=1, metavar="N", help="new boarding schools per county (1)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="new small schools per county, maximal covering (default: as few as cover all)",
+    )
+    parser.add_argument(
+        "--radius-min",
+        type=float,
+        metavar="M",
+        help="travel norm for grades 1-3 in minutes (default: the profile's, 30)",
+    )
+    parser.add_argument("--year", type=int, help="plan year (default: the last)")
+    parser.add_argument("--scenario", default="medium", help="demographic scenario (medium)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``layout`` command."""
     parser = argparse.ArgumentParser(
@@ -163,6 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", default="medium", help="demographic scenario (default: medium)"
     )
     p_closure.set_defaults(run=_run_closure)
+    p_sites = sub.add_parser(
+        "sites", help="propose small schools and boarding schools for rural counties"
+    )
+    _common(p_sites)
+    _sites_options(p_sites)
+    p_sites.set_defaults(run=_run_sites)
     return parser
 
 

@@ -47,6 +47,8 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "funding_by_county": {"zh": "公用经费县域汇总", "en": "Funding by county"},
     "staffing": {"zh": "教师配备", "en": "Staffing by school"},
     "staffing_by_county": {"zh": "教师配备及交流轮岗县域汇总", "en": "Staffing by county"},
+    "site_proposals": {"zh": "新增校点选址建议", "en": "Proposed school sites"},
+    "site_candidates": {"zh": "备选校址及适宜性", "en": "Candidate sites"},
     "balance_schools": {"zh": "优质均衡资源配置(学校)", "en": "Resources by school"},
     "balance_indicators": {"zh": "优质均衡资源配置(指标)", "en": "Resources by indicator"},
     "balance_counties": {"zh": "优质均衡资源配置(县域结论)", "en": "Resource verdict"},
@@ -270,6 +272,27 @@ HEADERS: dict[str, tuple[str, str]] = {
     "all_cv_ok": ("各项差异系数均达标", "All coefficients within limits"),
     "stage_pass": ("学段通过", "Stage passes"),
     "county_pass": ("县域通过(资源配置)", "County passes (resources)"),
+    "proposal_id": ("建议编号", "Proposal id"),
+    "candidate_id": ("备选点编号", "Candidate id"),
+    "candidate_kind": ("备选点类型", "Candidate kind"),
+    "source_id": ("来源编号", "Source id"),
+    "children_served": ("服务学生数", "Children served"),
+    "minutes_saved": ("人均节省时间(分钟)", "Minutes saved per child"),
+    "child_minutes_saved": ("合计节省时间(人·分钟)", "Child-minutes saved"),
+    "land_m2": ("用地需求(m²)", "Land needed (m²)"),
+    "solver": ("求解模型", "Solver"),
+    "objective": ("目标值", "Objective"),
+    "bound": ("最优界", "Bound"),
+    "gap": ("最优性差距", "Gap"),
+    "road_m": ("距道路(m)", "To road (m)"),
+    "seat_m": ("距乡镇驻地(m)", "To township seat (m)"),
+    "school_m": ("距现有学校(m)", "To open school (m)"),
+    "road_part": ("道路得分", "Road part"),
+    "seat_part": ("驻地得分", "Seat part"),
+    "services_part": ("公共服务得分", "Services part"),
+    "reuse_bonus": ("闲置校舍加分", "Re-use bonus"),
+    "score": ("适宜性得分", "Suitability score"),
+    "tier": ("层级", "Tier"),
 }
 
 VALUES_ZH: dict[str, str] = {
@@ -295,6 +318,12 @@ VALUES_ZH: dict[str, str] = {
     "junior": "初中",
     "nine_year": "九年一贯制",
     "teaching_point": "教学点",
+    "small_school": "小规模学校/教学点",
+    "boarding_school": "乡镇寄宿制学校",
+    "urban_school": "城镇新建学校",
+    "campus": "闲置校舍",
+    "seat": "乡镇驻地",
+    "cluster": "学生聚集点",
     "urban": "城镇",
     "rural": "乡村",
     "teachers_above_standard": "每百名学生拥有高于规定学历教师数",
@@ -308,7 +337,7 @@ VALUES_ZH: dict[str, str] = {
 
 CODED = ("level", "setting", "stage", "indicator", "scenario", "source", "planned_level",
          "status", "kind", "primary_match_kind", "junior_match_kind", "verdict",
-         "school_level")  # fmt: skip
+         "school_level", "candidate_kind", "tier")  # fmt: skip
 
 
 def header(column: str, lang: Literal["zh", "en"]) -> str:

@@ -34,8 +34,10 @@ from .labels import TABLE_TITLES, VALUES_ZH, localise
 from .maps.basemap import basemap_from_name
 from .maps.offline import save_html
 from .maps.overview import overview_map
+from .maps.sites import sites_map
 from .report import write_geopackage, write_index, write_spreadsheet
 from .scenarios import default_scenarios, scenarios_from_toml
+from .sites import SitePlan, plan_sites
 from .study import Study, study_from_toml
 from .yields import YieldModel
 
@@ -80,7 +82,9 @@ class PlanResult:
     layers
         Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
         scenario's first and last plan year with their provision flags and 2SFCA index),
-        ``under_provisioned`` areas and ``catchments``.
+        ``under_provisioned`` areas, ``catchments`` and ``site_proposals`` (the rural plan
+        of :func:`layout.sites.plan_sites` for every rural county, focus scenario, last plan
+        year; also in ``tables`` without geometry).
     """
 
     study: Study
@@ -387,10 +391,22 @@ def _access(result: PlanResult) -> None:
     result.layers["catchments"] = found.catchments
 
 
+def _sites(result: PlanResult) -> None:
+    """Small and boarding schools for every rural county, focus scenario, last plan year."""
+    assert result.demand is not None
+    names = list(dict.fromkeys(result.demand["scenario"].astype(str)))
+    focus = "medium" if "medium" in names else names[len(names) // 2]
+    year = int(result.demand["year"].max())
+    found = plan_sites(result.study, result.demand, year=year, scenario=focus)
+    result.layers["site_proposals"] = found.proposals
+    result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
+
+
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
     ("indicators", _indicators),
     ("demand", _demand),
     ("access", _access),
+    ("sites", _sites),
 ]
 """The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
@@ -418,3 +434,61 @@ def _write_results(result: PlanResult, path: Path) -> Path:
         layers["demand"] = demand_by_cell(result.demand)
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)
+
+
+def write_site_plan(
+    study: Study,
+    found: SitePlan,
+    *,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
+) -> list[Path]:
+    """Write a site plan: ``sites.gpkg``, ``sites.xlsx`` and the map ``sites.html``.
+
+    Parameters
+    ----------
+    study
+        The study the plan was made on.
+    found
+        From :func:`layout.sites.plan_sites` (or ``rural_plan``, ``urban_plan``).
+    out_dir, maps_dir, lang, tiles
+        As for :func:`plan`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoPackage (layers ``proposals``, ``candidates``, ``coverage``), the spreadsheet
+        (proposals, candidates) and the map.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from layout.sites import plan_sites
+    >>> result = PlanResult(study=study_from_toml())
+    >>> dict(STEPS)["demand"](result)
+    >>> found = plan_sites(result.study, result.demand, level="junior")
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_site_plan(result.study, found, out_dir=tmp, maps_dir=tmp)]
+    ['sites.gpkg', 'sites.xlsx', 'sites.html']
+    """
+    out, maps = Path(out_dir), Path(maps_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    maps.mkdir(parents=True, exist_ok=True)
+    layers = {"proposals": found.proposals, "candidates": found.candidates,
+              "coverage": found.coverage}  # fmt: skip
+    meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
+    written = [write_geopackage(layers, out / "sites.gpkg", metadata=meta)]
+    tables = {name: pd.DataFrame(layers[name].drop(columns="geometry"))
+              for name in ("proposals", "candidates")}  # fmt: skip
+    titles = {"proposals": TABLE_TITLES["site_proposals"][lang],
+              "candidates": TABLE_TITLES["site_candidates"][lang]}  # fmt: skip
+    written.append(
+        write_spreadsheet(localise(tables, lang=lang), out / "sites.xlsx", sheet_names=titles)
+    )
+    basemap = basemap_from_name(tiles)
+    fmap = sites_map(study, found, lang=lang, basemap=basemap)
+    origins = [basemap.origin] if basemap else []
+    written.append(save_html(fmap, maps / "sites.html", title=study.title, allowed_origins=origins))
+    return written

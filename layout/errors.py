@@ -36,6 +36,10 @@ class DataWarning(UserWarning):
     """A row was skipped or a value was repaired; the message names the rows."""
 
 
+class SolverError(LayoutError):
+    """An optimisation solver failed, or its answer broke a check (e.g. children not conserved)."""
+
+
 class CountyRunError(LayoutError):
     """Counties of a county-by-county run failed or have no result to merge.
 

@@ -8,6 +8,10 @@ Examples
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
 >>> sorted(p.name for p in result.outputs)[-3:]
 ['overview.html', 'results.gpkg', 'tables.xlsx']
+>>> findings(result, lang="en")[0]
+'7 counties, 327 schools, 197129 pupils in 2024.'
+>>> "class_size_ledger" in result.tables and result.demand is not None
+True
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .access import access
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
-from .labels import TABLE_TITLES, localise
+from .labels import TABLE_TITLES, VALUES_ZH, localise
+from .maps.basemap import basemap_from_name
 from .maps.offline import save_html
 from .maps.overview import overview_map
-from .report import write_geopackage, write_spreadsheet
+from .maps.sites import sites_map
+from .report import write_geopackage, write_index, write_spreadsheet
 from .scenarios import default_scenarios, scenarios_from_toml
+from .sites import SitePlan, plan_sites
 from .study import Study, study_from_toml
 from .yields import YieldModel
 
@@ -71,12 +79,19 @@ class PlanResult:
     demand
         The demand layer of :func:`layout.demand.project_demand`: children by cell, scenario,
         year, level and grade.
+    layers
+        Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
+        scenario's first and last plan year with their provision flags and 2SFCA index),
+        ``under_provisioned`` areas, ``catchments`` and ``site_proposals`` (the rural plan
+        of :func:`layout.sites.plan_sites` for every rural county, focus scenario, last plan
+        year; also in ``tables`` without geometry).
     """
 
     study: Study
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     outputs: list[Path] = field(default_factory=list)
     demand: gpd.GeoDataFrame | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -108,10 +123,7 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
 
     Examples
     --------
-    >>> from layout.study import study_from_toml
-    >>> result = analyse(study_from_toml())
-    >>> "class_size_ledger" in result.tables and result.demand is not None
-    True
+    See the module examples.
     """
     result = PlanResult(study=study)
     with tqdm(total=len(STEPS), disable=not progress, unit="step") as bar:
@@ -128,6 +140,7 @@ def plan(
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
     lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
     progress: bool = True,
 ) -> PlanResult:
     """Run the planning pipeline on one study: load, analyse, write results and maps.
@@ -141,7 +154,11 @@ def plan(
     maps_dir
         Folder for the HTML maps (created if missing).
     lang
-        Language of spreadsheet headers: ``"zh"`` (default) or ``"en"``.
+        Language of spreadsheet headers and map labels: ``"zh"`` (default) or ``"en"``.
+    tiles
+        Basemap under the maps: ``"none"`` (default: the maps need no network), or a name of
+        :data:`layout.maps.basemap.BASEMAPS` (``"osm"``, ``"gaode"``: overlays are then
+        shifted to GCJ-02).
     progress
         Show progress bars.
 
@@ -151,7 +168,9 @@ def plan(
     """
     LOG.info("load study")
     result = analyse(study_from_toml(study_path), progress=progress)
-    result.outputs = write_outputs(result, out_dir=out_dir, maps_dir=maps_dir, lang=lang)
+    result.outputs = write_outputs(
+        result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
+    )
     return result
 
 
@@ -161,6 +180,7 @@ def write_outputs(
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
     lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
 ) -> list[Path]:
     """Write the results GeoPackage, the spreadsheet, the charts and the maps.
 
@@ -168,7 +188,7 @@ def write_outputs(
     ----------
     result
         From :func:`analyse`.
-    out_dir, maps_dir, lang
+    out_dir, maps_dir, lang, tiles
         As for :func:`plan`.
 
     Returns
@@ -187,9 +207,131 @@ def write_outputs(
     written += _charts(result, out / "charts")
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)
-    fmap = overview_map(study, counties=result.counties(), schools=result.schools())
-    written.append(save_html(fmap, maps / "overview.html", title=study.title))
+    basemap = basemap_from_name(tiles)
+    origins = [basemap.origin] if basemap else []
+    fmap = overview_map(
+        study, counties=result.counties(), schools=result.schools(), lang=lang, basemap=basemap
+    )
+    map_files = [
+        save_html(fmap, maps / "overview.html", title=study.title, allowed_origins=origins)
+    ]
+    written += map_files
+    links = {
+        "地图 Maps": map_files,
+        "数据与表格 Data and tables": [f for f in written if f.suffix in {".gpkg", ".xlsx"}],
+        "图表 Charts": [f for f in written if f.suffix == ".png"],
+    }
+    note = "合成样例数据，非真实学校数据 / Synthetic sample data, not real school data"
+    written.append(
+        write_index(
+            out / "index.html",
+            title=study.title,
+            findings=findings(result, lang=lang),
+            links=links,
+            note=note if study.synthetic else "",
+        )
+    )
     return written
+
+
+def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[str]:
+    """State the main findings of a run in a few sentences, with their numbers.
+
+    Parameters
+    ----------
+    result
+        From :func:`analyse`.
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    See the module examples.
+    """
+    t = result.tables
+    size = t["class_size_by_county"].sum(numeric_only=True)
+    staff = t["staffing_by_county"].sum(numeric_only=True)
+    money = t["funding_by_county"]["total_funding"].sum()
+    n = len(t["class_size_by_county"])
+    year = result.study.school_year
+    figures = {
+        "n": n,
+        "schools": int(size["schools"]),
+        "students": int(size["students"]),
+        "year": year,
+        "large": int(size["classes_large"]),
+        "over": int(size["classes_over_cap"]),
+        "struck": int(size["schools_struck_off"]),
+        "shortfall": int(staff["shortfall"]),
+        "funding": money / 1e4,
+    }
+    text = _FINDINGS[lang]
+    lines = [line.format(**figures) for line in text["base"]]
+    trend = _demand_trend(t["demand_by_county"])
+    for row in trend or []:
+        if lang == "zh":
+            row = {
+                **row,
+                "level": VALUES_ZH[row["level"]],
+                "scenario": VALUES_ZH.get(row["scenario"], row["scenario"]),
+            }
+        lines.append(text["demand"].format(**row))
+    return lines
+
+
+_FINDINGS = {
+    "zh": {
+        "base": [
+            "{n}个县（市、区），{schools}所学校，{year}年在校生{students}人。",
+            "超标准班额{over}个，其中56人及以上超大班额{large}个；可销号学校{struck}所。",
+            "按生师比和每班1.5名教师标准，教师缺口合计{shortfall}人；公用经费应拨{funding:,.0f}万元/年。",
+        ],
+        "demand": "{scenario}：{level}学龄儿童由{first}年的{start:,.0f}人变为{last}年的"
+        "{end:,.0f}人（{change:+.1%}）。",
+    },
+    "en": {
+        "base": [
+            "{n} counties, {schools} schools, {students} pupils in {year}.",
+            "{over} classes over the size cap, of which {large} have 56 or more pupils; "
+            "{struck} schools can be struck off the ledger.",
+            "Teacher shortfall {shortfall} by the pupil-teacher ratios and 1.5 per class; "
+            "public funding due {funding:,.0f} x 10,000 yuan a year.",
+        ],
+        "demand": "Scenario {scenario}: {level} school-age children from {start:,.0f} in "
+        "{first} to {end:,.0f} in {last} ({change:+.1%}).",
+    },
+}
+
+
+def _demand_trend(totals: pd.DataFrame) -> list[dict[str, object]] | None:
+    """Children of each level in the first and last projection year of the middle scenario."""
+    if totals.empty:
+        return None
+    names = list(dict.fromkeys(totals["scenario"].astype(str)))
+    scenario = "medium" if "medium" in names else names[len(names) // 2]
+    rows = totals[totals["scenario"].astype(str) == scenario]
+    by_year = rows.groupby(["level", "year"], observed=True)["children"].sum()
+    first, last = int(rows["year"].min()), int(rows["year"].max())
+    trend = []
+    for level in ("primary", "junior"):
+        start, end = float(by_year[(level, first)]), float(by_year[(level, last)])
+        change = (end - start) / start if start else float("nan")
+        trend.append(
+            {
+                "scenario": scenario,
+                "level": level,
+                "first": first,
+                "last": last,
+                "start": start,
+                "end": end,
+                "change": change,
+            }
+        )
+    return trend
 
 
 def _announce(bar: tqdm, label: str) -> None:
@@ -239,9 +381,36 @@ def _demand(result: PlanResult) -> None:
     result.demand = demand
 
 
+def _access(result: PlanResult) -> None:
+    """Assign children to schools for every scenario and year; flag under-provision."""
+    assert result.demand is not None
+    found = access(result.study, result.demand)
+    result.tables["access_summary"] = found.summary
+    result.tables["access_schools"] = found.schools
+    cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
+    result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
+    result.tables["access_balance"] = found.balance
+    result.tables["attendance"] = found.attendance
+    result.layers["under_provisioned"] = found.areas
+    result.layers["catchments"] = found.catchments
+
+
+def _sites(result: PlanResult) -> None:
+    """Small and boarding schools for every rural county, focus scenario, last plan year."""
+    assert result.demand is not None
+    names = list(dict.fromkeys(result.demand["scenario"].astype(str)))
+    focus = "medium" if "medium" in names else names[len(names) // 2]
+    year = int(result.demand["year"].max())
+    found = plan_sites(result.study, result.demand, year=year, scenario=focus)
+    result.layers["site_proposals"] = found.proposals
+    result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
+
+
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
     ("indicators", _indicators),
     ("demand", _demand),
+    ("access", _access),
+    ("sites", _sites),
 ]
 """The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
@@ -262,6 +431,7 @@ def _write_results(result: PlanResult, path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(result.tables)
+    layers.update(result.layers)
     cell_demand = result.cell_demand()
     if cell_demand is not None:
         cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
@@ -269,3 +439,61 @@ def _write_results(result: PlanResult, path: Path) -> Path:
         layers["demand"] = cell_demand
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)
+
+
+def write_site_plan(
+    study: Study,
+    found: SitePlan,
+    *,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
+) -> list[Path]:
+    """Write a site plan: ``sites.gpkg``, ``sites.xlsx`` and the map ``sites.html``.
+
+    Parameters
+    ----------
+    study
+        The study the plan was made on.
+    found
+        From :func:`layout.sites.plan_sites` (or ``rural_plan``, ``urban_plan``).
+    out_dir, maps_dir, lang, tiles
+        As for :func:`plan`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoPackage (layers ``proposals``, ``candidates``, ``coverage``), the spreadsheet
+        (proposals, candidates) and the map.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from layout.sites import plan_sites
+    >>> result = PlanResult(study=study_from_toml())
+    >>> dict(STEPS)["demand"](result)
+    >>> found = plan_sites(result.study, result.demand, level="junior")
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_site_plan(result.study, found, out_dir=tmp, maps_dir=tmp)]
+    ['sites.gpkg', 'sites.xlsx', 'sites.html']
+    """
+    out, maps = Path(out_dir), Path(maps_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    maps.mkdir(parents=True, exist_ok=True)
+    layers = {"proposals": found.proposals, "candidates": found.candidates,
+              "coverage": found.coverage}  # fmt: skip
+    meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
+    written = [write_geopackage(layers, out / "sites.gpkg", metadata=meta)]
+    tables = {name: pd.DataFrame(layers[name].drop(columns="geometry"))
+              for name in ("proposals", "candidates")}  # fmt: skip
+    titles = {"proposals": TABLE_TITLES["site_proposals"][lang],
+              "candidates": TABLE_TITLES["site_candidates"][lang]}  # fmt: skip
+    written.append(
+        write_spreadsheet(localise(tables, lang=lang), out / "sites.xlsx", sheet_names=titles)
+    )
+    basemap = basemap_from_name(tiles)
+    fmap = sites_map(study, found, lang=lang, basemap=basemap)
+    origins = [basemap.origin] if basemap else []
+    written.append(save_html(fmap, maps / "sites.html", title=study.title, allowed_origins=origins))
+    return written

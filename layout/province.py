@@ -98,6 +98,7 @@ CRASH_ENV = "LAYOUT_TEST_CRASH_COUNTY"
 _ATTEMPTS = ".attempts"
 _DONE = "done"
 _TABLES = "tables"
+_LAYERS = "layers"
 _CELLS = "demand_by_cell.parquet"
 _running: dict[str, Path] = {}
 """In a pool worker: the attempt record of the task it is running (for the SIGTERM handler)."""
@@ -114,10 +115,10 @@ class _WorkerLostError(LayoutError):
 class MergedResult(PlanResult):
     """The merged result of a county-by-county run; a :class:`~layout.pipeline.PlanResult`.
 
-    ``study`` holds the union of the counties' partition layers (the halo schools left out)
-    and ``tables`` the merged tables. The long demand layer is not held (``demand`` is
-    ``None``): ``demand_cells`` holds its per-cell form, the counties'
-    :func:`layout.demand.demand_by_cell` tables concatenated.
+    ``study`` holds the union of the counties' partition layers (the halo schools left out),
+    ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
+    The long demand layer is not held (``demand`` is ``None``): ``demand_cells`` holds its
+    per-cell form, the counties' :func:`layout.demand.demand_by_cell` tables concatenated.
 
     Attributes
     ----------
@@ -154,6 +155,7 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
     resume: bool = False,
     retries: int = 1,
     lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
     progress: bool = True,
     halo_m: float | None = None,
 ) -> MergedResult:
@@ -180,8 +182,9 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
         partitions themselves when the study files have not changed.
     retries
         How many more times a county is run after its process died.
-    lang
-        Language of the spreadsheet headers.
+    lang, tiles
+        Language of the spreadsheet and maps, and map background, as for
+        :func:`layout.pipeline.plan`.
     progress
         Show a progress bar over the counties.
     halo_m
@@ -217,7 +220,7 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
     result.runs["kept"] = result.runs["county_code"].isin(kept)
     clock.append(time.perf_counter())
     LOG.info("write merged outputs")
-    result.outputs = write_outputs(result, out_dir=out, maps_dir=maps_dir, lang=lang)
+    result.outputs = write_outputs(result, out_dir=out, maps_dir=maps_dir, lang=lang, tiles=tiles)
     clock.append(time.perf_counter())
     stages = ("partition", "counties", "merge", "outputs")
     result.seconds = {s: round(b - a, 3) for s, (a, b) in zip(stages, pairwise(clock), strict=True)}
@@ -276,17 +279,19 @@ def merge_counties(
         raise CountyRunError(
             dict.fromkeys(missing, "no finished result for its current partition in the merge")
         )
-    tables, cells, runs = {}, [], []
+    tables, layers, cells, runs = {}, {}, [], []
     for code in codes:
         done = json.loads((root / code / _DONE).read_text(encoding="utf-8"))
-        folder = root / code / _TABLES
-        tables[code] = {name: _read_table(folder / f"{name}.parquet") for name in done["tables"]}
+        folder = root / code
+        tables[code] = {n: _read_table(folder / _TABLES / f"{n}.parquet") for n in done["tables"]}
+        layers[code] = {n: _read_table(folder / _LAYERS / f"{n}.parquet") for n in done["layers"]}
         if (root / code / _CELLS).is_file():
             cells.append(pd.read_parquet(root / code / _CELLS))
         runs.append({k: done[k] for k in ("county_code", "attempts", "seconds", "worker_peak_mb")})
     return MergedResult(
         study=_merged_study(parts, codes, Path(manifest["study"])),
         tables=merge_tables(tables),
+        layers=merge_tables(layers),
         demand_cells=_concat(cells) if cells else None,
         counties_run=tuple(codes),
         runs=pd.DataFrame(runs),
@@ -571,15 +576,16 @@ def _county_task(toml: str, counties_dir: str, retries: int, digest: str) -> dic
 
 
 def _write_result(result: PlanResult, target: Path, summary: Mapping[str, Any]) -> None:
-    """Write a county's tables and per-cell demand, then its ``done`` marker, all at once."""
+    """Write a county's tables, layers and per-cell demand, then its ``done`` marker, at once."""
     with replacing_folder(target) as tmp:
-        (tmp / _TABLES).mkdir()
-        for name, table in result.tables.items():
-            table.to_parquet(tmp / _TABLES / f"{name}.parquet", index=False)
+        for kind, frames in ((_TABLES, result.tables), (_LAYERS, result.layers)):
+            (tmp / kind).mkdir()
+            for name, frame in frames.items():
+                frame.to_parquet(tmp / kind / f"{name}.parquet", index=False)
         cells = result.cell_demand()
         if cells is not None:
             cells.to_parquet(tmp / _CELLS, index=False)
-        done = {**summary, "tables": list(result.tables)}
+        done = {**summary, "tables": list(result.tables), "layers": list(result.layers)}
         (tmp / _DONE).write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
 
 

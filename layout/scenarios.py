@@ -218,6 +218,45 @@ def default_scenarios() -> list[Scenario]:
     return [low, medium, high]
 
 
+def scenario_named(table: Mapping[str, Any] | None, name: str) -> Scenario:
+    """Return the scenario ``name`` of a study's ``[scenarios]`` table, else of the defaults.
+
+    Parameters
+    ----------
+    table
+        The study's parsed ``[scenarios]`` table (``study.config.get("scenarios")``); ``None``
+        or empty for :func:`default_scenarios`.
+    name
+        The scenario wanted.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ValidationError
+        If no scenario has that name (the message lists the names there are).
+
+    Examples
+    --------
+    >>> scenario_named(None, "medium").birth_rate[2022]
+    3.65
+    >>> scenario_named(None, "fast")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    layout.errors.ValidationError: scenario 'fast' is not defined; choose one of low, medium, ...
+    """
+    scenarios = scenarios_from_toml(table) if table else default_scenarios()
+    by_name = {s.name: s for s in scenarios}
+    if name not in by_name:
+        raise ValidationError(
+            f"scenario {name!r} is not defined; choose one of {', '.join(by_name)} (from the "
+            "study's [scenarios] table, or the defaults low, medium, high)"
+        )
+    return by_name[name]
+
+
 _TOML_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Scenario) if f.name != "name")
 
 

@@ -11,7 +11,6 @@ if TYPE_CHECKING:  # imported as a plugin below; importing it here first would s
     from tests.browser import OfflinePage
 
 
-
 def _open(offline_page: OfflinePage, folder: pathlib.Path, body: str) -> None:
     page = folder / "page.html"
     page.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
@@ -65,5 +64,7 @@ def test_missing_chromium_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: pa
     from tests import browser
 
     monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "chromium")
-    expected = f"Chromium is missing at {tmp_path / 'chromium'}: run bash tools/install-debian-deps.sh"
+    expected = (
+        f"Chromium is missing at {tmp_path / 'chromium'}: run bash tools/install-debian-deps.sh"
+    )
     assert browser.unavailable_reason() == expected

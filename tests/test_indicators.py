@@ -776,9 +776,9 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
     for name, table in tables.items():
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in col) for col in table.columns), name
     ledger = tables["class_size_ledger"]
-    assert list(ledger.columns[:3]) == ["学校代码", "学校名称", "县(市、区)代码"]
+    assert list(ledger.columns[:3]) == ["学校代码", "名称", "县(市、区)代码"]
     assert "56人及以上大班额班级数" in ledger.columns
-    assert set(ledger["学校类型"]) == {"小学", "九年一贯制", "教学点"}
+    assert set(ledger["学段"]) == {"小学", "九年一贯制", "教学点"}
     assert set(ledger["可销号"]) <= {"是", "否"}
     verdict = tables["balance_counties"].set_index(["县(市、区)代码", "学段"])
     assert verdict.loc[("210303", "小学"), "县域通过(资源配置)"] == "是"

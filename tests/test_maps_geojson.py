@@ -6,6 +6,7 @@ import math
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -54,7 +55,7 @@ def test_properties_keep_tooltip_columns_and_style_only():
 def test_coordinates_are_rounded_and_reprojected():
     """Coordinates are rounded in degrees, after reprojection from any CRS."""
     schools = _schools()
-    layer = geojson_from_geodataframe(schools, precision=5)
+    layer = geojson_from_geodataframe(schools)
     # 122.123456789 -> 122.12346 and 41.987654321 -> 41.98765 at 5 decimals.
     assert layer.data["features"][0]["geometry"]["coordinates"] == [122.12346, 41.98765]
     # In UTM 51N, easting 500 000 m on the equator is the central meridian: (123 E, 0 N).
@@ -133,3 +134,22 @@ def test_problems_are_reported_together():
     assert "'colour' (fill_color) is missing in rows [20]" in problems[4]
     assert "geometry is missing or empty in rows [10]" in problems[5]
     assert "needs a projected CRS" in problems[6]
+
+
+def test_gcj02_shift_matches_an_independent_implementation() -> None:
+    """Overlays for a Gaode basemap are shifted as prcoords (public domain) shifts them."""
+    import prcoords
+
+    from layout.maps.basemap import to_gcj02
+
+    points = np.array([[122.99, 41.11], [123.28, 40.29], [122.43, 41.41], [116.404, 39.915]])
+    expected = np.array([[c.lon, c.lat] for c in (prcoords.wgs_gcj((y, x)) for x, y in points)])
+    np.testing.assert_allclose(to_gcj02(points), expected, atol=1e-9)
+    # The shift in Anshan is hundreds of metres: about 0.0055 degrees east.
+    assert 0.004 < to_gcj02(points[:1])[0, 0] - 122.99 < 0.007
+    layer = geojson_from_geodataframe(
+        gpd.GeoDataFrame(geometry=gpd.points_from_xy(points[:1, 0], points[:1, 1]), crs=4326),
+        datum="gcj02",
+    )
+    lon, lat = layer.data["features"][0]["geometry"]["coordinates"]
+    assert (lon, lat) == (round(expected[0, 0], 5), round(expected[0, 1], 5))

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from tests.browser import OfflinePage
 
 
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Run the CLI once on the tiny study; return the folder holding out/ and maps/."""
@@ -40,7 +39,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
-    assert out == ["charts", "results.gpkg", "tables.xlsx"]
+    assert out == ["charts", "index.html", "results.gpkg", "tables.xlsx"]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
     assert sorted(p.name for p in (run / "maps").iterdir()) == ["overview.html"]
@@ -130,6 +129,18 @@ def test_bad_study_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureF
     assert not (tmp_path / "o").exists()
 
 
+def test_index_page_states_findings_and_links(run: Path) -> None:
+    page = (run / "out" / "index.html").read_text(encoding="utf-8")
+    # Worked by hand above: 3 schools, 315 pupils (303 + 12), 2 classes of 56+, 2 over the cap,
+    # 2 schools can be struck off (S2, S3), teacher shortfall 1 (S1).
+    assert "2个县（市、区），3所学校，2024年在校生315人。" in page
+    assert "超标准班额2个，其中56人及以上超大班额2个；可销号学校2所。" in page
+    assert "教师缺口合计1人" in page
+    assert '<a href="../maps/overview.html">overview.html</a>' in page
+    assert '<a href="results.gpkg">results.gpkg</a>' in page
+    assert "合成样例数据" in page
+
+
 def test_overview_map_is_offline(run: Path) -> None:
     assert external_references(run / "maps" / "overview.html") == []
 
@@ -151,3 +162,20 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     assert "56人及以上班数" in tooltip.inner_text()
     pixels = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20
+
+
+def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
+    from layout.pipeline import analyse, write_outputs
+    from layout.study import study_from_toml
+
+    result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))
+    write_outputs(
+        result, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", lang="en", tiles="gaode"
+    )
+    page = (tmp_path / "maps" / "overview.html").read_text(encoding="utf-8")
+    assert "https://webrd0{s}.is.autonavi.com/appmaptile" in page
+    assert "Overview: schools and class sizes" in page and "Classes of 56+" in page
+    assert external_references(tmp_path / "maps" / "overview.html") == []
+    # The school S1 is drawn shifted to GCJ-02: about 0.0055 degrees east of its WGS84 place.
+    s1 = result.study["schools"].to_crs(4326).geometry[0]
+    assert f"[{s1.x:.5f}, {s1.y:.5f}]" not in page

@@ -432,3 +432,22 @@ def test_study_reads_a_layer_from_postgis(
     assert "PostGIS study_src.parcels_bad, layer 'reserved_land'" in message
     assert "missing required column(s) 'planned_classes'" in message
     assert _password(postgis_url) not in message
+
+
+def test_land_check_written_back_to_postgis(
+    postgis_url: str, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layout.cli import main
+
+    monkeypatch.setenv("LAYOUT_TEST_DB", postgis_url)
+    toml = tinystudy.write_tiny_study(tmp_path / "study")
+    argv = ["land", str(toml), "--out", str(tmp_path / "o"), "--maps", str(tmp_path / "m")]
+    argv += ["--to-postgis", "nrb_checks", "--db-url-env", "LAYOUT_TEST_DB", "--quiet"]
+    assert main(argv) == 0
+    parcels = read_layer_from_postgis(engine, table="nrb_checks.parcels_check")
+    assert parcels.crs == "EPSG:4550"
+    # P1: urban primary of 24 classes on 150 m x 150 m = 22,500 m2; it needs 24 x 45 = 1,080
+    # students x 18 m2 = 19,440 m2 under the profile: enough land.
+    p1 = parcels.set_index("parcel_id").loc["P1"]
+    assert (p1["area_m2"], p1["required_m2"], bool(p1["land_ok"])) == (22_500, 19_440, True)
+    assert _scalar(engine, "SELECT count(*) FROM nrb_checks.developments_check") == 1

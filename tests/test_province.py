@@ -109,6 +109,9 @@ def _assert_same_tables(a: MergedResult, b: MergedResult) -> None:
     assert list(a.tables) == list(b.tables)
     for name in a.tables:
         pd.testing.assert_frame_equal(a.tables[name], b.tables[name], obj=name)
+    assert list(a.layers) == list(b.layers)
+    for name in a.layers:
+        pd.testing.assert_frame_equal(a.layers[name], b.layers[name], obj=name)
     pd.testing.assert_frame_equal(a.demand_cells, b.demand_cells, obj="demand_cells")
 
 
@@ -117,13 +120,14 @@ def test_serial_outputs(serial: MergedResult) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "charts",
         "counties",
+        "index.html",
         "partitions",
         "results.gpkg",
         "tables.xlsx",
     ]
     charts = sorted(p.name for p in (out / "charts").iterdir())
     assert charts == [f"demand_{code}.png" for code in sorted(URBAN3)]
-    assert serial.outputs[-1].name == "overview.html"
+    assert {"overview.html", "index.html"} <= {p.name for p in serial.outputs}
     assert serial.counties_run == tuple(sorted(URBAN3))
     assert list(serial.seconds) == ["partition", "counties", "merge", "outputs"]
     layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}

@@ -47,6 +47,7 @@ import pyproj
 import shapely
 
 from layout.errors import ValidationError
+from layout.maps.basemap import Datum, to_gcj02
 from layout.maps.labels import label_html
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,11 @@ _PATH_OPTIONS = frozenset(
     {
         "stroke", "color", "weight", "opacity", "lineCap", "lineJoin", "dashArray",
         "dashOffset", "fill", "fillColor", "fillOpacity", "fillRule", "className", "radius",
+        "interactive",
     }
 )  # fmt: skip
+PRECISION = 5
+"""Decimals of a degree kept in coordinates: 5 is about 1 m, finer than any map shows."""
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
@@ -70,10 +74,10 @@ def geojson_from_geodataframe(
     style_columns: Mapping[str, str] | None = None,
     style: Mapping[str, str | float | bool] | None = None,
     tooltip: Mapping[str, str] | None = None,
-    precision: int = 5,
     simplify_tolerance: float | None = None,
     name: str | None = None,
     marker: folium.CircleMarker | None = None,
+    datum: Datum = "wgs84",
 ) -> folium.GeoJson:
     """Build a folium GeoJSON layer styled from per-feature properties in one pass.
 
@@ -90,8 +94,6 @@ def geojson_from_geodataframe(
     tooltip
         Column mapped to the label shown before its value in the hover tooltip; only these
         columns are kept in the properties. Values and labels are HTML-escaped.
-    precision
-        Decimals of a degree kept in coordinates (5 is about 1 m).
     simplify_tolerance
         If given, simplify before reprojecting, with this tolerance in the units of ``gdf``'s
         projected CRS (metres for UTM or CGCS2000 Gauss-Kruger). A layer of polygons that do
@@ -107,6 +109,9 @@ def geojson_from_geodataframe(
     marker
         How points are drawn, e.g. ``folium.CircleMarker(radius=5)``; a per-feature
         ``radius`` may come from ``style_columns``. ``None`` draws Leaflet's default markers.
+    datum
+        ``"gcj02"`` shifts the coordinates to GCJ-02, for a Gaode (Amap) basemap (see
+        :mod:`layout.maps.basemap`); ``"wgs84"`` (default) keeps longitude/latitude as they are.
 
     Returns
     -------
@@ -137,7 +142,7 @@ def geojson_from_geodataframe(
     tooltip = dict(tooltip or {})
     _validate(gdf, style_columns, style or {}, tooltip, simplify_tolerance)
     geometries = _simplified(gdf.geometry.to_numpy(), simplify_tolerance)
-    geometries = _to_rounded_lonlat(geometries, gdf.crs, precision)
+    geometries = _to_rounded_lonlat(geometries, gdf.crs, PRECISION, datum=datum)
     properties = _properties(gdf, style_columns, tooltip)
     features = [
         {"type": "Feature", "properties": props, "geometry": json.loads(geometry)}
@@ -216,13 +221,18 @@ def _simplified(geometries: np.ndarray, tolerance: float | None) -> np.ndarray:
     return simplified
 
 
-def _to_rounded_lonlat(geometries: np.ndarray, crs: pyproj.CRS, precision: int) -> np.ndarray:
-    """Reproject to longitude/latitude (EPSG:4326) and round every coordinate."""
+def _to_rounded_lonlat(
+    geometries: np.ndarray, crs: pyproj.CRS, precision: int, *, datum: Datum
+) -> np.ndarray:
+    """Reproject to longitude/latitude (EPSG:4326), shift to ``datum``, round every coordinate."""
     transformer = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
 
     def project(coords: np.ndarray) -> np.ndarray:
         lon, lat = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.round(np.column_stack([lon, lat]), precision)
+        lonlat = np.column_stack([lon, lat])
+        if datum == "gcj02":
+            lonlat = to_gcj02(lonlat)
+        return np.round(lonlat, precision)
 
     projected: np.ndarray = shapely.transform(geometries, project)
     return projected

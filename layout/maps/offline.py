@@ -57,13 +57,14 @@ import logging
 import os
 import pathlib
 import re
-import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import folium
 
 from layout.errors import ValidationError
+from layout.report import replacing
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,11 @@ def external_references(path: str | os.PathLike[str]) -> list[str]:
 
 
 def save_html(
-    m: folium.Map, path: str | os.PathLike[str], *, title: str | None = None
+    m: folium.Map,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    allowed_origins: Sequence[str] = (),
 ) -> pathlib.Path:
     """Render a folium map to one self-contained HTML file that needs no network.
 
@@ -205,6 +210,10 @@ def save_html(
         folder and moved into place, so a reader never sees a half-written map.
     title
         Text for the page's ``<title>``, HTML-escaped; ``None`` keeps folium's (none by default).
+    allowed_origins
+        URL prefixes the page may still load from, e.g. the tiles of a basemap the user asked
+        for (:attr:`layout.maps.basemap.Basemap.origin`). Scripts and styles are inlined all
+        the same.
 
     Returns
     -------
@@ -237,18 +246,19 @@ def save_html(
             f"path: folder {str(target.parent)!r} does not exist; create it before saving."
         )
     page = copy.deepcopy(m.get_root()).render()  # rendering adds elements: keep m as it is
-    problems = _problems(page)
+    problems = _problems(page, allowed=tuple(allowed_origins))
     if problems:
         raise ValidationError(problems)
     page = _TAG.sub(lambda tag: _inline(tag.group("src") or tag.group("href")), page)
     if title is not None:
         page = _with_title(page, title)
-    _write_atomically(target, page)
+    with replacing(target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     logger.debug("saved offline map %s (%d characters)", target, len(page))
     return target
 
 
-def _problems(page: str) -> list[str]:
+def _problems(page: str, *, allowed: tuple[str, ...] = ()) -> list[str]:
     """Collect every reason why ``page`` (folium's HTML) cannot be made self-contained."""
     urls = [tag.group("src") or tag.group("href") for tag in _TAG.finditer(page)]
     problems = [
@@ -272,6 +282,7 @@ def _problems(page: str) -> list[str]:
         f"{url}: the map would fetch this URL, which an offline intranet cannot reach; use "
         "tiles=None and draw boundaries from data, or keep images and data inside the page."
         for url in leftovers
+        if not (allowed and url.startswith(allowed))
     ]
     if "L.AwesomeMarkers" in skeleton:
         problems.append(
@@ -355,27 +366,6 @@ def _with_title(page: str, title: str) -> str:
     """Set the page's ``<title>``, replacing the one folium wrote, if any."""
     page = re.sub(r"<title>.*?</title>", "", page, count=1, flags=re.S | re.I)
     return page.replace("<head>", f"<head>\n<title>{html.escape(title)}</title>", 1)
-
-
-def _write_atomically(target: pathlib.Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then move it into place."""
-    handle = tempfile.NamedTemporaryFile(
-        "w",
-        encoding="utf-8",
-        dir=target.parent,
-        prefix=f".{target.name}.",
-        suffix=".tmp",
-        delete=False,
-    )
-    temporary = pathlib.Path(handle.name)
-    try:
-        with handle:
-            handle.write(text)
-        temporary.chmod(0o644)  # NamedTemporaryFile makes 0600 files; maps are for web servers
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _is_remote(url: str) -> bool:

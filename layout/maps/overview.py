@@ -2,11 +2,12 @@
 
 Examples
 --------
->>> import tempfile
->>> from layout.pipeline import plan
->>> from layout.maps.overview import overview_map
->>> tmp = tempfile.mkdtemp()
->>> result = plan(out_dir=tmp, maps_dir=tmp, progress=False)
+The counties and schools come with their figures from :func:`layout.pipeline.analyse`:
+
+>>> from layout.study import study_from_toml
+>>> from layout.pipeline import PlanResult, STEPS
+>>> result = PlanResult(study=study_from_toml())
+>>> dict(STEPS)["indicators"](result)
 >>> m = overview_map(result.study, counties=result.counties(), schools=result.schools())
 >>> type(m).__name__
 'Map'
@@ -14,58 +15,68 @@ Examples
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..labels import HEADERS, VALUES_ZH
 from ..schema import classes_columns, enrolment_columns
 from ..study import Study
+from .basemap import Basemap
+from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
-WEB_CRS = "EPSG:4326"
-_LEVEL_NAMES = {
-    "primary": "小学",
-    "junior": "初中",
-    "nine_year": "九年一贯制",
-    "teaching_point": "教学点",
-}
 _SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#1a9641", "planned": "#7b3294"}
+_TEXT = {
+    "title": ("总览：学校与班额", "Overview: schools and class sizes"),
+    "counties": ("县（市、区）", "Counties"),
+    "townships": ("乡镇（合成分区）", "Townships (synthetic zones)"),
+    "schools": ("学校", "Schools"),
+    "name": ("名称", "Name"),
+    "large": ("有56人及以上班额", "Has classes of 56 or more"),
+    "over": ("有超标准班额（小学45、初中50）", "Has classes over the cap (45 / 50)"),
+    "ok": ("无超标准班额", "No class over the cap"),
+    "planned": ("规划学校", "Planned school"),
+    "classes_large": ("56人及以上班数", "Classes of 56+"),
+}
 
 
-def _counties_layer(counties: gpd.GeoDataFrame) -> folium.GeoJson:
+def _t(key: str, lang: Lang) -> str:
+    return _TEXT[key][0 if lang == "zh" else 1]
+
+
+def _aliases(columns: list[str], lang: Lang) -> dict[str, str]:
+    """Tooltip labels of columns: the map's own, else the spreadsheet headers."""
+    pick = 0 if lang == "zh" else 1
+    return {c: _TEXT[c][pick] if c in _TEXT else HEADERS[c][pick] for c in columns}
+
+
+def _counties_layer(counties: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+    columns = ["name", "county_code", "schools", "students", "classes", "mean_class_size",
+               "classes_over_cap", "classes_large", "shortfall", "total_funding"]  # fmt: skip
+    shown = counties.assign(mean_class_size=counties["mean_class_size"].round(1))
     return geojson_from_geodataframe(
-        counties,
+        shown,
         style={"color": "#333", "weight": 2, "fillColor": "#3182bd", "fillOpacity": 0.04},
-        tooltip={
-            "name": "县区",
-            "county_code": "代码",
-            "schools": "学校数",
-            "students": "在校生",
-            "classes": "班级数",
-            "mean_class_size": "平均班额",
-            "classes_over_cap": "超标准班额班数",
-            "classes_large": "56人及以上班数",
-            "shortfall": "教师缺口",
-            "total_funding": "公用经费(元/年)",
-        },
-        name="县（市、区）",
+        tooltip=_aliases(columns, lang),
+        name=_t("counties", lang),
+        datum=datum,
     )
 
 
-def _townships_layer(townships: gpd.GeoDataFrame) -> folium.GeoJson:
+def _townships_layer(townships: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     return geojson_from_geodataframe(
         townships,
         style={"color": "#888", "weight": 0.7, "fill": False},
-        tooltip={"township_code": "乡镇代码", "name": "乡镇"},
+        tooltip=_aliases(["township_code", "name"], lang),
         simplify_tolerance=50,
-        name="乡镇（合成分区）",
+        name=_t("townships", lang),
+        datum=datum,
     )
 
 
-def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
+def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
     total = schools[enrolment_columns()].sum(axis=1).to_numpy()
     large = schools["school_classes_large"].fillna(0).to_numpy()
     over = schools["school_classes_over_cap"].fillna(0).to_numpy()
@@ -74,16 +85,16 @@ def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
         ["planned", "large", "over"],
         default="ok",
     )
+    coded = ["level", "setting"]
     shown = gpd.GeoDataFrame(
         {
             "name": schools["name"],
             "school_id": schools["school_id"],
-            "level": schools["level"].map(_LEVEL_NAMES),
-            "setting": schools["setting"].map({"urban": "城镇", "rural": "乡村"}),
+            **{c: schools[c].map(VALUES_ZH) if lang == "zh" else schools[c] for c in coded},
             "students": total,
             "classes": schools[classes_columns()].sum(axis=1),
-            "over": over.astype(int),
-            "large": large.astype(int),
+            "classes_over_cap": over.astype(int),
+            "classes_large": large.astype(int),
             "boarders": schools["boarders"],
             "shortfall": schools["shortfall"].fillna(0).astype(int),
             "colour": pd.Series(state).map(_SCHOOL_COLOURS).to_numpy(),
@@ -92,49 +103,26 @@ def _schools_layer(schools: gpd.GeoDataFrame) -> folium.GeoJson:
         geometry=schools.geometry,
         crs=schools.crs,
     )
+    columns = ["name", "school_id", *coded, "students", "classes", "classes_over_cap",
+               "classes_large", "boarders", "shortfall"]  # fmt: skip
     return geojson_from_geodataframe(
         shown,
         style={"weight": 1, "fillOpacity": 0.8},
         style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
-        tooltip={
-            "name": "学校",
-            "school_id": "编号",
-            "level": "类型",
-            "setting": "城乡",
-            "students": "在校生",
-            "classes": "班级数",
-            "over": "超标准班额班数",
-            "large": "56人及以上班数",
-            "boarders": "寄宿生",
-            "shortfall": "教师缺口",
-        },
+        tooltip=_aliases(columns, lang),
         marker=folium.CircleMarker(radius=5, fill=True),
-        name="学校",
-    )
-
-
-def _legend(title: str, data_date: str, synthetic: bool) -> folium.Element:
-    note = "（合成样例数据，非真实学校数据）" if synthetic else ""
-    items = "".join(
-        f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{colour};margin-right:4px'></span>{html.escape(label)}</div>"
-        for colour, label in (
-            (_SCHOOL_COLOURS["large"], "有56人及以上班额"),
-            (_SCHOOL_COLOURS["over"], "有超标准班额（小学45、初中50）"),
-            (_SCHOOL_COLOURS["ok"], "无超标准班额"),
-            (_SCHOOL_COLOURS["planned"], "规划学校"),
-        )
-    )
-    return folium.Element(
-        "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
-        "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif'>"
-        f"<b>{html.escape(title)}</b>{html.escape(note)}<br>数据日期：{html.escape(data_date)}"
-        f"{items}</div>"
+        name=_t("schools", lang),
+        datum=datum,
     )
 
 
 def overview_map(
-    study: Study, *, counties: gpd.GeoDataFrame, schools: gpd.GeoDataFrame
+    study: Study,
+    *,
+    counties: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    lang: Lang = "zh",
+    basemap: Basemap | None = None,
 ) -> folium.Map:
     """Build the overview map of a study: counties, townships and schools.
 
@@ -147,19 +135,22 @@ def overview_map(
     schools
         Schools with their class-size and staffing figures
         (:meth:`layout.pipeline.PlanResult.schools`).
+    lang
+        Language of labels: ``"zh"`` (default) or ``"en"``.
+    basemap
+        Optional tiles (:mod:`layout.maps.basemap`); overlays follow the basemap's datum.
 
     Returns
     -------
     folium.Map
-        No basemap tiles (the map works offline); save it with
-        :func:`layout.maps.offline.save_html`.
+        Save it with :func:`layout.maps.offline.save_html`.
     """
-    bounds = counties.to_crs(WEB_CRS).total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    _counties_layer(counties).add_to(fmap)
-    _townships_layer(study["townships"]).add_to(fmap)
-    _schools_layer(schools).add_to(fmap)
-    fmap.get_root().html.add_child(_legend(study.title, study.data_date, study.synthetic))
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    datum = basemap.datum if basemap else "wgs84"
+    fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
+    _counties_layer(counties, lang, datum).add_to(fmap)
+    _townships_layer(study["townships"], lang, datum).add_to(fmap)
+    _schools_layer(schools, lang, datum).add_to(fmap)
+    keys = [(_SCHOOL_COLOURS[k], _t(k, lang)) for k in ("large", "over", "ok", "planned")]
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    finish(fmap)
     return fmap

@@ -1,0 +1,120 @@
+"""Benchmark p_median on OR-Library pmed1-40 and capacitated_p_median on the CPMP sets.
+
+Objectives are compared with the proven optima / best-known values. Not part of the tests.
+
+Run from the repository root:  python benchmarks/bench_pmedian.py [--data DIR] [--set orlib|cpmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _data import data_argument, machine, orlib_optima, orlib_pmed  # noqa: E402
+
+from layout.errors import ValidationError  # noqa: E402
+from layout.optimize import capacitated_p_median, p_median  # noqa: E402
+
+
+def run_orlib(folder: Path, instances: list[int]) -> None:
+    """Solve pmed instances and print a markdown table against the proven optima."""
+    optima = orlib_optima(folder)
+    print("| instance | n | p | optimum | objective | lower bound | gap to optimum | time s |")
+    print("|---|---|---|---|---|---|---|---|")
+    times, proven = [], 0
+    for k in instances:
+        cost, p = orlib_pmed(folder, k)
+        r = p_median(cost, p)
+        ref = optima[f"pmed{k}"]
+        times.append(r.time_seconds)
+        proven += r.gap == 0.0 and r.objective == ref
+        print(
+            f"| pmed{k} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:g} | "
+            f"{r.lower_bound:g} | {(r.objective - ref) / ref:.2%} | {r.time_seconds:.2f} |",
+            flush=True,
+        )
+    print(
+        f"\nproven optimal and equal to the reference: {proven}/{len(instances)}; time "
+        f"median {np.median(times):.2f} s, max {max(times):.2f} s, total {sum(times):.1f} s"
+    )
+
+
+def _cpmp(folder: Path, name: str) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    tokens = (folder / name).read_text().split()
+    if name.startswith("pmedcap"):
+        n, p, cap = int(tokens[2]), int(tokens[3]), float(tokens[4])
+        rows = np.array(tokens[5 : 5 + 4 * n], dtype=float).reshape(n, 4)
+        xy, demand, capacity = rows[:, 1:3], rows[:, 3], np.full(n, cap)
+    else:
+        n, p = int(tokens[0]), int(tokens[1])
+        rows = np.array(tokens[2 : 2 + 4 * n], dtype=float).reshape(n, 4)
+        xy, capacity, demand = rows[:, :2], rows[:, 2], rows[:, 3]
+    cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    if name.startswith("pmedcap"):
+        cost = np.floor(cost)  # the reference optima use truncated distances
+    return cost, p, demand, capacity
+
+
+def run_cpmp(folder: Path, names: list[str], time_limit: float) -> None:
+    """Solve CPMP instances and print a markdown table against the reference values."""
+    refs = {}
+    for line in (folder / "reference.csv").read_text().split("\n")[1:]:
+        if line:
+            inst, file, _, _, ref, status = line.split(",")
+            refs[file] = (inst, float(ref), status)
+    print(f"time limit {time_limit:g} s per instance\n")
+    print(
+        "| instance | n | p | reference | objective | lower bound | gap to reference | "
+        "proven gap | time s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        cost, p, demand, capacity = _cpmp(folder, name)
+        inst, ref, _ = refs[name]
+        start = time.perf_counter()
+        try:
+            r = capacitated_p_median(cost, p, demand, capacity, time_limit=time_limit)
+        except ValidationError as err:
+            secs = time.perf_counter() - start
+            print(
+                f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | no answer: {err} | | | | "
+                f"{secs:.1f} |",
+                flush=True,
+            )
+            continue
+        print(
+            f"| {inst} | {cost.shape[0]} | {p} | {ref:g} | {r.objective:.2f} | "
+            f"{r.lower_bound:.2f} | {(r.objective - ref) / ref:.2%} | {r.gap:.2%} | "
+            f"{r.time_seconds:.1f} |",
+            flush=True,
+        )
+
+
+def main() -> None:
+    """Parse the options and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    data_argument(parser)
+    parser.add_argument("--set", choices=["orlib", "cpmp", "all"], default="all")
+    parser.add_argument("--pmed", type=int, nargs="*", default=list(range(1, 41)))
+    parser.add_argument("--cpmp", nargs="*", default=None, help="cpmp file names")
+    parser.add_argument("--time-limit", type=float, default=60.0, help="per CPMP instance")
+    args = parser.parse_args()
+    print(machine(), "\n")
+    if args.set in ("orlib", "all"):
+        run_orlib(args.data / "orlib", args.pmed)
+    if args.set in ("cpmp", "all"):
+        names = args.cpmp or [f"pmedcap1_{i:02d}.txt" for i in range(1, 21)] + [
+            f"SJC{s}.dat" for s in ("1", "2", "3a", "3b", "4a", "4b")
+        ]
+        run_cpmp(args.data / "cpmp", names, args.time_limit)
+
+
+if __name__ == "__main__":
+    main()

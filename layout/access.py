@@ -1,0 +1,316 @@
+"""Access of children to schools over the plan years: costs, assignment and provision.
+
+For each level (primary, junior), :func:`access` costs every cell to the schools that teach
+the level (along the road network when the study has roads, walking for primary pupils and
+by school bus for junior ones; else straight-line distance times a circuity factor), then for
+every scenario and plan year assigns the projected children to schools with the exact
+capacity-constrained assignment of :mod:`layout.allocate`. From that it reports:
+
+- per scenario, year and level: children, assigned, unserved, the share within the norm;
+- per school: load, utilisation and projected class size by year, and the years it is over;
+- for the study's focus (the middle scenario, first and last plan year): per-cell flags
+  (beyond the service radius in urban cells, beyond the travel-time norm in rural cells,
+  unserved, at a school over capacity or over the class cap), a two-step floating catchment
+  (2SFCA) accessibility index per cell, contiguous under-provisioned areas, catchments and
+  the attendance matrix (township of residence x school);
+- per township and county: children minus places by level and year.
+
+Schools teach a level when their level does (nine-year schools teach both; teaching points
+teach primary); their places of a level are :func:`layout.seats.school_seats` (a nine-year
+school's capacity split by its classes). Planned schools take no children.
+
+Examples
+--------
+One scenario, the first and last plan years of the bundled (synthetic) Anshan study:
+
+>>> from layout.study import study_from_toml
+>>> from layout.demand import project_demand
+>>> from layout.scenarios import default_scenarios
+>>> study = study_from_toml()
+>>> medium = default_scenarios()[1]
+>>> demand = project_demand(study["population"], study["developments"], scenarios=[medium],
+...                         years=[2025, 2035])
+>>> found = access(study, demand)
+>>> table = found.summary
+>>> bool((table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-6)
+True
+>>> table[["level", "year"]].values.tolist()
+[['primary', 2025], ['primary', 2035], ['junior', 2025], ['junior', 2035]]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .allocate import Assignment, assign, attendance_matrix, catchments
+from .cohorts import CHILD_LEVELS
+from .costs import TravelCosts, costs_from_distance, costs_from_network
+from .provision import (
+    area_balance,
+    cell_flags,
+    school_provision,
+    two_step_fca,
+    under_provisioned_areas,
+)
+from .seats import school_seats
+from .standards import Profile
+from .study import Study
+
+LOG = logging.getLogger(__name__)
+
+LEVEL_SCHOOLS: dict[str, tuple[str, ...]] = {
+    "primary": ("primary", "nine_year", "teaching_point"),
+    "junior": ("junior", "nine_year"),
+}
+"""School levels that teach each level of children."""
+
+NETWORK_CUTOFF_MIN = 120.0
+"""Longest trip costed along the road network; farther cells are unserved with a reason."""
+
+
+@dataclass
+class Access:
+    """What :func:`access` found; every table has plain column names (see the module text).
+
+    Attributes
+    ----------
+    summary
+        One row per scenario, year and level.
+    schools
+        One row per scenario, year, level and school.
+    cells
+        Per-cell flags and 2SFCA index for the focus scenario and years (long form).
+    areas
+        Under-provisioned areas (polygons) of the focus scenario and years.
+    catchments
+        School catchments (polygons) of the focus scenario, first plan year.
+    attendance
+        Children by township of residence and school (long form: ``township_code``,
+        ``school_id``, ``children``), focus scenario, first plan year.
+    balance
+        Children minus places per township, level, scenario and year.
+    """
+
+    summary: pd.DataFrame
+    schools: pd.DataFrame
+    cells: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame
+    attendance: pd.DataFrame
+    balance: pd.DataFrame
+
+
+def level_costs(study: Study, schools: gpd.GeoDataFrame, *, level: str) -> TravelCosts:
+    """Cost the study's cells to ``schools`` for children of ``level``.
+
+    Along the road network when the study has roads (primary pupils walk; junior pupils ride
+    at the profile's school-bus speed at most), else by straight line x 1.3 at walking speed.
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> study = study_from_toml()
+    >>> schools = study["schools"][study["schools"]["level"] == "junior"]
+    >>> costs = level_costs(study, schools, level="junior")
+    >>> costs.minutes.shape[0] == len(study["population"])
+    True
+    """
+    cells = _cell_points(study)
+    service = study.standards.service
+    if "roads" in study.layers:
+        cap = service.walking_speed_kmh if level == "primary" else service.bus_speed_kmh
+        return costs_from_network(
+            cells,
+            schools,
+            study["roads"],
+            cutoff_min=NETWORK_CUTOFF_MIN,
+            walk_kmh=service.walking_speed_kmh,
+            speed_cap_kmh=cap,
+        )
+    return costs_from_distance(cells, schools, speed_kmh=service.walking_speed_kmh)
+
+
+def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) -> Access:
+    """Assign the projected children of every scenario and year to schools, and judge it.
+
+    Parameters
+    ----------
+    study
+        The study (schools, cells, roads, townships, standards).
+    demand
+        The demand layer of :func:`layout.demand.project_demand`.
+    focus
+        Scenario whose cells, areas and catchments are reported; the middle one by default
+        (``medium`` when there is one).
+
+    Returns
+    -------
+    Access
+    """
+    scenarios = list(dict.fromkeys(demand["scenario"].astype(str)))
+    focus = focus or ("medium" if "medium" in scenarios else scenarios[len(scenarios) // 2])
+    years = sorted(int(y) for y in demand["year"].unique())
+    focus_years = sorted({years[0], years[-1]})
+    children = _children(demand)
+    places = _places(study)
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
+    for level in CHILD_LEVELS:
+        schools = places[level]
+        costs = level_costs(study, schools, level=level)
+        for scenario in scenarios:
+            for year in years:
+                key = {"scenario": scenario, "year": year, "level": level}
+                cells = children.loc[(scenario, year, level)].reset_index()
+                result = assign(cells, schools, costs, capacity_column="capacity")
+                cap = _cap(study.standards, level)
+                table = school_provision(result, schools, classes_column="classes", class_cap=cap)
+                parts["schools"].append(table.reset_index().assign(**key))
+                parts["summary"].append(_summary(study, result, level, key))
+                parts["balance"].append(_balance(study, cells, schools, key))
+                if scenario == focus and year in focus_years:
+                    inputs = (cells, schools, costs, table)
+                    _focus(parts, study, result, inputs, key, first=year == years[0])
+    return Access(
+        summary=pd.concat(parts["summary"], ignore_index=True),
+        schools=pd.concat(parts["schools"], ignore_index=True),
+        cells=pd.concat(parts["cells"], ignore_index=True),
+        areas=_stacked(parts["areas"], study.crs),
+        catchments=_stacked(parts["catchments"], study.crs),
+        attendance=pd.concat(parts["attendance"], ignore_index=True),
+        balance=pd.concat(parts["balance"], ignore_index=True),
+    )
+
+
+def _cell_points(study: Study) -> gpd.GeoDataFrame:
+    """Return the cells as points (centroids), with their ids."""
+    cells = study["population"]
+    return gpd.GeoDataFrame(
+        {"cell_id": cells["cell_id"]}, geometry=cells.geometry.centroid, crs=cells.crs
+    )
+
+
+def _children(demand: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Children by scenario, year, level and cell (cells with children only)."""
+    keys = ["scenario", "year", "level", "cell_id"]
+    table = pd.DataFrame(demand[[*keys, "children"]]).astype({"scenario": str, "level": str})
+    sums = table.groupby(keys, sort=True)["children"].sum()
+    return sums[sums > 0].reset_index("cell_id")
+
+
+def _places(study: Study) -> dict[str, gpd.GeoDataFrame]:
+    """Per level: the open schools teaching it, with their places and classes of the level."""
+    schools = study["schools"]
+    seats = school_seats(schools)
+    places = {}
+    for level in CHILD_LEVELS:
+        grades = range(1, 7) if level == "primary" else range(7, 10)
+        frame = gpd.GeoDataFrame(
+            {
+                "school_id": schools["school_id"],
+                "township_code": schools["township_code"],
+                "capacity": seats[f"capacity_{level}"].to_numpy(),
+                "classes": schools[[f"classes_g{g}" for g in grades]].sum(axis=1),
+            },
+            geometry=schools.geometry,
+            crs=schools.crs,
+        )
+        keep = (
+            schools["level"].isin(LEVEL_SCHOOLS[level])
+            & (schools["status"] != "planned")
+            & (frame["capacity"] > 0)
+        )
+        places[level] = frame[keep.to_numpy()].reset_index(drop=True)
+    return places
+
+
+def _cap(profile: Profile, level: str) -> int:
+    sizes = profile.class_size
+    return sizes.primary_cap if level == "primary" else sizes.junior_cap
+
+
+def _norms(study: Study, level: str) -> tuple[float, float]:
+    """Urban service radius (m) and rural travel-time norm (min) of a level."""
+    service = study.standards.service
+    if level == "primary":
+        return service.urban_primary_radius_m, service.rural_lower_primary_minutes
+    return service.urban_junior_radius_m, service.rural_junior_minutes
+
+
+def _summary(study: Study, result: Assignment, level: str, key: dict[str, object]) -> pd.DataFrame:
+    """Children, assigned, unserved and the share of children within the norm."""
+    radius, minutes = _norms(study, level)
+    setting = study["population"].set_index("cell_id")["setting"]
+    flows = result.flows
+    urban = (setting.reindex(flows["cell_id"]) == "urban").to_numpy()
+    within = np.where(urban, flows["metres"] <= radius, flows["minutes"] <= minutes)
+    children = float(result.cells["children"].sum())
+    served = flows["children"].to_numpy()
+    row = {
+        **key,
+        "children": children,
+        "assigned": float(result.cells["assigned"].sum()),
+        "unserved": float(result.cells["unserved"].sum()),
+        "within_norm": float(served[within].sum()),
+        "mean_minutes": float(np.average(flows["minutes"], weights=served))
+        if served.sum()
+        else np.nan,
+    }
+    row["share_within_norm"] = row["within_norm"] / children if children else np.nan
+    return pd.DataFrame([row])
+
+
+def _balance(
+    study: Study, cells: pd.DataFrame, schools: gpd.GeoDataFrame, key: dict[str, object]
+) -> pd.DataFrame:
+    """Children minus places per township for one scenario, year and level."""
+    township = study["population"].set_index("cell_id")["township_code"]
+    located = cells.assign(township_code=township.reindex(cells["cell_id"]).to_numpy())
+    table = area_balance(located, schools, by="township_code")
+    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index().assign(**key)
+
+
+def _focus(
+    parts: dict[str, list[pd.DataFrame]],
+    study: Study,
+    result: Assignment,
+    inputs: tuple[pd.DataFrame, gpd.GeoDataFrame, TravelCosts, pd.DataFrame],
+    key: dict[str, object],
+    *,
+    first: bool,
+) -> None:
+    """Cell flags, 2SFCA, areas, and (first year) catchments and attendance."""
+    cells, schools, costs, table = inputs
+    radius, minutes = _norms(study, str(key["level"]))
+    population = study["population"]
+    geo = population[population["cell_id"].isin(cells["cell_id"])].reset_index(drop=True)
+    urban = (geo["setting"] == "urban").to_numpy()
+    flags = pd.concat(
+        [
+            cell_flags(result, geo[urban], table, radius_m=radius),
+            cell_flags(result, geo[~urban], table, max_minutes=minutes),
+        ]
+    ).sort_index()
+    demand = cells.set_index("cell_id")["children"]
+    located = geo.assign(children=demand.reindex(geo["cell_id"]).to_numpy())
+    flags["access_2sfca"] = two_step_fca(located, schools, costs, threshold=minutes).to_numpy()
+    parts["cells"].append(pd.DataFrame(flags).assign(**key))
+    parts["areas"].append(under_provisioned_areas(flags, geo, costs, schools).assign(**key))
+    if first:
+        parts["catchments"].append(catchments(result, geo).reset_index().assign(**key))
+        matrix = attendance_matrix(result, geo)
+        long = matrix.stack().rename("children").reset_index()
+        long.columns = ["township_code", "school_id", "children"]
+        parts["attendance"].append(long[long["children"] > 0].assign(**key))
+
+
+def _stacked(frames: Sequence[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
+    """Concatenate GeoDataFrames (an empty one in ``crs`` when there are none)."""
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)

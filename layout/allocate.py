@@ -1,0 +1,714 @@
+"""Assign children to schools: capacity-constrained (exact LP) or nearest school.
+
+:func:`assign` solves the transportation problem on the arcs of a :class:`TravelCosts`::
+
+    minimise    sum_ij c_ij x_ij + penalty * sum_i u_i
+    subject to  sum_j x_ij + u_i = P_i      for every cell i   (children in = assigned + unserved)
+                sum_i x_ij     <= S_j      for every school j (capacity)
+                x, u >= 0
+
+with HiGHS (:mod:`highspy`). ``u_i`` is the cell's *unserved* sink, so demand that cannot be
+seated is reported, never dropped. The default penalty exceeds the cost of any chain of
+reassignments, so the most children possible are seated before travel is minimised.
+
+Large problems are solved by an exact decomposition. Most cells start fixed at their nearest
+school: all cells of schools that are within capacity when every cell goes to its nearest
+school, and at over-full schools the cells with the largest margin (extra cost of their next
+school) up to 80% of the places. The LP holds only the other cells, against the capacity the
+fixed cells leave. The LP's school prices (capacity duals ``w_j``) then certify the fixed
+cells: a fixed cell is optimal at its nearest school ``j0`` when
+``c_ij0 + w_j0 <= c_ij + w_j`` for all its schools ``j`` and ``<= penalty`` (reduced costs
+>= 0). Cells failing the test join the LP, which is re-solved from its last basis, until none
+fails. Likewise a cell enters the LP with only its three cheapest arcs; any other arc joins when
+its reduced cost ``c_ij + w_j - v_i`` (``v_i`` the dual of the cell's row) is negative. When
+nothing fails, the result is an optimum of the whole LP (primal and dual feasible with
+complementary slackness), up to the solver's tolerances; the starting guesses only affect
+speed.
+
+Flows are not rounded. With whole-number children and capacities the transportation LP has
+whole-number vertex optima (its matrix is totally unimodular) and the simplex method returns
+one, so flows come out whole up to floating-point noise; with fractional demand (projections)
+they are fractional.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> from layout.costs import costs_from_distance
+>>> crs = "EPSG:4550"
+>>> cells = gpd.GeoDataFrame(
+...     {"cell_id": ["a", "b"], "children": [30, 20]},
+...     geometry=[Point(0, 0), Point(1000, 0)], crs=crs)
+>>> schools = gpd.GeoDataFrame(
+...     {"school_id": ["s", "t"], "capacity": [40, 100]},
+...     geometry=[Point(0, 0), Point(3000, 0)], crs=crs)
+>>> costs = costs_from_distance(cells, schools, circuity=1.0)
+>>> result = assign(cells, schools, costs, cost="metres")
+>>> result.flows[["cell_id", "school_id", "children"]].values.tolist()
+[['a', 's', 30.0], ['b', 's', 10.0], ['b', 't', 10.0]]
+>>> float(result.objective)
+30000.0
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import geopandas as gpd
+import highspy
+import numpy as np
+import pandas as pd
+
+from ._sparse import expand_ranges, row_of_entries
+from ._validate import ids_text, require_amounts, require_columns, require_ids
+from .costs import CELL_ID, SCHOOL_ID, TravelCosts
+from .errors import DataWarning, SolverError, ValidationError
+
+log = logging.getLogger(__name__)
+
+REASONS: tuple[str, ...] = ("capacity", "no school within cut-off", "unreachable")
+"""Why children are unserved: every school they can reach is full; no arc at all; or their cell
+is on a part of the road network with no school."""
+
+_COSTS = ("minutes", "metres")
+_NOISE = 1e-9
+"""Flows below this many children are solver noise and are not reported."""
+_CONSERVATION = 1e-6
+"""Relative tolerance of the children-in = assigned + unserved check."""
+_INF = highspy.kHighsInf
+_KEEP = 0.8
+_FIRST_ARCS = 3
+"""Cheapest arcs a cell brings into the LP; the others join when their reduced cost is < 0."""
+"""Share of an over-full school's places first kept by its surest cells (see _first_lp_cells)."""
+_NO_ENTRY = (np.zeros(0, np.int32), np.zeros(0))
+
+
+@dataclass(frozen=True, eq=False)
+class Assignment:
+    """Where each cell's children go.
+
+    Parameters
+    ----------
+    flows
+        One row per cell and school with children: ``cell_id``, ``school_id``, ``children``,
+        ``metres``, ``minutes``.
+    unserved
+        One row per cell with unserved children: ``cell_id``, ``children``, ``reason`` (one of
+        :data:`REASONS`).
+    cells
+        Indexed by ``cell_id`` (every cell of the costs): ``children``, ``assigned``,
+        ``unserved``.
+    schools
+        Indexed by ``school_id``: ``capacity``, ``load``, ``utilisation`` (load / capacity, NaN
+        for zero capacity) and ``over_capacity``.
+    objective
+        Total travel cost plus ``penalty`` times the unserved children.
+    penalty
+        Cost of one unserved child, in the units of ``cost``.
+    cost
+        ``"minutes"`` or ``"metres"``: what was minimised.
+    method
+        ``"capacitated"`` (:func:`assign`) or ``"nearest"`` (:func:`assign_nearest`).
+    """
+
+    flows: pd.DataFrame
+    unserved: pd.DataFrame
+    cells: pd.DataFrame
+    schools: pd.DataFrame
+    objective: float
+    penalty: float
+    cost: str
+    method: str
+
+
+class _Problem(NamedTuple):
+    """The usable arcs (to schools with capacity) in CSR form, with demand and capacity."""
+
+    ptr: np.ndarray
+    school: np.ndarray
+    cost: np.ndarray
+    position: np.ndarray
+    """Index of each usable arc in the data arrays of the costs matrices."""
+    demand: np.ndarray
+    capacity: np.ndarray
+    penalty: float
+
+
+def _aligned_amounts(
+    frame: pd.DataFrame, column: str, *, name: str, id_column: str, targets: pd.Index
+) -> tuple[np.ndarray, pd.Index]:
+    """Return ``frame[column]`` in the order of ``targets`` (0 where a target is absent)."""
+    ids = require_ids(frame, id_column, name=name)
+    values = require_amounts(frame, column, name=name, ids=ids)
+    where = targets.get_indexer(ids)
+    aligned = np.zeros(len(targets))
+    aligned[where[where >= 0]] = values[where >= 0]
+    return aligned, ids[where < 0]
+
+
+def _prepare(
+    demand: pd.DataFrame,
+    schools: pd.DataFrame,
+    costs: TravelCosts,
+    *,
+    columns: tuple[str, str],
+    cost: str,
+    penalty: float | None,
+) -> _Problem:
+    if cost not in _COSTS:
+        raise ValidationError(f"cost must be one of {_COSTS}, got {cost!r}")
+    if penalty is not None and not (np.isfinite(penalty) and penalty > 0):
+        raise ValidationError(f"unserved_penalty must be a finite number > 0, got {penalty!r}")
+    require_columns(demand, [CELL_ID, columns[0]], name="demand")
+    require_columns(schools, [SCHOOL_ID, columns[1]], name="schools")
+    children, unknown = _aligned_amounts(
+        demand, columns[0], name="demand", id_column=CELL_ID, targets=costs.cells
+    )
+    if len(unknown):
+        raise ValidationError(
+            f"demand has cells {ids_text(unknown)} that the travel costs do not cover; "
+            "compute the costs from the same cells"
+        )
+    school_ids = require_ids(schools, SCHOOL_ID, name="schools")
+    missing = costs.schools.difference(school_ids)
+    if len(missing):
+        raise ValidationError(
+            f"schools lacks {ids_text(missing)}, which the travel costs reach; pass the "
+            "schools the costs were computed for"
+        )
+    capacity, _ = _aligned_amounts(
+        schools, columns[1], name="schools", id_column=SCHOOL_ID, targets=costs.schools
+    )
+    if (capacity == 0).any():
+        warnings.warn(
+            f"schools {ids_text(costs.schools[capacity == 0])} have {columns[1]} 0 and take no "
+            "children; give their real capacity or drop them",
+            DataWarning,
+            stacklevel=3,
+        )
+    matrix = getattr(costs, cost)
+    usable = capacity[matrix.indices] > 0
+    counts = np.bincount(row_of_entries(matrix.indptr)[usable], minlength=len(costs.cells))
+    position = np.flatnonzero(usable)
+    max_cost = float(matrix.data[position].max(initial=0.0))
+    return _Problem(
+        ptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        school=matrix.indices[position].astype(np.int64),
+        cost=matrix.data[position],
+        position=position,
+        demand=children,
+        capacity=capacity,
+        penalty=(int((capacity > 0).sum()) + 1) * max_cost + 1 if penalty is None else penalty,
+    )
+
+
+def _cheapest(problem: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rank each cell's usable arcs by cost.
+
+    Returns each cell's cheapest arc (-1 if none), the extra cost of its next arc (inf if
+    none) and the rank of every arc within its cell (0 for the cheapest).
+    """
+    rows = row_of_entries(problem.ptr)
+    order = np.lexsort((problem.cost, rows))
+    lengths = np.diff(problem.ptr)
+    cheapest = np.full(len(lengths), -1, dtype=np.int64)
+    cheapest[lengths > 0] = order[problem.ptr[:-1][lengths > 0]]
+    margin = np.full(len(lengths), np.inf)
+    two = lengths > 1
+    margin[two] = problem.cost[order[problem.ptr[:-1][two] + 1]] - problem.cost[cheapest[two]]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - problem.ptr[rows]
+    return cheapest, margin, rank
+
+
+def _first_lp_cells(
+    problem: _Problem, nearest: np.ndarray, margin: np.ndarray, active: np.ndarray
+) -> np.ndarray:
+    """Pick the cells that start in the LP: those likely to leave their nearest school.
+
+    At each school over capacity when every cell goes to its nearest school, the cells with
+    the largest margins (extra cost of their next school) stay fixed up to :data:`_KEEP` of
+    its places; the others start in the LP. The price test corrects any wrong guess.
+    """
+    load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
+    cells = np.flatnonzero(active & (load > problem.capacity)[nearest])
+    cells = cells[np.lexsort((-margin[cells], nearest[cells]))]
+    school = nearest[cells]
+    total = np.cumsum(problem.demand[cells])
+    before = np.concatenate(([0.0], total))[np.searchsorted(school, school)]
+    start = np.zeros(len(active), dtype=bool)
+    start[cells[total - before > _KEEP * problem.capacity[school]]] = True
+    return start
+
+
+class _TransportLP:
+    """The transportation LP over growing sets of cells and arcs, re-solved from its basis.
+
+    School rows start at the capacity left when every cell sits at its nearest school (which
+    may be negative); adding a cell frees its place there. A cell enters with its
+    :data:`_FIRST_ARCS` cheapest arcs and its unserved sink; other arcs enter when priced out.
+    """
+
+    def __init__(self, problem: _Problem, residual: np.ndarray) -> None:
+        self.problem = problem
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        m = len(residual)
+        self.highs.addRows(m, np.full(m, -_INF), residual, 0, np.zeros(m, np.int32), *_NO_ENTRY)
+        self.upper = residual.copy()
+        self.cell_of_arc = row_of_entries(problem.ptr)
+        self.row = np.full(len(problem.demand), -1, dtype=np.int64)
+        self.in_model = np.zeros(len(problem.cost), dtype=bool)
+        self.columns: list[tuple[np.ndarray, np.ndarray]] = []
+        self.iterations = 0
+
+    def add_cells(self, cells: np.ndarray, cheapest: np.ndarray, rank: np.ndarray) -> None:
+        """Add ``cells``: one equality row each, their cheapest arcs and unserved sinks."""
+        p, highs = self.problem, self.highs
+        demand = p.demand[cells]
+        self.row[cells] = highs.getNumRow() + np.arange(len(cells))
+        highs.addRows(len(cells), demand, demand, 0, np.zeros(len(cells), np.int32), *_NO_ENTRY)
+        arcs = expand_ranges(p.ptr[cells], p.ptr[cells + 1] - p.ptr[cells])
+        self._add_columns(arcs[rank[arcs] < _FIRST_ARCS], cells)
+        freed = np.bincount(p.school[cheapest[cells]], weights=demand, minlength=len(self.upper))
+        touched = np.flatnonzero(freed).astype(np.int32)
+        self.upper[touched] += freed[touched]
+        highs.changeRowsBounds(
+            len(touched), touched, np.full(len(touched), -_INF), self.upper[touched]
+        )
+
+    def add_arcs(self, arcs: np.ndarray) -> None:
+        """Add arcs of cells already in the LP."""
+        self._add_columns(arcs, np.zeros(0, dtype=np.int64))
+
+    def _add_columns(self, arcs: np.ndarray, sinks: np.ndarray) -> None:
+        """Add a column per arc (school row, cell row) and per unserved sink (cell row)."""
+        p, a = self.problem, len(arcs)
+        index = np.empty(2 * a + len(sinks), np.int32)
+        index[0 : 2 * a : 2] = p.school[arcs]
+        index[1 : 2 * a : 2] = self.row[self.cell_of_arc[arcs]]
+        index[2 * a :] = self.row[sinks]
+        starts = np.concatenate((np.arange(0, 2 * a, 2), 2 * a + np.arange(len(sinks))))
+        n_cols = a + len(sinks)
+        self.highs.addCols(
+            n_cols,
+            np.concatenate((p.cost[arcs], np.full(len(sinks), p.penalty))),
+            np.zeros(n_cols),
+            np.full(n_cols, _INF),
+            len(index),
+            starts.astype(np.int32),
+            index,
+            np.ones(len(index)),
+        )
+        self.in_model[arcs] = True
+        self.columns.append((arcs, sinks))
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray]:
+        """Solve; return every school's capacity price (minus its row dual, >= 0) and all duals."""
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(
+                f"HiGHS did not solve the assignment LP: {self.highs.modelStatusToString(status)}"
+            )
+        self.iterations += self.highs.getInfo().simplex_iteration_count
+        duals = np.asarray(self.highs.getSolution().row_dual)
+        return np.maximum(-duals[: len(self.upper)], 0.0), duals
+
+    def priced_out(self, cells: np.ndarray, prices: np.ndarray, duals: np.ndarray) -> np.ndarray:
+        """Return the arcs of LP ``cells`` left out of the model with negative reduced cost."""
+        p = self.problem
+        arcs = expand_ranges(p.ptr[cells], p.ptr[cells + 1] - p.ptr[cells])
+        arcs = arcs[~self.in_model[arcs]]
+        reduced = p.cost[arcs] + prices[p.school[arcs]] - duals[self.row[self.cell_of_arc[arcs]]]
+        return arcs[reduced < -_tolerance(p)]
+
+    def solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return (arcs, their flows, cells, their unserved children) of the LP."""
+        values = np.asarray(self.highs.getSolution().col_value) if self.columns else np.zeros(0)
+        arcs, cells = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        flows, unserved = [np.zeros(0)], [np.zeros(0)]
+        start = 0
+        for block_arcs, block_cells in self.columns:
+            arcs.append(block_arcs)
+            flows.append(values[start : start + len(block_arcs)])
+            start += len(block_arcs)
+            cells.append(block_cells)
+            unserved.append(values[start : start + len(block_cells)])
+            start += len(block_cells)
+        return tuple(np.concatenate(x) for x in (arcs, flows, cells, unserved))
+
+
+def _tolerance(problem: _Problem) -> float:
+    """Reduced costs above minus this count as >= 0 (HiGHS works to about 1e-7)."""
+    return 1e-7 * (1 + float(problem.cost.max(initial=0.0)))
+
+
+def _unstable(
+    problem: _Problem, cheapest: np.ndarray, fixed: np.ndarray, prices: np.ndarray
+) -> np.ndarray:
+    """Return the fixed cells whose nearest school is not optimal at these school prices."""
+    cells = np.flatnonzero(fixed)
+    unstable = np.zeros(len(fixed), dtype=bool)
+    if not len(cells):
+        return unstable
+    lengths = problem.ptr[cells + 1] - problem.ptr[cells]
+    arcs = expand_ranges(problem.ptr[cells], lengths)
+    reduced = problem.cost[arcs] + prices[problem.school[arcs]]
+    best = np.minimum.reduceat(reduced, np.cumsum(lengths) - lengths)
+    current = problem.cost[cheapest[cells]] + prices[problem.school[cheapest[cells]]]
+    tolerance = _tolerance(problem)
+    unstable[cells] = (best < current - tolerance) | (current > problem.penalty + tolerance)
+    return unstable
+
+
+def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the optimal flow on every usable arc and the unserved children of every cell."""
+    cheapest, margin, rank = _cheapest(problem)
+    active = (problem.demand > 0) & (cheapest >= 0)
+    nearest = np.append(problem.school, 0)[cheapest]  # cheapest -1 (no arc) reads the 0
+    load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
+    in_lp = _first_lp_cells(problem, nearest, margin, active) if decompose else active.copy()
+    lp = _TransportLP(problem, problem.capacity - load)
+    new_cells, new_arcs, rounds = in_lp.copy(), np.zeros(0, dtype=np.int64), 0
+    while new_cells.any() or len(new_arcs):
+        rounds += 1
+        if new_cells.any():
+            lp.add_cells(np.flatnonzero(new_cells), cheapest, rank)
+        if len(new_arcs):
+            lp.add_arcs(new_arcs)
+        prices, duals = lp.solve()
+        new_arcs = lp.priced_out(np.flatnonzero(in_lp), prices, duals)
+        new_cells = _unstable(problem, cheapest, active & ~in_lp, prices)
+        in_lp |= new_cells
+        log.debug(
+            "round %d: %d simplex iterations in all; %d arcs and %d cells join the LP",
+            rounds,
+            lp.iterations,
+            len(new_arcs),
+            int(new_cells.sum()),
+        )
+    log.info(
+        "assignment LP: %d of %d cells with demand in the LP after %d rounds",
+        int(in_lp.sum()),
+        int((problem.demand > 0).sum()),
+        rounds,
+    )
+    flow = np.zeros(len(problem.cost))
+    fixed = active & ~in_lp
+    flow[cheapest[fixed]] = problem.demand[fixed]
+    unserved = np.where(active, 0.0, problem.demand)
+    arcs, arc_flow, cells, cell_unserved = lp.solution()
+    flow[arcs] = arc_flow
+    unserved[cells] = cell_unserved
+    return np.maximum(flow, 0.0), np.maximum(unserved, 0.0)
+
+
+def _reasons(costs: TravelCosts, problem: _Problem, cells: np.ndarray) -> np.ndarray:
+    reasons = np.full(len(cells), REASONS[0], dtype=object)
+    no_arc = np.diff(costs.metres.indptr)[cells] == 0
+    reasons[no_arc] = REASONS[1]
+    listed = costs.unreachable.loc[costs.unreachable["layer"] == "cells", "id"]
+    reasons[costs.cells[cells].isin(listed)] = REASONS[2]
+    return reasons
+
+
+def _check(problem: _Problem, costs: TravelCosts, flow: np.ndarray, unserved: np.ndarray) -> None:
+    """Raise :class:`SolverError` unless children are conserved and capacities hold."""
+    assigned = np.bincount(row_of_entries(problem.ptr), flow, len(problem.demand))
+    gap = np.abs(assigned + unserved - problem.demand)
+    bad = gap > _CONSERVATION * np.maximum(1.0, problem.demand)
+    if bad.any():
+        raise SolverError(
+            f"children in != assigned + unserved for cells {ids_text(costs.cells[bad])} "
+            f"(largest gap {gap.max():.3g}); please report this with the input data"
+        )
+
+
+def _assignment(
+    problem: _Problem,
+    costs: TravelCosts,
+    flow: np.ndarray,
+    unserved: np.ndarray,
+    *,
+    cost: str,
+    method: str,
+) -> Assignment:
+    _check(problem, costs, flow, unserved)
+    arc_rows = row_of_entries(problem.ptr)
+    arcs = np.flatnonzero(flow > _NOISE)
+    rows = arc_rows[arcs]
+    position = problem.position[arcs]
+    flows = pd.DataFrame(
+        {
+            CELL_ID: costs.cells[rows],
+            SCHOOL_ID: costs.schools[problem.school[arcs]],
+            "children": flow[arcs],
+            "metres": costs.metres.data[position],
+            "minutes": costs.minutes.data[position],
+        }
+    )
+    short = np.flatnonzero(unserved > _NOISE)
+    unserved_table = pd.DataFrame(
+        {
+            CELL_ID: costs.cells[short],
+            "children": unserved[short],
+            "reason": _reasons(costs, problem, short),
+        }
+    )
+    assigned = np.bincount(arc_rows, flow, len(problem.demand))
+    cells = pd.DataFrame(
+        {"children": problem.demand, "assigned": assigned, "unserved": unserved},
+        index=costs.cells,
+    )
+    load = np.bincount(problem.school, flow, len(problem.capacity))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        utilisation = np.where(problem.capacity > 0, load / problem.capacity, np.nan)
+    schools = pd.DataFrame(
+        {
+            "capacity": problem.capacity,
+            "load": load,
+            "utilisation": utilisation,
+            "over_capacity": load > problem.capacity * (1 + _CONSERVATION) + _NOISE,
+        },
+        index=costs.schools,
+    )
+    objective = float(flow @ problem.cost + problem.penalty * unserved.sum())
+    return Assignment(
+        flows, unserved_table, cells, schools, objective, problem.penalty, cost, method
+    )
+
+
+def assign(
+    demand: pd.DataFrame,
+    schools: pd.DataFrame,
+    costs: TravelCosts,
+    *,
+    demand_column: str = "children",
+    capacity_column: str = "capacity",
+    unserved_penalty: float | None = None,
+    cost: str = "minutes",
+    decompose: bool = True,
+) -> Assignment:
+    """Assign each cell's children to schools, minimising total travel within capacity.
+
+    Parameters
+    ----------
+    demand
+        Cells with ``cell_id`` and ``demand_column`` (children of the level, >= 0). Cells of
+        the costs absent here have no demand.
+    schools
+        Schools with ``school_id`` and ``capacity_column`` (places, >= 0), including every school
+        of the costs. Schools with zero capacity take nobody (with a :class:`DataWarning`).
+    costs
+        Travel costs of these cells and schools; children travel only along its arcs.
+    demand_column, capacity_column
+        Columns holding children and places.
+    unserved_penalty
+        Cost of leaving one child unserved. The default, (schools with places + 1) x the
+        largest arc cost + 1, seats the most children possible.
+    cost
+        Minimise ``"minutes"`` or ``"metres"``.
+    decompose
+        Solve only the cells that compete for places in the LP and certify the rest with the
+        LP's school prices (the same optimum, much faster); ``False`` puts every cell in one LP.
+
+    Returns
+    -------
+    Assignment
+        Flows, unserved children with reasons, per-school load and utilisation, objective.
+
+    Raises
+    ------
+    ValidationError
+        Missing columns (named), negative or non-numeric children or capacity (rows named),
+        cells or schools that do not match the costs, bad options.
+    SolverError
+        If HiGHS fails or children are not conserved.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scipy import sparse
+    >>> costs = TravelCosts(
+    ...     sparse.csr_array([[1000.0, 3000.0]]), sparse.csr_array([[10.0, 30.0]]),
+    ...     pd.Index(["a"]), pd.Index(["s", "t"]), "table")
+    >>> demand = pd.DataFrame({"cell_id": ["a"], "children": [50]})
+    >>> schools = pd.DataFrame({"school_id": ["s", "t"], "capacity": [20, 20]})
+    >>> result = assign(demand, schools, costs)
+    >>> result.schools["load"].tolist(), result.unserved["children"].tolist()
+    ([20.0, 20.0], [10.0])
+    """
+    problem = _prepare(
+        demand,
+        schools,
+        costs,
+        columns=(demand_column, capacity_column),
+        cost=cost,
+        penalty=unserved_penalty,
+    )
+    flow, unserved = _solve(problem, decompose=decompose)
+    return _assignment(problem, costs, flow, unserved, cost=cost, method="capacitated")
+
+
+def assign_nearest(
+    demand: pd.DataFrame,
+    schools: pd.DataFrame,
+    costs: TravelCosts,
+    *,
+    demand_column: str = "children",
+    capacity_column: str = "capacity",
+    cost: str = "minutes",
+) -> Assignment:
+    """Send each cell's children to its cheapest school, ignoring capacity (for comparison).
+
+    Schools with zero capacity are skipped as in :func:`assign`; schools taking more children
+    than their capacity have ``over_capacity`` set. Cells with no arc are unserved.
+
+    Parameters
+    ----------
+    demand, schools, costs, demand_column, capacity_column, cost
+        As in :func:`assign`.
+
+    Returns
+    -------
+    Assignment
+        With ``method="nearest"``; ``objective`` counts the default penalty for unserved
+        children as :func:`assign` does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scipy import sparse
+    >>> costs = TravelCosts(
+    ...     sparse.csr_array([[1000.0, 3000.0]]), sparse.csr_array([[10.0, 30.0]]),
+    ...     pd.Index(["a"]), pd.Index(["s", "t"]), "table")
+    >>> demand = pd.DataFrame({"cell_id": ["a"], "children": [50]})
+    >>> schools = pd.DataFrame({"school_id": ["s", "t"], "capacity": [20, 20]})
+    >>> assign_nearest(demand, schools, costs).schools["over_capacity"].tolist()
+    [True, False]
+    """
+    problem = _prepare(
+        demand, schools, costs, columns=(demand_column, capacity_column), cost=cost, penalty=None
+    )
+    cheapest = _cheapest(problem)[0]
+    has = cheapest >= 0
+    flow = np.zeros(len(problem.cost))
+    flow[cheapest[has]] = problem.demand[has]
+    unserved = np.where(has, 0.0, problem.demand)
+    return _assignment(problem, costs, flow, unserved, cost=cost, method="nearest")
+
+
+def _main_school(assignment: Assignment) -> pd.DataFrame:
+    """Each cell's school taking most of its children (ties: cheaper, then first school)."""
+    flows = assignment.flows.sort_values(
+        [CELL_ID, "children", assignment.cost], ascending=[True, False, True], kind="stable"
+    )
+    return flows.drop_duplicates(CELL_ID)[[CELL_ID, SCHOOL_ID, "children"]]
+
+
+def _cells_of(assignment: Assignment, cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    ids = require_ids(cells, CELL_ID, name="cells")
+    require_columns(cells, columns, name="cells")
+    missing = pd.Index(assignment.flows[CELL_ID].unique()).difference(ids)
+    if len(missing):
+        raise ValidationError(
+            f"cells lacks {ids_text(missing)}, which the assignment sends to school; pass the "
+            "cells the assignment was made for"
+        )
+    return cells
+
+
+def catchments(assignment: Assignment, cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Dissolve each school's cells into its catchment.
+
+    A cell split between schools goes wholly to the school taking most of its children (on a
+    tie, the cheaper one). Cells sending no child to any school (no children, or all unserved)
+    belong to no catchment.
+
+    Parameters
+    ----------
+    assignment
+        From :func:`assign` or :func:`assign_nearest`.
+    cells
+        The cells with ``cell_id`` and their polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``school_id``, in the CRS of ``cells``: ``geometry``, ``cells`` (count),
+        ``children`` (living in the catchment) and ``attending`` (of them, at this school).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from scipy import sparse
+    >>> from shapely.geometry import box
+    >>> cells = gpd.GeoDataFrame(
+    ...     {"cell_id": ["a", "b"], "children": [10, 10]},
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:4550")
+    >>> m = sparse.csr_array([[1.0], [2.0]])
+    >>> costs = TravelCosts(m, m, pd.Index(["a", "b"]), pd.Index(["s"]), "table")
+    >>> schools = pd.DataFrame({"school_id": ["s"], "capacity": [20]})
+    >>> area = catchments(assign(cells, schools, costs), cells)
+    >>> area.geometry.area.tolist(), area["children"].tolist()
+    ([2.0], [20.0])
+    """
+    if not isinstance(cells, gpd.GeoDataFrame):
+        raise ValidationError("cells must be a GeoDataFrame of the cell polygons")
+    _cells_of(assignment, cells, [])
+    main = _main_school(assignment).rename(columns={"children": "attending"})
+    geometry = cells.geometry.name
+    frame = gpd.GeoDataFrame(
+        main.merge(cells[[CELL_ID, geometry]], on=CELL_ID), geometry=geometry, crs=cells.crs
+    )
+    frame["children"] = assignment.cells["children"].reindex(frame[CELL_ID]).to_numpy()
+    totals = frame.groupby(SCHOOL_ID).agg(
+        cells=(CELL_ID, "size"), children=("children", "sum"), attending=("attending", "sum")
+    )
+    shapes = frame[[SCHOOL_ID, geometry]].dissolve(by=SCHOOL_ID)
+    return shapes.join(totals)
+
+
+def attendance_matrix(
+    assignment: Assignment, cells: pd.DataFrame, *, by: str = "township_code"
+) -> pd.DataFrame:
+    """Children by area of residence (rows) and school attended (columns).
+
+    Unserved children are not in the table: see ``assignment.unserved``.
+
+    Parameters
+    ----------
+    assignment
+        From :func:`assign` or :func:`assign_nearest`.
+    cells
+        Cells with ``cell_id`` and the ``by`` column.
+    by
+        Column of ``cells`` naming the area of residence, e.g. ``township_code``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: areas; columns: schools receiving children; values: children (0 where none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scipy import sparse
+    >>> m = sparse.csr_array([[1.0], [2.0]])
+    >>> costs = TravelCosts(m, m, pd.Index(["a", "b"]), pd.Index(["s"]), "table")
+    >>> cells = pd.DataFrame(
+    ...     {"cell_id": ["a", "b"], "children": [4, 6], "township_code": ["T1", "T1"]})
+    >>> schools = pd.DataFrame({"school_id": ["s"], "capacity": [20]})
+    >>> float(attendance_matrix(assign(cells, schools, costs), cells).loc["T1", "s"])
+    10.0
+    """
+    _cells_of(assignment, cells, [by])
+    area = cells.set_index(CELL_ID)[by]
+    flows = assignment.flows.assign(**{by: area.reindex(assignment.flows[CELL_ID]).to_numpy()})
+    return flows.pivot_table(
+        index=by, columns=SCHOOL_ID, values="children", aggfunc="sum", fill_value=0.0
+    )

@@ -1,0 +1,149 @@
+"""The sites map: proposed schools by type with their figures, the candidates, coverage gained.
+
+Examples
+--------
+>>> from layout.study import study_from_toml
+>>> from layout.demand import project_demand
+>>> from layout.scenarios import default_scenarios
+>>> from layout.sites import plan_sites
+>>> study = study_from_toml()
+>>> demand = project_demand(study["population"], study["developments"],
+...                         scenarios=[default_scenarios()[1]], years=[2035])
+>>> plan = plan_sites(study, demand, year=2035, level="junior")
+>>> type(sites_map(study, plan)).__name__
+'Map'
+"""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..labels import code_name, header
+from ..sites import SitePlan
+from ..study import Study
+from .basemap import Basemap, Datum
+from .canvas import Lang, add_legend, finish, study_canvas
+from .geojson import geojson_from_geodataframe
+
+_KIND_COLOURS = {
+    "small_school": "#e66101",
+    "boarding_school": "#5e3c99",
+    "urban_school": "#0571b0",
+}
+_TEXT = {
+    "title": ("新增校点选址建议", "Proposed school sites"),
+    "proposals": ("建议新增校点", "Proposed schools"),
+    "candidates": ("备选点", "Candidate sites"),
+    "gained": ("新增达标覆盖的网格", "Cells brought within the norm"),
+    "score": ("适宜性得分", "Suitability score"),
+}
+_PROPOSAL_TIPS = ["proposal_id", "kind", "candidate_id", "children_served", "minutes_saved",
+                  "classes", "teachers_required", "boarding_beds", "land_m2", "total_funding",
+                  "gap"]  # fmt: skip
+
+
+def _t(key: str, lang: Lang) -> str:
+    return _TEXT[key][0 if lang == "zh" else 1]
+
+
+def _label(column: str, lang: Lang) -> str:
+    return _t(column, lang) if column in _TEXT else header(column, lang)
+
+
+def sites_map(
+    study: Study, plan: SitePlan, *, lang: Lang = "zh", basemap: Basemap | None = None
+) -> folium.Map:
+    """Draw a site plan: proposals coloured by kind, candidates faint, coverage gained.
+
+    Parameters
+    ----------
+    study
+        The study (frame, title, data date).
+    plan
+        From :func:`layout.sites.rural_plan`, :func:`~layout.sites.urban_plan` or
+        :func:`~layout.sites.plan_sites`.
+    lang
+        ``"zh"`` (default) or ``"en"``.
+    basemap
+        Optional tiles; ``None`` draws none, so the map needs no network.
+
+    Returns
+    -------
+    folium.Map
+        One path per candidate, per cell gained and per proposal, in that order. Save it with
+        :func:`layout.maps.offline.save_html`.
+    """
+    datum: Datum = basemap.datum if basemap else "wgs84"
+    fmap = study_canvas(study, lang=lang, basemap=basemap)
+    candidates = plan.candidates.drop_duplicates("candidate_id")
+    if len(candidates):
+        shown = gpd.GeoDataFrame(
+            {
+                "candidate_id": candidates["candidate_id"],
+                "candidate_kind": candidates["kind"].map(lambda k: code_name(k, lang)),
+                "score": candidates["score"].round(2),
+            },
+            geometry=candidates.geometry,
+            crs=candidates.crs,
+        )
+        geojson_from_geodataframe(
+            shown,
+            style={
+                "color": "#777",
+                "weight": 1,
+                "fillColor": "#bbb",
+                "fillOpacity": 0.3,
+                "opacity": 0.5,
+                "radius": 3,
+            },  # fmt: skip
+            tooltip={c: _label(c, lang) for c in ("candidate_id", "candidate_kind", "score")},
+            marker=folium.CircleMarker(radius=3, fill=True),
+            name=_t("candidates", lang),
+            datum=datum,
+        ).add_to(fmap)
+    cover = plan.coverage
+    gained = cover[(cover["within_after"] & ~cover["within_before"]).to_numpy(bool)]
+    if len(gained):
+        geojson_from_geodataframe(
+            gained[["cell_id", "children", "geometry"]].assign(
+                children=gained["children"].round(1)
+            ),
+            style={
+                "color": "#1a9641",
+                "weight": 0.5,
+                "fillColor": "#1a9641",
+                "fillOpacity": 0.35,
+            },  # fmt: skip
+            tooltip={"cell_id": "cell_id", "children": header("children", lang)},
+            name=_t("gained", lang),
+            datum=datum,
+        ).add_to(fmap)
+    if len(plan.proposals):
+        _proposals_layer(plan.proposals, lang, datum).add_to(fmap)
+    keys = [(colour, code_name(kind, lang)) for kind, colour in _KIND_COLOURS.items()]
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    finish(fmap)
+    return fmap
+
+
+def _proposals_layer(proposals: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
+    shown = proposals[[*_PROPOSAL_TIPS, "geometry"]].copy()
+    for col in ("children_served", "minutes_saved", "land_m2", "total_funding"):
+        shown[col] = shown[col].round(1)
+    shown["gap"] = shown["gap"].round(4)
+    shown["colour"] = proposals["kind"].map(_KIND_COLOURS).to_numpy()
+    served = pd.to_numeric(proposals["children_served"]).to_numpy(float)
+    shown["radius"] = np.clip(5 + np.sqrt(served) / 3, 5, 16).round(1)
+    shown["kind"] = proposals["kind"].map(lambda k: code_name(k, lang))
+    return geojson_from_geodataframe(
+        shown,
+        style={"weight": 2, "fillOpacity": 0.85},
+        style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
+        tooltip={c: _label(c, lang) for c in _PROPOSAL_TIPS},
+        marker=folium.CircleMarker(radius=6, fill=True),
+        name=_t("proposals", lang),
+        datum=datum,
+    )

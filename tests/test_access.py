@@ -1,0 +1,100 @@
+"""The access step of `layout plan` on the tiny hand-made study (tests/tinystudy.py).
+
+Cells (5 km squares) have centroids at x = 2.5, 7.5, 12.5, 17.5 km, y = 2.5 km (offsets from
+X0, Y0). Primary places: S1 (primary) at (4, 4) km and S3 (teaching point) at (15, 5) km; junior
+places: S2 only, at (6, 6) km. The study has no roads, so travel is straight line x 1.3 at the
+profile's walking speed of 3.6 km/h (60 m a minute). Every school has 400 places.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from layout.access import access
+from layout.pipeline import STEPS, PlanResult
+from layout.study import study_from_toml
+from tests.tinystudy import write_tiny_study
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory):
+    study = study_from_toml(write_tiny_study(tmp_path_factory.mktemp("access")))
+    result = PlanResult(study=study)
+    dict(STEPS)["demand"](result)
+    return study, result.demand, access(study, result.demand)
+
+
+def _children(demand, scenario, year, level, cells):
+    rows = demand[
+        (demand["scenario"] == scenario)
+        & (demand["year"] == year)
+        & (demand["level"] == level)
+        & demand["cell_id"].isin(cells)
+    ]
+    return float(rows["children"].sum())
+
+
+def test_nearest_schools_take_every_child(found) -> None:
+    _, demand, result = found
+    schools = result.schools.set_index(["scenario", "year", "level", "school_id"])
+    # C1 and C2 are nearer S1 (2.12 km and 3.81 km) than S3 (12.7 km, 7.9 km); C3 and C4 are
+    # 3.54 km from S3 and 8.6 km / 13.6 km from S1. With 400 places each, nobody moves on.
+    for year in (2025, 2030):
+        s1 = schools.loc[("medium", year, "primary", "S1"), "load"]
+        s3 = schools.loc[("medium", year, "primary", "S3"), "load"]
+        assert s1 == pytest.approx(_children(demand, "medium", year, "primary", ["C1", "C2"]))
+        assert s3 == pytest.approx(_children(demand, "medium", year, "primary", ["C3", "C4"]))
+        s2 = schools.loc[("medium", year, "junior", "S2"), "load"]
+        assert s2 == pytest.approx(
+            _children(demand, "medium", year, "junior", ["C1", "C2", "C3", "C4"])
+        )
+
+
+def test_summary_conserves_children_and_judges_norms(found) -> None:
+    _, demand, result = found
+    table = result.summary
+    assert len(table) == 3 * 6 * 2  # scenarios x years 2025-2030 x levels
+    assert (table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-9
+    assert table["unserved"].max() == 0
+    # Urban C1, C2 are 2.76 km and 4.95 km of travel from S1, beyond the 500 m radius; rural
+    # C3, C4 are 3536 m x 1.3 / 60 = 76.6 minutes from S3, beyond 30 minutes: nobody is within.
+    assert table["within_norm"].max() == 0
+    # Mean primary trip in 2025: C1 -> S1 2121.3 m x 1.3 / 60 = 45.96 min, C2 -> S1 3807.9 m
+    # x 1.3 / 60 = 82.50 min, C3 and C4 -> S3 76.60 min each, weighted by children.
+    minutes = {
+        "C1": math.hypot(1500, 1500) * 1.3 / 60,
+        "C2": math.hypot(3500, 1500) * 1.3 / 60,
+        "C3": math.hypot(2500, 2500) * 1.3 / 60,
+        "C4": math.hypot(2500, 2500) * 1.3 / 60,
+    }
+    weights = {c: _children(demand, "medium", 2025, "primary", [c]) for c in minutes}
+    expected = sum(minutes[c] * weights[c] for c in minutes) / sum(weights.values())
+    row = table.set_index(["scenario", "year", "level"]).loc[("medium", 2025, "primary")]
+    assert row["mean_minutes"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_focus_flags_catchments_and_attendance(found) -> None:
+    _, _, result = found
+    flags = result.cells
+    assert set(flags["year"]) == {2025, 2030} and set(flags["scenario"]) == {"medium"}
+    primary = flags[(flags["level"] == "primary") & (flags["year"] == 2025)].set_index("cell_id")
+    # C3 has no children (all ages 0) and is left out; the others are all beyond their norm.
+    assert sorted(primary.index) == ["C1", "C2", "C4"]
+    assert primary.loc[["C1", "C2"], "flag_radius"].all() and primary.loc["C4", "flag_time"]
+    catchments = result.catchments[result.catchments["level"] == "primary"].set_index("school_id")
+    assert catchments.loc["S1", "cells"] == 2 and catchments.loc["S3", "cells"] == 1
+    attendance = result.attendance
+    assert set(attendance["township_code"]) == {"210302001", "210303101"}
+
+
+def test_township_balance(found) -> None:
+    study, demand, result = found
+    balance = result.balance.set_index(["scenario", "year", "level", "township_code"])
+    row = balance.loc[("medium", 2025, "primary", "210302001")]
+    # Township 210302001 holds C1, C2 and S1 (400 primary places).
+    children = _children(demand, "medium", 2025, "primary", ["C1", "C2"])
+    assert row["children"] == pytest.approx(children)
+    assert row["capacity"] == 400
+    assert row["seat_shortfall"] == pytest.approx(children - 400)

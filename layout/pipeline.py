@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import folium
 import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
@@ -31,9 +32,10 @@ from .access import access
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
-from .maps.basemap import basemap_from_name
+from .maps.basemap import Basemap, basemap_from_name
 from .maps.offline import save_html
 from .maps.overview import overview_map
+from .maps.provision import provision_map
 from .maps.sites import sites_map
 from .report import write_geopackage, write_index, write_spreadsheet
 from .scenarios import default_scenarios, scenarios_from_toml
@@ -92,6 +94,7 @@ class PlanResult:
     outputs: list[Path] = field(default_factory=list)
     demand: gpd.GeoDataFrame | None = None
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    sites: SitePlan | None = None
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -209,11 +212,10 @@ def write_outputs(
     maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
     origins = [basemap.origin] if basemap else []
-    fmap = overview_map(
-        study, counties=result.counties(), schools=result.schools(), lang=lang, basemap=basemap
-    )
+    charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
     map_files = [
-        save_html(fmap, maps / "overview.html", title=study.title, allowed_origins=origins)
+        save_html(fmap, maps / f"{name}.html", title=study.title, allowed_origins=origins)
+        for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
     links = {
@@ -232,6 +234,34 @@ def write_outputs(
         )
     )
     return written
+
+
+def _maps(
+    result: PlanResult,
+    *,
+    charts: dict[str, Path],
+    lang: Literal["zh", "en"],
+    basemap: Basemap | None,
+) -> dict[str, folium.Map]:
+    """Draw the maps of a run, by file name: overview, and provision and sites when analysed."""
+    study = result.study
+    maps = {
+        "overview": overview_map(
+            study, counties=result.counties(), schools=result.schools(), lang=lang, basemap=basemap
+        )
+    }
+    if "under_provisioned" in result.layers:
+        maps["provision"] = provision_map(
+            study,
+            demand_by_township=result.tables["demand_by_township"],
+            layers=result.layers,
+            charts=charts,
+            lang=lang,
+            basemap=basemap,
+        )
+    if result.sites is not None:
+        maps["sites"] = sites_map(study, result.sites, lang=lang, basemap=basemap)
+    return maps
 
 
 def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[str]:
@@ -402,6 +432,7 @@ def _sites(result: PlanResult) -> None:
     focus = "medium" if "medium" in names else names[len(names) // 2]
     year = int(result.demand["year"].max())
     found = plan_sites(result.study, result.demand, year=year, scenario=focus)
+    result.sites = found
     result.layers["site_proposals"] = found.proposals
     result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
 

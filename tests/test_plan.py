@@ -42,7 +42,8 @@ def test_outputs_are_written(run: Path) -> None:
     assert out == ["charts", "index.html", "results.gpkg", "tables.xlsx"]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
-    assert sorted(p.name for p in (run / "maps").iterdir()) == ["overview.html"]
+    maps = sorted(p.name for p in (run / "maps").iterdir())
+    assert maps == ["overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
@@ -179,3 +180,27 @@ def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
     # The school S1 is drawn shifted to GCJ-02: about 0.0055 degrees east of its WGS84 place.
     s1 = result.study["schools"].to_crs(4326).geometry[0]
     assert f"[{s1.x:.5f}, {s1.y:.5f}]" not in page
+
+
+def test_provision_map_year_slider(run: Path, offline_page: OfflinePage) -> None:
+    page_file = run / "maps" / "provision.html"
+    assert external_references(page_file) == []
+    offline_page.open(page_file)
+    page = offline_page.page
+    assert page.locator("#layout-year-label").inner_text() == "2025"
+    # One township layer per plan year (2025-2030), the first shown: its 2 townships' tooltips
+    # name 2025. Moving the slider to the end shows 2030's layer instead.
+    shown = "document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length"
+    before = page.evaluate(shown)
+    page.evaluate(
+        "(() => { const s = document.getElementById('layout-year'); s.value = s.max;"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    assert page.locator("#layout-year-label").inner_text() == "2030"
+    assert page.evaluate(shown) == before
+    names = page.evaluate(
+        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label > span > span'))"
+        ".map(s => s.textContent.trim())"
+    )
+    assert sum("2025" in n and "学龄儿童" in n for n in names) == 1
+    assert sum("学龄儿童" in n for n in names) == 6

@@ -1,6 +1,7 @@
 """Province benchmark: the whole pipeline county by county on a synthetic Liaoning.
 
-Run from the repository root (about 20 minutes on 2 cores)::
+Run from the repository root (20 minutes on 2 cores before the access and sites steps joined
+the pipeline; longer since)::
 
     python benchmarks/bench_province.py
 

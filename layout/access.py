@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .allocate import Assignment, assign, attendance_matrix, catchments
 from .cohorts import CHILD_LEVELS
@@ -90,6 +91,9 @@ class Access:
         Under-provisioned areas (polygons) of the focus scenario and years.
     catchments
         School catchments (polygons) of the focus scenario, first plan year.
+    flows
+        The assignment of the focus scenario and years: children from each cell to each
+        school, with metres and minutes, as lines from the cell's centre to the school.
     attendance
         Children by township of residence and school (long form: ``township_code``,
         ``school_id``, ``children``), focus scenario, first plan year.
@@ -104,6 +108,7 @@ class Access:
     catchments: gpd.GeoDataFrame
     attendance: pd.DataFrame
     balance: pd.DataFrame
+    flows: gpd.GeoDataFrame
 
 
 def level_costs(study: Study, schools: gpd.GeoDataFrame, *, level: str) -> TravelCosts:
@@ -184,6 +189,7 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
         balance=pd.concat(parts["balance"], ignore_index=True),
+        flows=_stacked(parts["flows"], study.crs),
     )
 
 
@@ -300,6 +306,7 @@ def _focus(
     located = geo.assign(children=demand.reindex(geo["cell_id"]).to_numpy())
     flags["access_2sfca"] = two_step_fca(located, schools, costs, threshold=minutes).to_numpy()
     parts["cells"].append(pd.DataFrame(flags).assign(**key))
+    parts["flows"].append(_flow_lines(result, geo, schools).assign(**key))
     parts["areas"].append(under_provisioned_areas(flags, geo, costs, schools).assign(**key))
     if first:
         parts["catchments"].append(catchments(result, geo).reset_index().assign(**key))
@@ -307,6 +314,20 @@ def _focus(
         long = matrix.stack().rename("children").reset_index()
         long.columns = ["township_code", "school_id", "children"]
         parts["attendance"].append(long[long["children"] > 0].assign(**key))
+
+
+def _flow_lines(
+    result: Assignment, cells: gpd.GeoDataFrame, schools: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Draw the assignment's flows as lines from each cell's centre to its school."""
+    flows = result.flows
+    start = cells.set_index("cell_id").geometry.centroid.reindex(flows["cell_id"]).to_numpy()
+    end = schools.set_index("school_id").geometry.reindex(flows["school_id"]).to_numpy()
+    return gpd.GeoDataFrame(
+        flows.reset_index(drop=True),
+        geometry=shapely.shortest_line(start, end),
+        crs=cells.crs,
+    )
 
 
 def _stacked(frames: Sequence[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:

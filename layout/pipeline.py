@@ -84,7 +84,8 @@ class PlanResult:
     layers
         Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
         scenario's first and last plan year with their provision flags and 2SFCA index),
-        ``under_provisioned`` areas, ``catchments`` and ``site_proposals`` (the rural plan
+        ``under_provisioned`` areas, ``catchments``, ``assignment`` (flows of the focus
+        scenario's first and last plan year as lines) and ``site_proposals`` (the rural plan
         of :func:`layout.sites.plan_sites` for every rural county, focus scenario, last plan
         year; also in ``tables`` without geometry).
     """
@@ -423,6 +424,7 @@ def _access(result: PlanResult) -> None:
     result.tables["attendance"] = found.attendance
     result.layers["under_provisioned"] = found.areas
     result.layers["catchments"] = found.catchments
+    result.layers["assignment"] = found.flows
 
 
 def _sites(result: PlanResult) -> None:

@@ -98,3 +98,14 @@ def test_township_balance(found) -> None:
     assert row["children"] == pytest.approx(children)
     assert row["capacity"] == 400
     assert row["seat_shortfall"] == pytest.approx(children - 400)
+
+
+def test_assignment_lines(found) -> None:
+    _, _, result = found
+    flows = result.flows
+    primary = flows[(flows["level"] == "primary") & (flows["year"] == 2025)].set_index("cell_id")
+    # C1's children go to S1: the line from C1's centre (2500, 2500) to S1 (4000, 4000) is
+    # 2121.3 m long, and the travel cost is 1.3 times that.
+    assert primary.loc["C1", "school_id"] == "S1"
+    assert primary.loc["C1"].geometry.length == pytest.approx(math.hypot(1500, 1500), abs=0.05)
+    assert primary.loc["C1", "metres"] == pytest.approx(1.3 * math.hypot(1500, 1500), rel=1e-4)

@@ -238,3 +238,26 @@ def test_copy_of_study_folder_loads_identically(tmp_path: Path) -> None:
         a = study_from_toml(src)["schools"]
         b = study_from_toml(tmp_path / "b" / "study.toml")["schools"]
     pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
+
+
+def test_study_standards_override_changes_the_ledger(tmp_path: Path) -> None:
+    from layout.indicators import class_size_ledger
+
+    toml = write_tiny_study(tmp_path)
+    toml.write_text(toml.read_text() + "\n[standards.class_size]\nprimary_cap = 40\n")
+    study = study_from_toml(toml)
+    assert study.standards.class_size.primary_cap == 40
+    ledger = class_size_ledger(study["schools"], study.standards).set_index(["school_id", "grade"])
+    # S1 grade 2: 90 pupils in 2 classes of 45: within the default cap of 45, but both over 40.
+    assert ledger.loc[("S1", 2), "classes_over_cap"] == 2
+
+
+def test_study_standards_override_with_unknown_key_or_wrong_type(tmp_path: Path) -> None:
+    toml = write_tiny_study(tmp_path)
+    base = toml.read_text()
+    toml.write_text(base + "\n[standards.class_size]\nprimary_capp = 40\n")
+    with pytest.raises(ValidationError, match="class_size.primary_capp"):
+        study_from_toml(toml)
+    toml.write_text(base + '\n[standards.class_size]\nprimary_cap = "40"\n')
+    with pytest.raises(ValidationError, match="'class_size.primary_cap': expected an integer"):
+        study_from_toml(toml)

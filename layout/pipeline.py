@@ -32,6 +32,7 @@ from .access import access
 from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
+from .maps.balance import balance_map
 from .maps.basemap import Basemap, basemap_from_name
 from .maps.offline import save_html
 from .maps.overview import overview_map
@@ -244,13 +245,21 @@ def _maps(
     lang: Literal["zh", "en"],
     basemap: Basemap | None,
 ) -> dict[str, folium.Map]:
-    """Draw the maps of a run, by file name: overview, and provision and sites when analysed."""
+    """Draw the maps of a run, by file name: overview, balance, provision and sites."""
     study = result.study
     maps = {
         "overview": overview_map(
             study, counties=result.counties(), schools=result.schools(), lang=lang, basemap=basemap
         )
     }
+    if "balance_counties" in result.tables:
+        maps["balance"] = balance_map(
+            study,
+            indicators=result.tables["balance_indicators"],
+            counties=result.tables["balance_counties"],
+            lang=lang,
+            basemap=basemap,
+        )
     if "under_provisioned" in result.layers:
         maps["provision"] = provision_map(
             study,

@@ -188,12 +188,11 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
         if fixing.k < 0 or fixing.k > len(fixing.undecided()):
             continue
         gap = closing_gap(inst, upper)
-        node, seen = subgradient(
+        node, _ = subgradient(
             table, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
         )
-        mask, upper = _polish(
-            inst, [*seen, node.open_mask], (mask, upper), deadline=deadline, tries=1
-        )
+        if inst.total(node.open_mask) < upper:
+            mask, upper = _polish(inst, [node.open_mask], (mask, upper), deadline=deadline)
         if upper - node.value <= closing_gap(inst, upper):
             continue
         stack.extend(_children(fixing, node, upper - node.value))

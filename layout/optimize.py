@@ -2,8 +2,10 @@
 
 Every solver takes ``cost``, a (demand rows x candidate columns) matrix of travel costs, as a
 dense array (``np.inf`` marks a pair that is not reachable) or a ``scipy.sparse`` matrix
-(missing entries are not reachable). ``fixed`` lists columns (existing schools) that stay
-open; ``candidates`` restricts the columns where new facilities may open. Every result says
+(missing entries are not reachable; a stored zero is a reachable pair of cost 0, but
+``scipy.sparse`` drops zeros when it converts a dense array, so add a small offset first).
+``fixed`` lists columns (existing schools) that stay open; ``candidates`` restricts the
+columns where new facilities may open. Every result says
 which columns open, which column serves each row, the objective, a proven bound on the best
 possible objective and the relative gap between the two (0 when the answer is proven optimal).
 

@@ -6,8 +6,10 @@ Examples
 >>> from layout.pipeline import plan
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
 >>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
->>> sorted(p.name for p in result.outputs)[-3:]
-['overview.html', 'results.gpkg', 'tables.xlsx']
+>>> sorted(p.name for p in result.outputs if p.suffix == ".html")
+['balance.html', 'index.html', 'overview.html', 'provision.html', 'sites.html']
+>>> sorted(p.name for p in result.outputs if p.suffix in {".gpkg", ".xlsx"})
+['results.gpkg', 'tables.xlsx']
 >>> findings(result, lang="en")[0]
 '7 counties, 327 schools, 197129 pupils in 2024.'
 >>> "class_size_ledger" in result.tables and result.demand is not None

@@ -547,7 +547,10 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     radius_min: float | None = None,
     time_limit: float | None = 30.0,
 ) -> SitePlan:
-    """Run :func:`rural_plan` on several counties (default: every rural county) and stack them.
+    """Plan sites in several counties and stack the plans.
+
+    A rural county gets :func:`rural_plan`; an urban county named in ``counties`` gets
+    :func:`urban_plan` (new schools on reserved parcels, for each level asked).
 
     Parameters
     ----------
@@ -575,10 +578,17 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     """
     table = study["counties"]
     codes = counties or table.loc[table["setting"] == "rural", "county_code"].tolist()
+    urban = set(table.loc[table["setting"] == "urban", "county_code"])
+    levels = ("primary", "junior") if level == "both" else (level,)
     plans = [
-        rural_plan(study, demand, county_code=code, year=year, scenario=scenario, level=level,
-                   p=p, budget=budget, radius_min=radius_min, time_limit=time_limit)
+        urban_plan(study, demand, county_code=code, year=year, scenario=scenario, level=one,
+                   time_limit=time_limit)
+        if code in urban
+        else rural_plan(study, demand, county_code=code, year=year, scenario=scenario,
+                        level=level, p=p, budget=budget, radius_min=radius_min,
+                        time_limit=time_limit)
         for code in codes
+        for one in (levels if code in urban else levels[:1])
     ]  # fmt: skip
     plan = SitePlan(
         *(

@@ -327,3 +327,16 @@ def test_urban_school_on_the_reserved_parcel(study) -> None:
     assert row["total_funding"] == pytest.approx(255_000)
     saved = (math.hypot(1500, 1500) - math.hypot(425, 425)) * 1.3 / WALK
     assert row["minutes_saved"] == pytest.approx(saved)
+
+
+def test_plan_sites_gives_an_urban_county_the_urban_plan(study) -> None:
+    # The same demand as above: 540 primary children against S1's 400 places in urban 210302.
+    rows = [
+        {"scenario": "medium", "year": 2030, "cell_id": cell, "grade": g, "children": n}
+        for cell, n in (("C1", 50.0), ("C2", 40.0))
+        for g in range(1, 7)
+    ]
+    plan = plan_sites(study, pd.DataFrame(rows), counties=["210302"], year=2030, level="primary")
+    assert plan.proposals["kind"].tolist() == ["urban_school"]
+    assert plan.proposals["candidate_id"].tolist() == ["parcel:P1"]
+    assert plan.proposals["proposal_id"].tolist() == ["P001"]

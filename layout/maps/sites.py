@@ -105,8 +105,11 @@ def sites_map(
             datum=datum,
         ).add_to(fmap)
     cover = plan.coverage
-    gained = cover[(cover["within_after"] & ~cover["within_before"]).to_numpy(bool)]
-    if len(gained):
+    judged = {"within_after", "within_before"} <= set(cover.columns)
+    gained = (
+        cover[(cover["within_after"] & ~cover["within_before"]).to_numpy(bool)] if judged else cover
+    )
+    if judged and len(gained):
         geojson_from_geodataframe(
             gained[["cell_id", "children", "geometry"]].assign(
                 children=gained["children"].round(1)

@@ -204,3 +204,22 @@ def test_provision_map_year_slider(run: Path, offline_page: OfflinePage) -> None
     )
     assert sum("2025" in n and "学龄儿童" in n for n in names) == 1
     assert sum("学龄儿童" in n for n in names) == 6
+
+
+def test_layer_over_the_map_budget_is_aggregated_with_a_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layout.maps import budget
+    from layout.pipeline import analyse, write_outputs
+    from layout.study import study_from_toml
+
+    result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))
+    monkeypatch.setattr(budget, "MAX_FEATURES", 1)
+    write_outputs(result, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps")
+    page = (tmp_path / "maps" / "provision.html").read_text(encoding="utf-8")
+    # 3 flagged primary cells in 2025 (C1, C2, C4) are over a budget of 1: they are shown as
+    # 2 townships (C1 + C2 in 210302001, C4 in 210303101), and the legend says so.
+    assert (
+        "3 features exceed the map budget of 1; shown summed by township_code (2 features)" in page
+    )
+    assert "The full layer is in results.gpkg" in page

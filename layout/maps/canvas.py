@@ -89,6 +89,7 @@ def add_legend(
     title: str,
     items: Sequence[tuple[str, str]],
     lang: Lang = "zh",
+    notices: Sequence[str] = (),
 ) -> None:
     """Put the title, the data date, the synthetic notice and a colour key on the map.
 
@@ -104,6 +105,8 @@ def add_legend(
         ``(colour, label)`` pairs of the colour key; labels are escaped.
     lang
         Language of the fixed texts.
+    notices
+        Sentences shown under the key, e.g. that a layer was aggregated for the map budget.
     """
     note = f"<div style='color:#b30000'>{html.escape(text('synthetic', lang))}</div>"
     keys = "".join(
@@ -118,7 +121,9 @@ def add_legend(
             "max-width:40%'>"
             f"<b>{html.escape(study.title)}</b><br>{html.escape(title)}"
             f"{note if study.synthetic else ''}"
-            f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}</div>"
+            f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}"
+            + "".join(f"<div class='layout-notice'>{html.escape(n)}</div>" for n in notices)
+            + "</div>"
         )
     )
 

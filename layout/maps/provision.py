@@ -28,6 +28,7 @@ import pandas as pd
 from ..labels import code_name, header
 from ..study import Study
 from .basemap import Basemap
+from .budget import within_budget
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
@@ -91,16 +92,19 @@ def provision_map(
     scenario = _scenario(demand_by_township)
     years = _year_layers(fmap, study, demand_by_township, level, scenario, lang, datum)
     cell_flags = layers["cell_flags"]
+    notices = []
     if len(cell_flags):
         first = int(cell_flags["year"].min())
         _areas_layer(layers["under_provisioned"], level, first, lang, datum).add_to(fmap)
-        _flags_layer(cell_flags, level, first, lang, datum).add_to(fmap)
+        flags, notice = _flags_layer(cell_flags, level, first, lang, datum)
+        flags.add_to(fmap)
+        notices += [notice] if notice else []
         _catchments_layer(layers["catchments"], level, first, lang, datum).add_to(fmap)
     if charts:
         _charts_layer(study, charts, lang).add_to(fmap)
     keys = [(colour, f"{_t('children', lang)} ≥ {edge:,.0f}") for colour, edge in years]
     keys += [("#e31a1c", _t("area_key", lang)), ("#984ea3", _t("flag_key", lang))]
-    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices)
     finish(fmap)
     return fmap
 
@@ -203,20 +207,27 @@ def _areas_layer(
 
 def _flags_layer(
     flags: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: str
-) -> folium.GeoJson:
+) -> tuple[folium.GeoJson, str | None]:
+    """Draw the flagged cells of a level and year (summed by township beyond the map budget)."""
     rows = flags[(flags["level"] == level) & (flags["year"] == year) & flags["flagged"]]
-    shown = rows[["cell_id", "children", "unserved", "geometry"]].assign(
+    rows, notice = within_budget(
+        rows[["cell_id", "township_code", "children", "unserved", "geometry"]],
+        by="township_code",
+        what=_TEXT["flags"][1].format(year=year),
+    )
+    key = "cell_id" if "cell_id" in rows else "township_code"
+    shown = rows[[key, "children", "unserved", "geometry"]].assign(
         children=rows["children"].round(1), unserved=rows["unserved"].round(1)
     )
     layer = geojson_from_geodataframe(
         shown,
         style={"color": "#984ea3", "weight": 0, "fillColor": "#984ea3", "fillOpacity": 0.35},
-        tooltip=_aliases(["cell_id", "children", "unserved"], lang),
+        tooltip=_aliases([key, "children", "unserved"], lang),
         name=_TEXT["flags"][0 if lang == "zh" else 1].format(year=year),
         datum=datum,
     )
     layer.show = False
-    return layer
+    return layer, notice
 
 
 def _catchments_layer(

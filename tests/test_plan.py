@@ -161,6 +161,11 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     tooltip.wait_for()
     assert "第一小学" in tooltip.inner_text()
     assert "56人及以上班数" in tooltip.inner_text()
+    # A click pins the same numbers in a popup.
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "第一小学" in popup.inner_text() and "56人及以上班数" in popup.inner_text()
     pixels = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"))
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20
 

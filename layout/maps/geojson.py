@@ -92,8 +92,9 @@ def geojson_from_geodataframe(
         Leaflet path options shared by all features, e.g. ``{"weight": 1, "color": "#333"}``;
         written once as options of the layer. ``style_columns`` win where both set an option.
     tooltip
-        Column mapped to the label shown before its value in the hover tooltip; only these
-        columns are kept in the properties. Values and labels are HTML-escaped.
+        Column mapped to the label shown before its value in the hover tooltip and in the
+        popup a click pins open; only these columns are kept in the properties. Values and
+        labels are HTML-escaped.
     simplify_tolerance
         If given, simplify before reprojecting, with this tolerance in the units of ``gdf``'s
         projected CRS (metres for UTM or CGCS2000 Gauss-Kruger). A layer of polygons that do
@@ -148,15 +149,16 @@ def geojson_from_geodataframe(
         {"type": "Feature", "properties": props, "geometry": json.loads(geometry)}
         for props, geometry in zip(properties, shapely.to_geojson(geometries), strict=True)
     ]
-    detail = None
+    detail = pinned = None
     if tooltip:
-        detail = folium.GeoJsonTooltip(
-            fields=list(tooltip), aliases=[label_html(label) for label in tooltip.values()]
-        )
+        aliases = [label_html(label) for label in tooltip.values()]
+        detail = folium.GeoJsonTooltip(fields=list(tooltip), aliases=aliases)
+        pinned = folium.GeoJsonPopup(fields=list(tooltip), aliases=aliases)
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=name,
         tooltip=detail,
+        popup=pinned,
         marker=marker,
         **cast("dict[str, Any]", dict(style or {})),
     )

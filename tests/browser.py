@@ -85,6 +85,18 @@ class OfflinePage:
         """
         self.page.goto(pathlib.Path(path).resolve().as_uri(), wait_until="load")
 
+    def assert_drawn(self) -> None:
+        """Assert that Leaflet drew a map and a screenshot of the page is not blank."""
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        assert self.page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
+        shot = Image.open(io.BytesIO(self.page.screenshot())).convert("RGB")
+        colours = np.unique(np.asarray(shot).reshape(-1, 3), axis=0)
+        assert len(colours) > 20, f"the screenshot has only {len(colours)} colours"
+
     def problems(self) -> list[str]:
         """Describe everything recorded that a map page must never do.
 

@@ -544,8 +544,8 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
     tooltip.wait_for()
     assert "乙小学 <b>&" in tooltip.inner_text()
 
-
-# --------------------------------------------------------------------------- command line
+    # --------------------------------------------------------------------------- command line
+    offline_page.assert_drawn()
 
 
 def write_study(folder: Path, rows: list[tuple] = HAND) -> Path:

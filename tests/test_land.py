@@ -599,3 +599,4 @@ def test_land_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     tip = page.locator(".leaflet-tooltip")
     assert "D2 <b>&" in tip.inner_text()
     assert "通过：新增小学学生18人；服务半径500m内学校S1" in tip.inner_text()
+    offline_page.assert_drawn()

@@ -38,3 +38,4 @@ def test_balance_map_in_chromium(tmp_path: Path, offline_page) -> None:
     tip.wait_for()
     assert "小学最大差异系数" in tip.inner_text()
     assert f"{round(float(largest['cv'].max()), 3)}" in tip.inner_text()
+    offline_page.assert_drawn()

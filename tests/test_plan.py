@@ -209,6 +209,7 @@ def test_provision_map_year_slider(run: Path, offline_page: OfflinePage) -> None
     )
     assert sum("2025" in n and "学龄儿童" in n for n in names) == 1
     assert sum("学龄儿童" in n for n in names) == 6
+    offline_page.assert_drawn()
 
 
 def test_layer_over_the_map_budget_is_aggregated_with_a_notice(

@@ -289,6 +289,7 @@ def test_sites_map_offline(cli_run: Path, offline_page: OfflinePage) -> None:
     tooltip = offline_page.page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     assert "服务学生数" in tooltip.inner_text()
+    offline_page.assert_drawn()
 
 
 def test_plan_step_adds_the_rural_proposals(study) -> None:

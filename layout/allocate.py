@@ -53,6 +53,8 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -244,6 +246,26 @@ def _first_lp_cells(
     return start
 
 
+def _quiet_highs() -> highspy.Highs:
+    """Return a silent HiGHS instance.
+
+    HiGHS prints a banner on the process's standard output when its first instance is built,
+    before any option can silence it (HiGHS issue #2749); the file descriptor is pointed at
+    /dev/null for that moment so a command's output stays clean.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highs = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
 class _TransportLP:
     """The transportation LP over growing sets of cells and arcs, re-solved from its basis.
 
@@ -254,8 +276,7 @@ class _TransportLP:
 
     def __init__(self, problem: _Problem, residual: np.ndarray) -> None:
         self.problem = problem
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = _quiet_highs()
         m = len(residual)
         self.highs.addRows(m, np.full(m, -_INF), residual, 0, np.zeros(m, np.int32), *_NO_ENTRY)
         self.upper = residual.copy()

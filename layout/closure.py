@@ -89,12 +89,12 @@ from .costs import CELL_ID, SCHOOL_ID, TravelCosts, costs_from_distance, costs_f
 from .demand import project_demand
 from .errors import ValidationError
 from .indicators import county_funding, county_staffing, funding, staffing
-from .labels import TABLE_TITLES, code_name, header, localise
+from .labels import TABLE_TITLES, code_name, localise
 from .maps.basemap import basemap_from_name
 from .maps.closure import closure_map
 from .maps.offline import save_html
 from .provision import school_provision
-from .report import replacing, write_geopackage, write_spreadsheet
+from .report import replacing, write_pack, write_spreadsheet
 from .scenarios import scenario_named
 from .schema import GRADES, LEVEL_GRADES, classes_columns, enrolment_columns
 from .seats import school_seats, service_radii
@@ -1298,7 +1298,7 @@ def write_closure(
     with replacing(folder / "statement.html") as tmp:
         tmp.write_text(text.html_page(blocks, title=title, lang=lang), encoding="utf-8")
     written.append(folder / "statement.html")
-    written += _write_tables(impact, folder, lang)
+    written += write_pack(impact.tables(), folder, stem="closure", study=study, lang=lang)
     maps = Path(maps_dir)
     maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
@@ -1402,20 +1402,3 @@ def screening_report(
     with replacing(csv) as tmp:
         shown.to_csv(tmp, index=False, encoding="utf-8-sig")
     return [xlsx, csv]
-
-
-def _write_tables(impact: ClosureImpact, folder: Path, lang: Lang) -> list[Path]:
-    """Write closure.gpkg (codes, plain headers) and closure.xlsx (headers of ``lang``)."""
-    tables = impact.tables()
-    meta = {"study": impact.study.name, "synthetic": str(impact.study.synthetic).lower()}
-    gpkg = write_geopackage(tables, folder / "closure.gpkg", metadata=meta)
-    plain = {}
-    for name, table in tables.items():
-        frame = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-        if "item" in frame.columns:
-            frame["item"] = [header(item, lang) for item in frame["item"]]
-        plain[name] = frame
-    large = impact.study.standards.class_size.large_class_min
-    sheets = localise(plain, lang=lang, large=large)
-    titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-    return [gpkg, write_spreadsheet(sheets, folder / "closure.xlsx", sheet_names=titles)]

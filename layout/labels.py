@@ -396,8 +396,14 @@ def localise(
 
 
 def _localised(table: pd.DataFrame, lang: str, *, large: int) -> pd.DataFrame:
-    """Rename headers to ``lang`` and, for Chinese, translate codes and booleans."""
+    """Rename headers to ``lang``; in Chinese translate codes and booleans too.
+
+    A column ``item`` holds the names of other columns (a long table of figures): its values
+    are translated like headers.
+    """
     out = table.reset_index(drop=True)
+    if "item" in out.columns:
+        out["item"] = [header(item, lang) for item in out["item"]]  # type: ignore[arg-type]
     if lang == "zh":
         for col in out.columns:
             if col in CODED:

@@ -130,10 +130,10 @@ from ._land_text import Lang
 from .cohorts import CHILD_LEVELS
 from .demand import demand_totals, project_demand
 from .errors import ValidationError
-from .labels import TABLE_TITLES, code_name, localise
+from .labels import code_name
 from .maps.land import land_map
 from .maps.offline import save_html
-from .report import write_geopackage, write_spreadsheet
+from .report import write_pack
 from .scenarios import scenario_named
 from .schema import LAYERS, classes_columns, enrolment_columns
 from .seats import level_shares, parcel_seats, school_seats, service_radii
@@ -1343,7 +1343,7 @@ def land_check(
         result = _checked_study(study, demand=demand, yield_model=yield_model, options=opts)
         bar.update()
         bar.set_description("write")
-        result.outputs += _write_tables(result, Path(out_dir), lang)
+        result.outputs += write_pack(result.tables(), out_dir, stem="land", study=study, lang=lang)
         bar.update()
         bar.set_description("map")
         maps = Path(maps_dir)
@@ -1431,16 +1431,3 @@ def _match_lines(
     ends = targets.reindex(lines["kind"] + "\n" + lines["target_id"]).to_numpy()
     geometry = shapely.shortest_line(lines.pop("start").to_numpy(), ends)
     return gpd.GeoDataFrame(lines, geometry=geometry, crs=developments.crs)
-
-
-def _write_tables(result: LandCheck, out: Path, lang: Lang) -> list[Path]:
-    """Write land.gpkg and land.xlsx."""
-    tables = result.tables()
-    meta = {"study": result.study.name, "synthetic": str(result.study.synthetic).lower()}
-    gpkg = write_geopackage(tables, out / "land.gpkg", metadata=meta)
-    plain = {
-        name: table.drop(columns="geometry", errors="ignore") for name, table in tables.items()
-    }
-    sheets = localise(plain, lang=lang)
-    titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-    return [gpkg, write_spreadsheet(sheets, out / "land.xlsx", sheet_names=titles)]

@@ -40,7 +40,7 @@ from .maps.offline import save_html
 from .maps.overview import overview_map
 from .maps.provision import provision_map
 from .maps.sites import sites_map
-from .report import write_geopackage, write_index, write_spreadsheet
+from .report import write_geopackage, write_index, write_pack, write_spreadsheet
 from .scenarios import default_scenarios, scenarios_from_toml
 from .sites import SitePlan, plan_sites
 from .study import Study, study_from_toml
@@ -508,8 +508,8 @@ def write_site_plan(
     Returns
     -------
     list of pathlib.Path
-        The GeoPackage (layers ``proposals``, ``candidates``, ``coverage``), the spreadsheet
-        (proposals, candidates) and the map.
+        The GeoPackage (layers ``site_proposals``, ``site_candidates``, ``site_coverage``),
+        the spreadsheet (proposals, candidates) and the map.
 
     Examples
     --------
@@ -525,17 +525,10 @@ def write_site_plan(
     out, maps = Path(out_dir), Path(maps_dir)
     out.mkdir(parents=True, exist_ok=True)
     maps.mkdir(parents=True, exist_ok=True)
-    layers = {"proposals": found.proposals, "candidates": found.candidates,
-              "coverage": found.coverage}  # fmt: skip
-    meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
-    written = [write_geopackage(layers, out / "sites.gpkg", metadata=meta)]
-    tables = {name: pd.DataFrame(layers[name].drop(columns="geometry"))
-              for name in ("proposals", "candidates")}  # fmt: skip
-    titles = {"proposals": TABLE_TITLES["site_proposals"][lang],
-              "candidates": TABLE_TITLES["site_candidates"][lang]}  # fmt: skip
-    written.append(
-        write_spreadsheet(localise(tables, lang=lang), out / "sites.xlsx", sheet_names=titles)
-    )
+    layers = {"site_proposals": found.proposals, "site_candidates": found.candidates,
+              "site_coverage": found.coverage}  # fmt: skip
+    written = write_pack(layers, out, stem="sites", study=study, lang=lang,
+                         sheets=["site_proposals", "site_candidates"])  # fmt: skip
     basemap = basemap_from_name(tiles)
     fmap = sites_map(study, found, lang=lang, basemap=basemap)
     origins = [basemap.origin] if basemap else []

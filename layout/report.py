@@ -22,10 +22,16 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+
+from .labels import TABLE_TITLES, localise
+
+if TYPE_CHECKING:
+    from .study import Study
 
 
 @contextmanager
@@ -195,3 +201,47 @@ def write_index(
 def _relative(file: Path, folder: Path) -> str:
     """Path of ``file`` relative to ``folder``, with forward slashes, for a link."""
     return Path(os.path.relpath(file.resolve(), folder.resolve())).as_posix()
+
+
+def write_pack(
+    layers: Mapping[str, pd.DataFrame],
+    folder: str | os.PathLike[str],
+    *,
+    stem: str,
+    study: Study,
+    lang: Literal["zh", "en"] = "zh",
+    sheets: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write ``<stem>.gpkg`` (every layer, plain names) and ``<stem>.xlsx`` (headers of ``lang``).
+
+    Parameters
+    ----------
+    layers
+        Layer name to (Geo)DataFrame, with the plain column names of the analysis.
+    folder
+        Where to write (created if missing).
+    stem
+        File name without suffix.
+    study
+        The study: its name and whether it is synthetic go into the layer metadata, its
+        large-class size into some headers.
+    lang
+        Language of the spreadsheet's headers and sheet titles
+        (:data:`layout.labels.TABLE_TITLES`).
+    sheets
+        Layers that get a sheet (geometry dropped); all of them by default.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoPackage and the workbook.
+    """
+    target = Path(folder)
+    meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
+    gpkg = write_geopackage(layers, target / f"{stem}.gpkg", metadata=meta)
+    names = list(layers) if sheets is None else list(sheets)
+    plain = {n: pd.DataFrame(layers[n]).drop(columns="geometry", errors="ignore") for n in names}
+    large = study.standards.class_size.large_class_min
+    shown = localise(plain, lang=lang, large=large)
+    titles = {name: TABLE_TITLES[name][lang] for name in shown}
+    return [gpkg, write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles)]

@@ -265,8 +265,8 @@ def cli_run(study_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_writes_its_files(cli_run: Path) -> None:
     assert sorted(p.name for p in (cli_run / "out").iterdir()) == ["sites.gpkg", "sites.xlsx"]
     layers = [row[0] for row in pyogrio.list_layers(cli_run / "out" / "sites.gpkg")]
-    assert layers == ["proposals", "candidates", "coverage"]
-    props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="proposals")
+    assert layers == ["site_proposals", "site_candidates", "site_coverage"]
+    props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="site_proposals")
     sheets = pd.read_excel(cli_run / "out" / "sites.xlsx", sheet_name=None)
     assert list(sheets) == ["新增校点选址建议", "备选校址及适宜性"]
     assert len(sheets["新增校点选址建议"]) == len(props) > 0
@@ -276,9 +276,9 @@ def test_cli_writes_its_files(cli_run: Path) -> None:
 
 def test_sites_map_offline(cli_run: Path, offline_page: OfflinePage) -> None:
     gpkg = cli_run / "out" / "sites.gpkg"
-    props = gpd.read_file(gpkg, layer="proposals")
-    candidates = gpd.read_file(gpkg, layer="candidates").drop_duplicates("candidate_id")
-    cover = gpd.read_file(gpkg, layer="coverage")
+    props = gpd.read_file(gpkg, layer="site_proposals")
+    candidates = gpd.read_file(gpkg, layer="site_candidates").drop_duplicates("candidate_id")
+    cover = gpd.read_file(gpkg, layer="site_coverage")
     gained = int((cover["within_after"].astype(bool) & ~cover["within_before"].astype(bool)).sum())
     offline_page.open(cli_run / "maps" / "sites.html")
     paths = offline_page.page.locator(".leaflet-overlay-pane path.leaflet-interactive")

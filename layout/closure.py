@@ -1311,8 +1311,7 @@ def write_closure(
         lang=lang,
         basemap=basemap,
     )
-    origins = [basemap.origin] if basemap else []
-    written.append(save_html(fmap, maps / "closure.html", title=title, allowed_origins=origins))
+    written.append(save_html(fmap, maps / "closure.html", title=title, basemap=basemap))
     impact.outputs += written
     return written
 

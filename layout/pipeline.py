@@ -215,10 +215,9 @@ def write_outputs(
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
-    origins = [basemap.origin] if basemap else []
     charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
     map_files = [
-        save_html(fmap, maps / f"{name}.html", title=study.title, allowed_origins=origins)
+        save_html(fmap, maps / f"{name}.html", title=study.title, basemap=basemap)
         for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
@@ -531,6 +530,5 @@ def write_site_plan(
                          sheets=["site_proposals", "site_candidates"])  # fmt: skip
     basemap = basemap_from_name(tiles)
     fmap = sites_map(study, found, lang=lang, basemap=basemap)
-    origins = [basemap.origin] if basemap else []
-    written.append(save_html(fmap, maps / "sites.html", title=study.title, allowed_origins=origins))
+    written.append(save_html(fmap, maps / "sites.html", title=study.title, basemap=basemap))
     return written

@@ -57,13 +57,13 @@ import logging
 import os
 import pathlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import folium
 
 from layout.errors import ValidationError
+from layout.maps.basemap import Basemap
 from layout.report import replacing
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def save_html(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
-    allowed_origins: Sequence[str] = (),
+    basemap: Basemap | None = None,
 ) -> pathlib.Path:
     """Render a folium map to one self-contained HTML file that needs no network.
 
@@ -210,10 +210,10 @@ def save_html(
         folder and moved into place, so a reader never sees a half-written map.
     title
         Text for the page's ``<title>``, HTML-escaped; ``None`` keeps folium's (none by default).
-    allowed_origins
-        URL prefixes the page may still load from, e.g. the tiles of a basemap the user asked
-        for (:attr:`layout.maps.basemap.Basemap.origin`). Scripts and styles are inlined all
-        the same.
+    basemap
+        The basemap the user asked for, if any: the page may load its tiles (from
+        :attr:`layout.maps.basemap.Basemap.origin`). Scripts and styles are inlined all the
+        same.
 
     Returns
     -------
@@ -246,7 +246,7 @@ def save_html(
             f"path: folder {str(target.parent)!r} does not exist; create it before saving."
         )
     page = copy.deepcopy(m.get_root()).render()  # rendering adds elements: keep m as it is
-    problems = _problems(page, allowed=tuple(allowed_origins))
+    problems = _problems(page, allowed=(basemap.origin,) if basemap else ())
     if problems:
         raise ValidationError(problems)
     page = _TAG.sub(lambda tag: _inline(tag.group("src") or tag.group("href")), page)

@@ -49,9 +49,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .allocate import Assignment, assign, attendance_matrix, catchments
+from .allocate import Assignment, assign_series, attendance_matrix, catchments
 from .cohorts import CHILD_LEVELS
 from .costs import TravelCosts, costs_from_distance, costs_from_network
+from .demand import focus_scenario, scenario_names
 from .provision import (
     area_balance,
     cell_flags,
@@ -158,8 +159,8 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     -------
     Access
     """
-    scenarios = list(dict.fromkeys(demand["scenario"].astype(str)))
-    focus = focus or ("medium" if "medium" in scenarios else scenarios[len(scenarios) // 2])
+    scenarios = scenario_names(demand)
+    focus = focus or focus_scenario(scenarios)
     years = sorted(int(y) for y in demand["year"].unique())
     focus_years = sorted({years[0], years[-1]})
     children = _children(demand)
@@ -168,19 +169,22 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     for level in CHILD_LEVELS:
         schools = places[level]
         costs = level_costs(study, schools, level=level)
-        for scenario in scenarios:
-            for year in years:
-                key = {"scenario": scenario, "year": year, "level": level}
-                cells = children.loc[(scenario, year, level)].reset_index()
-                result = assign(cells, schools, costs, capacity_column="capacity")
-                cap = _cap(study.standards, level)
-                table = school_provision(result, schools, classes_column="classes", class_cap=cap)
-                parts["schools"].append(table.reset_index().assign(**key))
-                parts["summary"].append(_summary(study, result, level, key))
-                parts["balance"].append(_balance(study, cells, schools, key))
-                if scenario == focus and year in focus_years:
-                    inputs = (cells, schools, costs, table)
-                    _focus(parts, study, result, inputs, key, first=year == years[0])
+        keys = [
+            {"scenario": scenario, "year": year, "level": level}
+            for scenario in scenarios
+            for year in years
+        ]
+        demands = [children.loc[(k["scenario"], k["year"], level)].reset_index() for k in keys]
+        results = assign_series(demands, schools, costs, capacity_column="capacity")
+        cap = _cap(study.standards, level)
+        for key, cells, result in zip(keys, demands, results, strict=True):
+            table = school_provision(result, schools, classes_column="classes", class_cap=cap)
+            parts["schools"].append(table.reset_index().assign(**key))
+            parts["summary"].append(_summary(study, result, level, key))
+            parts["balance"].append(_balance(study, cells, schools, key))
+            if key["scenario"] == focus and key["year"] in focus_years:
+                inputs = (cells, schools, costs, table)
+                _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
     return Access(
         summary=pd.concat(parts["summary"], ignore_index=True),
         schools=pd.concat(parts["schools"], ignore_index=True),
@@ -204,8 +208,7 @@ def _cell_points(study: Study) -> gpd.GeoDataFrame:
 def _children(demand: gpd.GeoDataFrame) -> pd.DataFrame:
     """Children by scenario, year, level and cell (cells with children only)."""
     keys = ["scenario", "year", "level", "cell_id"]
-    table = pd.DataFrame(demand[[*keys, "children"]]).astype({"scenario": str, "level": str})
-    sums = table.groupby(keys, sort=True)["children"].sum()
+    sums = pd.DataFrame(demand[[*keys, "children"]]).groupby(keys, observed=True)["children"].sum()
     return sums[sums > 0].reset_index("cell_id")
 
 

@@ -56,6 +56,7 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -82,9 +83,9 @@ _CONSERVATION = 1e-6
 """Relative tolerance of the children-in = assigned + unserved check."""
 _INF = highspy.kHighsInf
 _KEEP = 0.8
+"""Share of an over-full school's places first kept by its surest cells (see _first_lp_cells)."""
 _FIRST_ARCS = 3
 """Cheapest arcs a cell brings into the LP; the others join when their reduced cost is < 0."""
-"""Share of an over-full school's places first kept by its surest cells (see _first_lp_cells)."""
 _NO_ENTRY = (np.zeros(0, np.int32), np.zeros(0))
 
 
@@ -151,6 +152,20 @@ def _aligned_amounts(
     return aligned, ids[where < 0]
 
 
+def _children_of(demand: pd.DataFrame, column: str, costs: TravelCosts) -> np.ndarray:
+    """Return the children of ``demand`` in the order of the cells of ``costs``."""
+    require_columns(demand, [CELL_ID, column], name="demand")
+    children, unknown = _aligned_amounts(
+        demand, column, name="demand", id_column=CELL_ID, targets=costs.cells
+    )
+    if len(unknown):
+        raise ValidationError(
+            f"demand has cells {ids_text(unknown)} that the travel costs do not cover; "
+            "compute the costs from the same cells"
+        )
+    return children
+
+
 def _prepare(
     demand: pd.DataFrame,
     schools: pd.DataFrame,
@@ -164,16 +179,8 @@ def _prepare(
         raise ValidationError(f"cost must be one of {_COSTS}, got {cost!r}")
     if penalty is not None and not (np.isfinite(penalty) and penalty > 0):
         raise ValidationError(f"unserved_penalty must be a finite number > 0, got {penalty!r}")
-    require_columns(demand, [CELL_ID, columns[0]], name="demand")
+    children = _children_of(demand, columns[0], costs)
     require_columns(schools, [SCHOOL_ID, columns[1]], name="schools")
-    children, unknown = _aligned_amounts(
-        demand, columns[0], name="demand", id_column=CELL_ID, targets=costs.cells
-    )
-    if len(unknown):
-        raise ValidationError(
-            f"demand has cells {ids_text(unknown)} that the travel costs do not cover; "
-            "compute the costs from the same cells"
-        )
     school_ids = require_ids(schools, SCHOOL_ID, name="schools")
     missing = costs.schools.difference(school_ids)
     if len(missing):
@@ -301,6 +308,20 @@ class _TransportLP:
             len(touched), touched, np.full(len(touched), -_INF), self.upper[touched]
         )
 
+    def set_demand(self, problem: _Problem, residual: np.ndarray) -> None:
+        """Give the LP's cells the demand of ``problem`` and its schools the ``residual`` places.
+
+        ``residual``: each school's places minus the demand of the cells fixed there (not in
+        the LP).
+        """
+        self.problem = problem
+        cells = np.flatnonzero(self.row >= 0)
+        demand = problem.demand[cells]
+        self.highs.changeRowsBounds(len(cells), self.row[cells].astype(np.int32), demand, demand)
+        self.upper = residual.copy()
+        m = len(residual)
+        self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), np.full(m, -_INF), self.upper)
+
     def add_arcs(self, arcs: np.ndarray) -> None:
         """Add arcs of cells already in the LP."""
         self._add_columns(arcs, np.zeros(0, dtype=np.int64))
@@ -328,7 +349,12 @@ class _TransportLP:
         self.columns.append((arcs, sinks))
 
     def solve(self) -> tuple[np.ndarray, np.ndarray]:
-        """Solve; return every school's capacity price (minus its row dual, >= 0) and all duals."""
+        """Solve; return every school's capacity price (minus its row dual, >= 0) and all duals.
+
+        An LP with no cells yet prices every school at 0.
+        """
+        if not self.columns:
+            return np.zeros(len(self.upper)), np.zeros(self.highs.getNumRow())
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -386,16 +412,55 @@ def _unstable(
     return unstable
 
 
-def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Return the optimal flow on every usable arc and the unserved children of every cell."""
+def _solve(
+    problem: _Problem, *, decompose: bool, demands: Sequence[np.ndarray] = ()
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return the optimal flow on every usable arc and the unserved children of every cell.
+
+    One (flow, unserved) pair for ``problem.demand``, then one for each of ``demands``: each
+    later demand is solved by changing the demand of the same LP and re-solving it from the
+    last basis (the cells and arcs of the LP are kept; the price test adds what the new
+    demand needs), which is much faster than a new LP when the demands are alike.
+    """
     cheapest, margin, rank = _cheapest(problem)
-    active = (problem.demand > 0) & (cheapest >= 0)
     nearest = np.append(problem.school, 0)[cheapest]  # cheapest -1 (no arc) reads the 0
-    load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
+    active = (problem.demand > 0) & (cheapest >= 0)
     in_lp = _first_lp_cells(problem, nearest, margin, active) if decompose else active.copy()
-    lp = _TransportLP(problem, problem.capacity - load)
-    new_cells, new_arcs, rounds = in_lp.copy(), np.zeros(0, dtype=np.int64), 0
-    while new_cells.any() or len(new_arcs):
+    lp = _TransportLP(problem, _residual(problem, nearest, active))
+    solved = []
+    for demand in [problem.demand, *demands]:
+        problem = problem._replace(demand=demand)
+        active = (demand > 0) & (cheapest >= 0)
+        if solved:
+            fixed = active & ~in_lp
+            in_lp |= _first_lp_cells(problem, nearest, margin, fixed) if decompose else fixed
+            lp.set_demand(problem, _residual(problem, nearest, active & (lp.row < 0)))
+        solved.append(_solve_lp(lp, problem, cheapest, rank, active=active, in_lp=in_lp))
+    return solved
+
+
+def _residual(problem: _Problem, nearest: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """Places each school has left when the ``fixed`` cells sit at their nearest school."""
+    load = np.bincount(nearest[fixed], problem.demand[fixed], len(problem.capacity))
+    return problem.capacity - load
+
+
+def _solve_lp(
+    lp: _TransportLP,
+    problem: _Problem,
+    cheapest: np.ndarray,
+    rank: np.ndarray,
+    *,
+    active: np.ndarray,
+    in_lp: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add cells and arcs to the LP until the price test passes; return flow and unserved.
+
+    ``in_lp`` (updated in place) holds the cells meant to be in the LP; those not yet in it
+    are added first.
+    """
+    new_cells, new_arcs, rounds = in_lp & (lp.row < 0), np.zeros(0, dtype=np.int64), 0
+    while new_cells.any() or len(new_arcs) or not rounds:
         rounds += 1
         if new_cells.any():
             lp.add_cells(np.flatnonzero(new_cells), cheapest, rank)
@@ -414,7 +479,7 @@ def _solve(problem: _Problem, *, decompose: bool) -> tuple[np.ndarray, np.ndarra
         )
     log.info(
         "assignment LP: %d of %d cells with demand in the LP after %d rounds",
-        int(in_lp.sum()),
+        int((in_lp & active).sum()),
         int((problem.demand > 0).sum()),
         rounds,
     )
@@ -571,8 +636,76 @@ def assign(
         cost=cost,
         penalty=unserved_penalty,
     )
-    flow, unserved = _solve(problem, decompose=decompose)
+    [(flow, unserved)] = _solve(problem, decompose=decompose)
     return _assignment(problem, costs, flow, unserved, cost=cost, method="capacitated")
+
+
+def assign_series(  # noqa: PLR0913 - the options of assign
+    demands: Sequence[pd.DataFrame],
+    schools: pd.DataFrame,
+    costs: TravelCosts,
+    *,
+    demand_column: str = "children",
+    capacity_column: str = "capacity",
+    unserved_penalty: float | None = None,
+    cost: str = "minutes",
+    decompose: bool = True,
+) -> list[Assignment]:
+    """Assign each of several demands (plan years, scenarios) to the same schools.
+
+    Each result is an optimum of :func:`assign` for its demand; only the way there differs.
+    After the first demand the LP is not built anew: its cells take the next demand and it is
+    re-solved from its last basis, and the price test brings in whatever else the new demand
+    needs, which for demands of successive years takes a fraction of the time. Where several
+    assignments are equally good, the one returned may differ from :func:`assign`'s.
+
+    Parameters
+    ----------
+    demands
+        Cells with ``cell_id`` and ``demand_column``, one table per assignment.
+    schools, costs, demand_column, capacity_column, unserved_penalty, cost, decompose
+        As for :func:`assign`.
+
+    Returns
+    -------
+    list of Assignment
+        One per demand, in order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scipy import sparse
+    >>> costs = TravelCosts(
+    ...     sparse.csr_array([[1000.0, 3000.0]]), sparse.csr_array([[10.0, 30.0]]),
+    ...     pd.Index(["a"]), pd.Index(["s", "t"]), "table")
+    >>> schools = pd.DataFrame({"school_id": ["s", "t"], "capacity": [20, 20]})
+    >>> years = [pd.DataFrame({"cell_id": ["a"], "children": [n]}) for n in (15, 30, 50)]
+    >>> [r.schools["load"].tolist() for r in assign_series(years, schools, costs)]
+    [[15.0, 0.0], [20.0, 10.0], [20.0, 20.0]]
+    """
+    if not len(demands):
+        return []
+    problem = _prepare(
+        demands[0],
+        schools,
+        costs,
+        columns=(demand_column, capacity_column),
+        cost=cost,
+        penalty=unserved_penalty,
+    )
+    later = [_children_of(frame, demand_column, costs) for frame in demands[1:]]
+    solved = _solve(problem, decompose=decompose, demands=later)
+    return [
+        _assignment(
+            problem._replace(demand=children),
+            costs,
+            flow,
+            unserved,
+            cost=cost,
+            method="capacitated",
+        )
+        for children, (flow, unserved) in zip([problem.demand, *later], solved, strict=True)
+    ]
 
 
 def assign_nearest(

@@ -183,6 +183,29 @@ def demand_totals(demand: pd.DataFrame, *, by: Sequence[str] = ("county_code",))
     return table.groupby(keys, observed=True, sort=True).sum().reset_index()
 
 
+def scenario_names(demand: pd.DataFrame) -> list[str]:
+    """Return the scenarios of a demand table, in the order they first appear.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scenario_names(pd.DataFrame({"scenario": pd.Categorical(["high", "low", "high"])}))
+    ['high', 'low']
+    """
+    return [str(name) for name in pd.unique(demand["scenario"])]
+
+
+def focus_scenario(names: Sequence[str]) -> str:
+    """Return the scenario a run reports on: ``medium`` when there is one, else the middle one.
+
+    Examples
+    --------
+    >>> focus_scenario(["low", "medium", "high"]), focus_scenario(["a", "b", "c", "d"])
+    ('medium', 'c')
+    """
+    return "medium" if "medium" in names else names[len(names) // 2]
+
+
 def demand_by_cell(demand: pd.DataFrame) -> pd.DataFrame:
     """Reshape the demand layer to one row per cell, scenario and year, one column per grade.
 

@@ -31,7 +31,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .access import access
-from .demand import demand_by_cell, demand_totals, plot_county_demand, project_demand
+from .demand import (
+    demand_by_cell,
+    demand_totals,
+    focus_scenario,
+    plot_county_demand,
+    project_demand,
+    scenario_names,
+)
 from .indicators import indicator_tables
 from .labels import TABLE_TITLES, VALUES_ZH, localise
 from .maps.balance import balance_map
@@ -352,9 +359,8 @@ def _demand_trend(totals: pd.DataFrame) -> list[dict[str, object]] | None:
     """Children of each level in the first and last projection year of the middle scenario."""
     if totals.empty:
         return None
-    names = list(dict.fromkeys(totals["scenario"].astype(str)))
-    scenario = "medium" if "medium" in names else names[len(names) // 2]
-    rows = totals[totals["scenario"].astype(str) == scenario]
+    scenario = focus_scenario(scenario_names(totals))
+    rows = totals[totals["scenario"] == scenario]
     by_year = rows.groupby(["level", "year"], observed=True)["children"].sum()
     first, last = int(rows["year"].min()), int(rows["year"].max())
     trend = []
@@ -440,8 +446,7 @@ def _access(result: PlanResult) -> None:
 def _sites(result: PlanResult) -> None:
     """Small and boarding schools for every rural county, focus scenario, last plan year."""
     assert result.demand is not None
-    names = list(dict.fromkeys(result.demand["scenario"].astype(str)))
-    focus = "medium" if "medium" in names else names[len(names) // 2]
+    focus = focus_scenario(scenario_names(result.demand))
     year = int(result.demand["year"].max())
     found = plan_sites(result.study, result.demand, year=year, scenario=focus)
     result.sites = found

@@ -63,6 +63,7 @@ from scipy.spatial import cKDTree
 from sklearn.cluster import KMeans
 
 from .access import LEVEL_SCHOOLS, level_costs
+from .demand import scenario_names
 from .errors import ValidationError
 from .indicators import funding
 from .optimize import CoverageResult, SitingResult, lscp, mclp, p_median
@@ -1015,12 +1016,12 @@ def _grades(
             f"demand lacks columns {sorted(missing)}; pass the layer of "
             "layout.demand.project_demand"
         )
-    rows = demand[(demand["scenario"].astype(str) == scenario) & (demand["year"] == year)]
+    rows = demand[(demand["scenario"] == scenario) & (demand["year"] == year)]
     if rows.empty:
         raise ValidationError(
             f"demand has no rows for scenario {scenario!r} and year {year}; it has scenarios "
-            f"{sorted(set(demand['scenario'].astype(str)))} and years "
-            f"{sorted(set(demand['year'].astype(int)))}"
+            f"{sorted(scenario_names(demand))} and years "
+            f"{sorted(int(y) for y in demand['year'].unique())}"
         )
     cells = study["population"]
     ids = pd.Index(cells.loc[cells["county_code"] == county_code, "cell_id"], name="cell_id")

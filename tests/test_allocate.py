@@ -11,7 +11,13 @@ from scipy.optimize import linprog
 from scipy.spatial.distance import cdist
 from shapely.geometry import Point, box
 
-from layout.allocate import assign, assign_nearest, attendance_matrix, catchments
+from layout.allocate import (
+    assign,
+    assign_nearest,
+    assign_series,
+    attendance_matrix,
+    catchments,
+)
 from layout.costs import TravelCosts, costs_from_distance
 from layout.errors import DataWarning, ValidationError
 
@@ -389,3 +395,51 @@ def test_several_price_rounds_reach_the_dense_optimum(seed, caplog):
         result.penalty,
     )
     assert result.objective == pytest.approx(reference, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_series_of_demands_each_reach_the_dense_optimum(seed):
+    # Demands that grow, shrink and jump (a later scenario starts over from its first year),
+    # with schools over-full in some years only: every result of the series must equal the
+    # dense LP of its own demand, solved from scratch by scipy's HiGHS.
+    n, m = 150, 8
+    cells, schools, costs, distance = random_instance(seed + 300, n, m, k=4)
+    allowed = np.zeros((n, m), dtype=bool)
+    np.put_along_axis(allowed, np.argsort(distance, axis=1)[:, :4], True, axis=1)
+    rng = np.random.default_rng(seed)
+    base = cells["children"].to_numpy()
+    factors = [1.0, 1.6, 2.4, 0.5, 0.0, 1.9]
+    demands = [
+        cells[["cell_id"]].assign(children=np.round(base * f * rng.uniform(0.5, 1.5, n)))
+        for f in factors
+    ]
+    results = assign_series(demands, schools, costs)
+    assert len(results) == len(demands)
+    for demand, result in zip(demands, results, strict=True):
+        reference = dense_objective(
+            demand["children"].to_numpy(),
+            schools["capacity"].to_numpy(),
+            distance * 1.3 / 75,
+            allowed,
+            result.penalty,
+        )
+        assert result.objective == pytest.approx(reference, rel=1e-9)
+        cell = result.cells
+        assert (cell["assigned"] + cell["unserved"]).to_numpy() == pytest.approx(
+            demand["children"].to_numpy(), abs=1e-6
+        )
+        assert (result.schools["load"] <= schools["capacity"].to_numpy() + 1e-6).all()
+
+
+def test_series_of_one_is_assign():
+    cells, schools, costs = hand_case()
+    [result] = assign_series([cells], schools, costs)
+    assert flows_of(result) == flows_of(assign(cells, schools, costs))
+    assert assign_series([], schools, costs) == []
+
+
+def test_series_names_a_bad_demand():
+    cells, schools, costs = hand_case()
+    stray = pd.DataFrame({"cell_id": ["A", "Z"], "children": [1, 2]})
+    with pytest.raises(ValidationError, match="cells Z"):
+        assign_series([cells, stray], schools, costs)

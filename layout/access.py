@@ -129,12 +129,12 @@ def level_costs(study: Study, schools: gpd.GeoDataFrame, *, level: str) -> Trave
     """
     cells = _cell_points(study)
     service = study.standards.service
-    if "roads" in study.layers:
+    if study.road_network is not None:
         cap = service.walking_speed_kmh if level == "primary" else service.bus_speed_kmh
         return costs_from_network(
             cells,
             schools,
-            study["roads"],
+            study.road_network,
             cutoff_min=NETWORK_CUTOFF_MIN,
             walk_kmh=service.walking_speed_kmh,
             speed_cap_kmh=cap,

@@ -437,12 +437,11 @@ def _costs(
     """Travel costs of a county and level: on the roads when there are any, else distance."""
     profile = study.standards
     speed = options.speed_kmh(level, profile)
-    roads = study.layers.get("roads")
-    if roads is not None and len(roads):
+    if study.road_network is not None:
         return costs_from_network(
             cells,
             schools,
-            roads,
+            study.road_network,
             walk_kmh=profile.service.walking_speed_kmh,
             speed_cap_kmh=speed,
         )

@@ -184,7 +184,9 @@ class _Points(NamedTuple):
 
 
 def _points(
-    cells: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None
+    cells: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | RoadNetwork | None = None,
 ) -> _Points:
     """Check the layers and return ids and coordinates of cell centroids and schools."""
     layers = {"cells": cells, "schools": schools}
@@ -341,37 +343,98 @@ def _lightest_edges(
     return sparse.csr_array((weight[first], (lo[first], hi[first])), shape=(n_nodes, n_nodes))
 
 
-def _road_graph(
-    roads: gpd.GeoDataFrame, *, speed_cap_kmh: float | None, snap_m: float
-) -> _RoadGraph:
-    ids = require_ids(roads, ROAD_ID, name="roads")
-    speeds = require_amounts(roads, SPEED_COLUMN, name="roads", ids=ids)
-    if (speeds == 0).any():
-        raise ValidationError(
-            f"roads.{SPEED_COLUMN} is 0 in rows {ids_text(ids[speeds == 0])}; give a speed "
-            "> 0 or drop roads nobody can travel"
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A road layer as a graph, built once for any number of cost runs on it.
+
+    Nodes are the lines' vertices, vertices closer than ``snap_m`` (also of different lines)
+    merged into one node so that roads that meet join; each segment is an undirected edge.
+    Building it (snapping every vertex) is most of the work of a small cost run, so a study
+    builds its network once (:attr:`layout.study.Study.road_network`) and passes it to
+    :func:`costs_from_network` in place of the road layer.
+
+    Attributes
+    ----------
+    crs
+        CRS of the road layer.
+    node_xy
+        Coordinates of each node.
+    lo, hi
+        End nodes of each edge (``lo < hi``).
+    metres, speed_kmh
+        Length and speed of each edge.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> roads = gpd.GeoDataFrame(
+    ...     {"road_id": ["r1", "r2"], "speed_kmh": [6.0, 30.0]},
+    ...     geometry=[LineString([(0, 0), (600, 0)]), LineString([(600, 0.4), (600, 3000)])],
+    ...     crs="EPSG:4550")
+    >>> network = RoadNetwork.from_roads(roads)
+    >>> len(network.node_xy), network.metres.round(1).tolist()
+    (3, [600.0, 2999.6])
+    """
+
+    crs: object
+    node_xy: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    metres: np.ndarray
+    speed_kmh: np.ndarray
+
+    @classmethod
+    def from_roads(cls, roads: gpd.GeoDataFrame, *, snap_m: float = 1.0) -> RoadNetwork:
+        """Build the network of a road layer (``road_id``, ``speed_kmh``, lines).
+
+        Raises
+        ------
+        ValidationError
+            On repeated ids, wrong geometry, a speed that is not a number > 0, or a bad
+            ``snap_m``.
+        """
+        if not (np.isfinite(snap_m) and snap_m >= 0):
+            raise ValidationError(f"snap_m must be a finite number >= 0, got {snap_m!r}")
+        ids = require_ids(roads, ROAD_ID, name="roads")
+        speeds = require_amounts(roads, SPEED_COLUMN, name="roads", ids=ids)
+        if (speeds == 0).any():
+            raise ValidationError(
+                f"roads.{SPEED_COLUMN} is 0 in rows {ids_text(ids[speeds == 0])}; give a speed "
+                "> 0 or drop roads nobody can travel"
+            )
+        require_geometry(roads, ("LineString", "MultiLineString"), name="roads", ids=ids)
+        parts, part_row = shapely.get_parts(roads.geometry.to_numpy(), return_index=True)
+        xy, vertex_part = shapely.get_coordinates(parts, return_index=True)
+        start = np.flatnonzero(vertex_part[1:] == vertex_part[:-1])
+        label = _snap_vertices(xy, snap_m)
+        _, first_vertex = np.unique(label, return_index=True)
+        u, v = label[start], label[start + 1]
+        keep = u != v
+        start, u, v = start[keep], u[keep], v[keep]
+        log.info("road network: %d nodes, %d segments", len(first_vertex), len(start))
+        return cls(
+            crs=roads.crs,
+            node_xy=xy[first_vertex],
+            lo=np.minimum(u, v),
+            hi=np.maximum(u, v),
+            metres=np.hypot(*(xy[start + 1] - xy[start]).T),
+            speed_kmh=speeds[part_row[vertex_part[start]]],
         )
-    require_geometry(roads, ("LineString", "MultiLineString"), name="roads", ids=ids)
-    if speed_cap_kmh is not None:
-        speeds = np.minimum(speeds, speed_cap_kmh)
-    parts, part_row = shapely.get_parts(roads.geometry.to_numpy(), return_index=True)
-    xy, vertex_part = shapely.get_coordinates(parts, return_index=True)
-    start = np.flatnonzero(vertex_part[1:] == vertex_part[:-1])
-    label = _snap_vertices(xy, snap_m)
-    node_of_label, first_vertex = np.unique(label, return_index=True)
-    u, v = label[start], label[start + 1]
-    keep = u != v
-    start, u, v = start[keep], u[keep], v[keep]
-    length = np.hypot(*(xy[start + 1] - xy[start]).T)
-    speed = speeds[part_row[vertex_part[start]]] * 1000 / 60
-    lo, hi, n_nodes = np.minimum(u, v), np.maximum(u, v), len(node_of_label)
-    log.info("road graph: %d nodes, %d segments", n_nodes, len(start))
-    return _RoadGraph(
-        node_xy=xy[first_vertex],
-        metres=_lightest_edges(lo, hi, length, n_nodes),
-        minutes=_lightest_edges(lo, hi, length / speed, n_nodes),
-        top_speed=float(speed.max(initial=0.0)),
-    )
+
+    def _graph(self, speed_cap_kmh: float | None) -> _RoadGraph:
+        """Return the weighted graph, road speeds capped at ``speed_cap_kmh``."""
+        speeds = (
+            self.speed_kmh if speed_cap_kmh is None else np.minimum(self.speed_kmh, speed_cap_kmh)
+        )
+        speed = speeds * 1000 / 60
+        n_nodes = len(self.node_xy)
+        return _RoadGraph(
+            node_xy=self.node_xy,
+            metres=_lightest_edges(self.lo, self.hi, self.metres, n_nodes),
+            minutes=_lightest_edges(self.lo, self.hi, self.metres / speed, n_nodes),
+            top_speed=float(speed.max(initial=0.0)),
+        )
 
 
 def _members(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -414,7 +477,7 @@ def _node_paths(
 def costs_from_network(
     cells: gpd.GeoDataFrame,
     schools: gpd.GeoDataFrame,
-    roads: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | RoadNetwork,
     *,
     cutoff_min: float | None = None,
     walk_kmh: float = 4.5,
@@ -437,7 +500,8 @@ def costs_from_network(
     schools
         School points with a ``school_id`` column.
     roads
-        Road lines with ``road_id`` and ``speed_kmh`` columns (schema layer ``roads``).
+        Road lines with ``road_id`` and ``speed_kmh`` columns (schema layer ``roads``), or
+        their :class:`RoadNetwork` built beforehand.
     cutoff_min
         Keep arcs of at most this many minutes; ``None`` keeps every reachable school.
     walk_kmh
@@ -445,7 +509,7 @@ def costs_from_network(
     speed_cap_kmh
         Cap on road speeds, e.g. the walking speed for day pupils who go on foot.
     snap_m
-        Distance within which vertices merge into one node.
+        Distance within which vertices merge into one node (when ``roads`` is a layer).
 
     Returns
     -------
@@ -477,10 +541,11 @@ def costs_from_network(
     ([[3600.0]], [[12.0]])
     """
     _require_positive(cutoff_min=cutoff_min, walk_kmh=walk_kmh, speed_cap_kmh=speed_cap_kmh)
-    if not (np.isfinite(snap_m) and snap_m >= 0):
-        raise ValidationError(f"snap_m must be a finite number >= 0, got {snap_m!r}")
     points = _points(cells, schools, roads)
-    graph = _road_graph(roads, speed_cap_kmh=speed_cap_kmh, snap_m=snap_m)
+    network = (
+        roads if isinstance(roads, RoadNetwork) else RoadNetwork.from_roads(roads, snap_m=snap_m)
+    )
+    graph = network._graph(speed_cap_kmh)
     tree = KDTree(graph.node_xy)
     cell_leg, cell_node = (a.ravel() for a in tree.query(points.cell_xy, k=1))
     school_leg, school_node = (a.ravel() for a in tree.query(points.school_xy, k=1))

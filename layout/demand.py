@@ -409,9 +409,11 @@ def _long_form(
     cell = np.tile(np.repeat(np.arange(n_cells), n_grades), n_scenarios * n_years)
     level_code = np.array([CHILD_LEVELS.index(level) for level in GRADE_LEVELS])
     columns = {
-        "cell_id": first.cell_ids[cell],
-        "county_code": population["county_code"].to_numpy()[cell],
-        "township_code": population["township_code"].to_numpy()[cell],
+        # Taken from the columns' own arrays: no per-row conversion of the strings.
+        **{
+            name: population[name].array.take(cell)
+            for name in ("cell_id", "county_code", "township_code")
+        },
         "scenario": pd.Categorical.from_codes(
             np.repeat(np.arange(n_scenarios), per_scenario),
             categories=pd.Index([p.scenario for p in projections]),

@@ -39,6 +39,7 @@ import logging
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
+from .costs import RoadNetwork
 from .errors import StudyError, ValidationError
 from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .schema import LAYERS, REQUIRED_LAYERS
@@ -161,6 +163,24 @@ class Study:
     def __getitem__(self, name: str) -> pd.DataFrame:
         """Return a layer by name."""
         return self.layers[name]
+
+    @cached_property
+    def road_network(self) -> RoadNetwork | None:
+        """The ``roads`` layer as a graph, built on first use and kept; ``None`` without roads.
+
+        Steps that cost travel on the roads share it (building it is most of the work of a
+        county's cost run).
+
+        Examples
+        --------
+        >>> study = study_from_toml()
+        >>> study.road_network is study.road_network, len(study.road_network.lo) > 0
+        (True, True)
+        """
+        roads = self.layers.get("roads")
+        if roads is None or not len(roads):
+            return None
+        return RoadNetwork.from_roads(roads)
 
 
 def bundled_study_path(name: str = "anshan") -> Path:

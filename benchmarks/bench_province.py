@@ -142,7 +142,7 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
         from distributed import LocalCluster
 
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         options = {"scheduler": cluster.scheduler_address}
     start = time.perf_counter()

@@ -41,7 +41,7 @@ True
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -49,7 +49,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .allocate import Assignment, assign_series, attendance_matrix, catchments
+from ._partition import HALO, halo_distance
+from ._sparse import row_of_entries
+from .allocate import Assignment, assign, assign_series, attendance_matrix, catchments
 from .cohorts import CHILD_LEVELS
 from .costs import TravelCosts, costs_from_distance, costs_from_network
 from .demand import focus_scenario, scenario_names
@@ -71,6 +73,9 @@ LEVEL_SCHOOLS: dict[str, tuple[str, ...]] = {
     "junior": ("junior", "nine_year"),
 }
 """School levels that teach each level of children."""
+
+_NO_PLACE = 1e-9
+"""Spare places at or below this are none (floating-point noise of the assignment)."""
 
 NETWORK_CUTOFF_MIN = 120.0
 """Longest trip costed along the road network; farther cells are unserved with a reason."""
@@ -100,6 +105,13 @@ class Access:
         ``school_id``, ``children``), focus scenario, first plan year.
     balance
         Children minus places per township, level, scenario and year.
+    border_unserved, border_arcs
+        Only when the profile allows ``cross_county_enrolment``: the children left without a
+        place in their own county who have a school of another county within the halo
+        distance (``scenario``, ``year``, ``level``, ``cell_id``, ``county_code``,
+        ``children``), and their arcs to those schools (``level``, ``cell_id``,
+        ``school_id``, ``school_county_code``, ``metres``, ``minutes``): the input of
+        :func:`settle_borders`.
     """
 
     summary: pd.DataFrame
@@ -110,6 +122,8 @@ class Access:
     attendance: pd.DataFrame
     balance: pd.DataFrame
     flows: gpd.GeoDataFrame
+    border_unserved: pd.DataFrame | None = None
+    border_arcs: pd.DataFrame | None = None
 
 
 def level_costs(study: Study, schools: gpd.GeoDataFrame, *, level: str) -> TravelCosts:
@@ -164,11 +178,12 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     years = sorted(int(y) for y in demand["year"].unique())
     focus_years = sorted({years[0], years[-1]})
     children = _children(demand)
-    places = _places(study)
+    places = _places(study, "schools")
+    across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
     for level in CHILD_LEVELS:
         schools = places[level]
-        costs = level_costs(study, schools, level=level)
+        costs, cross = _county_costs(study, schools, level=level, across=across)
         keys = [
             {"scenario": scenario, "year": year, "level": level}
             for scenario in scenarios
@@ -185,6 +200,8 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             if key["scenario"] == focus and key["year"] in focus_years:
                 inputs = (cells, schools, costs, table)
                 _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
+        if across:
+            _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.concat(parts["summary"], ignore_index=True),
         schools=pd.concat(parts["schools"], ignore_index=True),
@@ -194,7 +211,188 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         attendance=pd.concat(parts["attendance"], ignore_index=True),
         balance=pd.concat(parts["balance"], ignore_index=True),
         flows=_stacked(parts["flows"], study.crs),
+        border_unserved=pd.concat(parts["border_unserved"], ignore_index=True) if across else None,
+        border_arcs=pd.concat(parts["border_arcs"], ignore_index=True) if across else None,
     )
+
+
+def settle_borders(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Seat children left without a place in their county at spare places across the border.
+
+    When the profile allows ``cross_county_enrolment``, every county first seats its own
+    children (:func:`access`); then, for each scenario, year and level, the children still
+    without a place take the places its own children left spare in schools of other counties
+    within the halo distance, by the same exact assignment (least total travel, then seating
+    the most children possible). In a county-by-county run this happens once every county is
+    done, on the merged tables (:func:`layout.province.merge_counties`), so that a county's
+    spare places are known and shared by all its neighbours.
+
+    Parameters
+    ----------
+    tables
+        Result tables with ``access_summary``, ``access_schools``, ``border_unserved`` and
+        ``border_arcs`` (see :class:`Access`).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables without ``border_unserved`` and ``border_arcs``, with ``border_seats`` (one
+        row per cell and school of another county: ``scenario``, ``year``, ``level``,
+        ``cell_id``, ``county_code``, ``school_id``, ``school_county_code``, ``children``,
+        ``metres``, ``minutes``), ``across_border`` and ``unserved_after_border`` added to
+        ``access_summary`` (by county when it has a ``county_code`` column), and
+        ``load_across_border`` to ``access_schools``.
+
+    Examples
+    --------
+    Cell ``c`` of county A has 30 children without a place; school ``t`` of county B, 2 km
+    away, has 20 places spare:
+
+    >>> import pandas as pd
+    >>> key = {"scenario": "medium", "year": 2030, "level": "primary"}
+    >>> tables = {
+    ...     "access_summary": pd.DataFrame([{**key, "children": 130.0, "unserved": 30.0}]),
+    ...     "access_schools": pd.DataFrame([{**key, "school_id": "t", "spare": 20.0}]),
+    ...     "border_unserved": pd.DataFrame(
+    ...         [{**key, "cell_id": "c", "county_code": "A", "children": 30.0}]),
+    ...     "border_arcs": pd.DataFrame([{"level": "primary", "cell_id": "c", "school_id": "t",
+    ...         "school_county_code": "B", "metres": 2000.0, "minutes": 33.3}]),
+    ... }
+    >>> settled = settle_borders(tables)
+    >>> settled["access_summary"][["across_border", "unserved_after_border"]].values.tolist()
+    [[20.0, 10.0]]
+    >>> settled["access_schools"]["load_across_border"].tolist()
+    [20.0]
+    """
+    out = dict(tables)
+    unserved, arcs = out.pop("border_unserved"), out.pop("border_arcs")
+    keys = ["scenario", "year", "level"]
+    spare = out["access_schools"].set_index([*keys, "school_id"])["spare"]
+    seats = [_border_seats(group, arcs, spare, key) for key, group in unserved.groupby(keys)]
+    found = pd.concat([_NO_SEATS, *seats], ignore_index=True).astype(_NO_SEATS.dtypes)
+    summary = out["access_summary"]
+    by = [c for c in ("county_code", *keys) if c in summary.columns]
+    taken = found.groupby(by)["children"].sum().rename("across_border")
+    summary = summary.join(taken, on=by)
+    summary["across_border"] = summary["across_border"].fillna(0.0)
+    summary["unserved_after_border"] = summary["unserved"] - summary["across_border"]
+    schools = out["access_schools"]
+    load = found.groupby([*keys, "school_id"])["children"].sum().rename("load_across_border")
+    schools = schools.join(load, on=[*keys, "school_id"])
+    schools["load_across_border"] = schools["load_across_border"].fillna(0.0)
+    out.update(access_summary=summary, access_schools=schools, border_seats=found)
+    return out
+
+
+_NO_SEATS = pd.DataFrame(
+    {
+        "scenario": pd.Series(dtype=object),
+        "year": pd.Series(dtype="int64"),
+        "level": pd.Series(dtype=object),
+        "cell_id": pd.Series(dtype=object),
+        "county_code": pd.Series(dtype=object),
+        "school_id": pd.Series(dtype=object),
+        "school_county_code": pd.Series(dtype=object),
+        "children": pd.Series(dtype=float),
+        "metres": pd.Series(dtype=float),
+        "minutes": pd.Series(dtype=float),
+    }
+)
+"""Columns of the ``border_seats`` table."""
+
+
+def _border_seats(
+    unserved: pd.DataFrame, arcs: pd.DataFrame, spare: pd.Series, key: tuple
+) -> pd.DataFrame:
+    """Assign one scenario, year and level's unserved children to spare places across."""
+    scenario, year, level = key
+    places = spare.xs((scenario, year, level), level=["scenario", "year", "level"])
+    places = places[places > _NO_PLACE]
+    mine = arcs[
+        (arcs["level"] == level)
+        & arcs["cell_id"].isin(unserved["cell_id"])
+        & arcs["school_id"].isin(places.index)
+    ]
+    if mine.empty:
+        return _NO_SEATS.iloc[:0]
+    costs = TravelCosts.from_arcs(mine[["cell_id", "school_id", "metres", "minutes"]])
+    capacity = places.reindex(costs.schools).rename("capacity").reset_index()
+    result = assign(unserved[unserved["cell_id"].isin(costs.cells)], capacity, costs)
+    county = unserved.set_index("cell_id")["county_code"]
+    school_county = mine.drop_duplicates("school_id").set_index("school_id")["school_county_code"]
+    flows = result.flows
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "year": year,
+            "level": level,
+            "cell_id": flows["cell_id"].to_numpy(),
+            "county_code": county.reindex(flows["cell_id"]).to_numpy(),
+            "school_id": flows["school_id"].to_numpy(),
+            "school_county_code": school_county.reindex(flows["school_id"]).to_numpy(),
+            "children": flows["children"].to_numpy(),
+            "metres": flows["metres"].to_numpy(),
+            "minutes": flows["minutes"].to_numpy(),
+        }
+    )
+
+
+def _county_costs(
+    study: Study, schools: gpd.GeoDataFrame, *, level: str, across: bool
+) -> tuple[TravelCosts, TravelCosts | None]:
+    """Costs from each cell to the schools of its own county, and (``across``) to others'.
+
+    The second costs reach the schools of other counties within :func:`halo distance
+    <layout.province.halo_distance>`: those of the study, and its ``halo_schools`` (a
+    county partition's neighbours).
+    """
+    costs = level_costs(study, schools, level=level)
+    cell_county = study["population"].set_index("cell_id")["county_code"]
+    rows = cell_county.reindex(costs.cells).to_numpy()[row_of_entries(costs.metres.indptr)]
+    school_county = schools["county_code"].to_numpy()[costs.metres.indices]
+    home = rows == school_county
+    own = costs if home.all() else costs.where(home)
+    if not across:
+        return own, None
+    reach = halo_distance(study.standards)
+    cross = [costs.where(~home & (costs.metres.data <= reach))]
+    halo = _places(study, HALO)[level] if HALO in study.layers else schools.iloc[:0]
+    if len(halo):
+        far = level_costs(study, halo, level=level)
+        cross.append(far.where(far.metres.data <= reach))
+    counties = pd.concat([schools, halo]).set_index("school_id")["county_code"]
+    arcs = pd.concat([c.arcs() for c in cross], ignore_index=True)
+    arcs.insert(2, "school_county_code", counties.reindex(arcs["school_id"]).to_numpy())
+    return own, arcs
+
+
+def _border_inputs(
+    parts: dict[str, list[pd.DataFrame]],
+    study: Study,
+    arcs: pd.DataFrame,
+    results: Sequence[Assignment],
+    keys: Sequence[dict[str, object]],
+) -> None:
+    """Keep the unserved children who have a school across the border, and their arcs."""
+    county = study["population"].set_index("cell_id")["county_code"]
+    reachable = pd.Index(arcs["cell_id"].unique())
+    rows = []
+    for key, result in zip(keys, results, strict=True):
+        short = result.unserved[result.unserved["cell_id"].isin(reachable)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    **key,
+                    "cell_id": short["cell_id"].to_numpy(),
+                    "county_code": county.reindex(short["cell_id"]).to_numpy(),
+                    "children": short["children"].to_numpy(),
+                }
+            )
+        )
+    unserved = pd.concat(rows, ignore_index=True)
+    parts["border_unserved"].append(unserved)
+    used = arcs[arcs["cell_id"].isin(unserved["cell_id"])]
+    parts["border_arcs"].append(used.assign(level=keys[0]["level"]) if keys else used)
 
 
 def _cell_points(study: Study) -> gpd.GeoDataFrame:
@@ -212,9 +410,12 @@ def _children(demand: gpd.GeoDataFrame) -> pd.DataFrame:
     return sums[sums > 0].reset_index("cell_id")
 
 
-def _places(study: Study) -> dict[str, gpd.GeoDataFrame]:
-    """Per level: the open schools teaching it, with their places and classes of the level."""
-    schools = study["schools"]
+def _places(study: Study, layer: str) -> dict[str, gpd.GeoDataFrame]:
+    """Per level: the schools of ``layer`` teaching it, with their places and classes of it.
+
+    Planned schools and schools without places of the level are left out.
+    """
+    schools = study[layer]
     seats = school_seats(schools)
     places = {}
     for level in CHILD_LEVELS:
@@ -222,6 +423,7 @@ def _places(study: Study) -> dict[str, gpd.GeoDataFrame]:
         frame = gpd.GeoDataFrame(
             {
                 "school_id": schools["school_id"],
+                "county_code": schools["county_code"],
                 "township_code": schools["township_code"],
                 "capacity": seats[f"capacity_{level}"].to_numpy(),
                 "classes": schools[[f"classes_g{g}" for g in grades]].sum(axis=1),

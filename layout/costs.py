@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -46,6 +47,7 @@ from ._sparse import expand_ranges, row_of_entries
 from ._validate import (
     ids_text,
     require_amounts,
+    require_columns,
     require_geometry,
     require_ids,
     require_metric_crs,
@@ -174,6 +176,69 @@ class TravelCosts:
                 "minutes": self.minutes.data,
             }
         )
+
+    def where(self, keep: np.ndarray) -> TravelCosts:
+        """Return the costs with only the arcs where ``keep`` is true (same cells and schools).
+
+        Parameters
+        ----------
+        keep
+            One boolean per arc, in the order of the matrices' stored entries (and of
+            :meth:`arcs`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from scipy import sparse
+        >>> m = sparse.csr_array([[100.0, 300.0], [0.0, 50.0]])
+        >>> costs = TravelCosts(m, m / 75, pd.Index(["a", "b"]), pd.Index(["s", "t"]), "table")
+        >>> costs.where(costs.metres.data < 200).arcs()[["cell_id", "school_id"]].values.tolist()
+        [['a', 's'], ['b', 't']]
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != self.metres.data.shape:
+            raise ValidationError(
+                f"keep must hold one boolean per arc ({self.metres.nnz}), got shape {keep.shape}"
+            )
+        rows = row_of_entries(self.metres.indptr)[keep]
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(self.cells)))))
+        indices = self.metres.indices[keep]
+        shape = self.metres.shape
+        return dataclasses.replace(
+            self,
+            metres=sparse.csr_array((self.metres.data[keep], indices, indptr), shape=shape),
+            minutes=sparse.csr_array(
+                (self.minutes.data[keep], indices.copy(), indptr.copy()), shape=shape
+            ),
+        )
+
+    @classmethod
+    def from_arcs(cls, arcs: pd.DataFrame, *, method: str = "table") -> TravelCosts:
+        """Build costs from a long table of arcs, the form :meth:`arcs` returns.
+
+        Cells and schools are the ids that appear in ``arcs``, sorted; a repeated arc keeps
+        its first row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> arcs = pd.DataFrame({"cell_id": ["b", "a"], "school_id": ["s", "s"],
+        ...                      "metres": [750.0, 1500.0], "minutes": [10.0, 20.0]})
+        >>> costs = TravelCosts.from_arcs(arcs)
+        >>> list(costs.cells), costs.minutes.toarray().ravel().tolist()
+        (['a', 'b'], [20.0, 10.0])
+        """
+        require_columns(arcs, [CELL_ID, SCHOOL_ID, "metres", "minutes"], name="arcs")
+        cells = pd.Index(np.unique(arcs[CELL_ID].to_numpy()), name=CELL_ID)
+        schools = pd.Index(np.unique(arcs[SCHOOL_ID].to_numpy()), name=SCHOOL_ID)
+        matrices = _csr_pair(
+            cells.get_indexer(arcs[CELL_ID]),
+            schools.get_indexer(arcs[SCHOOL_ID]),
+            arcs["metres"].to_numpy(dtype=float),
+            arcs["minutes"].to_numpy(dtype=float),
+            (len(cells), len(schools)),
+        )
+        return cls(*matrices, cells, schools, method)
 
 
 class _Points(NamedTuple):

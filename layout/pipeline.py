@@ -30,7 +30,8 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .access import access
+from ._partition import HALO
+from .access import access, settle_borders
 from .demand import (
     demand_by_cell,
     demand_totals,
@@ -429,7 +430,12 @@ def _demand(result: PlanResult) -> None:
 
 
 def _access(result: PlanResult) -> None:
-    """Assign children to schools for every scenario and year; flag under-provision."""
+    """Assign children to schools for every scenario and year; flag under-provision.
+
+    Children go to schools of their own county; where the profile allows
+    ``cross_county_enrolment``, those left without a place then take spare places across the
+    border (:func:`layout.access.settle_borders`).
+    """
     assert result.demand is not None
     found = access(result.study, result.demand)
     result.tables["access_summary"] = found.summary
@@ -441,6 +447,11 @@ def _access(result: PlanResult) -> None:
     result.layers["under_provisioned"] = found.areas
     result.layers["catchments"] = found.catchments
     result.layers["assignment"] = found.flows
+    if found.border_arcs is not None:
+        result.tables["border_unserved"] = found.border_unserved
+        result.tables["border_arcs"] = found.border_arcs
+        if HALO not in result.study.layers:  # else settled on the merge of the counties
+            result.tables = settle_borders(result.tables)
 
 
 def _sites(result: PlanResult) -> None:

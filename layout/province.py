@@ -13,7 +13,10 @@ A province is planned as many small runs, one per county, then merged:
    ``out_dir`` must then be on storage every worker sees).
 3. :func:`merge_counties` concatenates the counties' tables in county-code order (a table
    that is the same in every county, like the standards profile, is taken once; one that
-   differs but has no ``county_code`` column gets one) and the results GeoPackage,
+   differs but has no ``county_code`` column gets one). Where the study's profile allows
+   ``cross_county_enrolment``, the children each county could not seat then take the spare
+   places of neighbouring counties' schools (:func:`layout.access.settle_borders`; each
+   county found its arcs to them among its halo schools). The results GeoPackage,
    spreadsheet, charts and maps are written from the merge by
    :func:`layout.pipeline.write_outputs`. A serial, a process and a Dask run of one study give
    identical tables.
@@ -74,6 +77,7 @@ from ._partition import (
     replacing_folder,
     source_fingerprint,
 )
+from .access import settle_borders
 from .errors import CountyRunError, LayoutError, ValidationError
 from .pipeline import PlanResult, analyse, write_outputs
 from .schema import LAYERS
@@ -288,9 +292,12 @@ def merge_counties(
         if (root / code / _CELLS).is_file():
             cells.append(pd.read_parquet(root / code / _CELLS))
         runs.append({k: done[k] for k in ("county_code", "attempts", "seconds", "worker_peak_mb")})
+    merged = merge_tables(tables)
+    if "border_arcs" in merged:
+        merged = settle_borders(merged)
     return MergedResult(
         study=_merged_study(parts, codes, Path(manifest["study"])),
-        tables=merge_tables(tables),
+        tables=merged,
         layers=merge_tables(layers),
         demand_cells=_concat(cells) if cells else None,
         counties_run=tuple(codes),

@@ -15,7 +15,7 @@ import pytest
 from layout.access import access
 from layout.pipeline import STEPS, PlanResult
 from layout.study import study_from_toml
-from tests.tinystudy import write_tiny_study
+from tests.tinystudy import TOML, write_tiny_study
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,10 @@ def test_nearest_schools_take_every_child(found) -> None:
         s3 = schools.loc[("medium", year, "primary", "S3"), "load"]
         assert s1 == pytest.approx(_children(demand, "medium", year, "primary", ["C1", "C2"]))
         assert s3 == pytest.approx(_children(demand, "medium", year, "primary", ["C3", "C4"]))
+        # County 210303 has no junior school, and the profile keeps children in their own
+        # county: S2 (210302) takes the junior children of C1 and C2 only.
         s2 = schools.loc[("medium", year, "junior", "S2"), "load"]
-        assert s2 == pytest.approx(
-            _children(demand, "medium", year, "junior", ["C1", "C2", "C3", "C4"])
-        )
+        assert s2 == pytest.approx(_children(demand, "medium", year, "junior", ["C1", "C2"]))
 
 
 def test_summary_conserves_children_and_judges_norms(found) -> None:
@@ -57,7 +57,13 @@ def test_summary_conserves_children_and_judges_norms(found) -> None:
     table = result.summary
     assert len(table) == 3 * 6 * 2  # scenarios x years 2025-2030 x levels
     assert (table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-9
-    assert table["unserved"].max() == 0
+    primary = table[table["level"] == "primary"]
+    assert primary["unserved"].max() == 0
+    # The junior children of C4 (county 210303, no junior school) have no place; C3 has none.
+    junior = table[table["level"] == "junior"].set_index(["scenario", "year"])["unserved"]
+    for (scenario, year), unserved in junior.items():
+        assert unserved == pytest.approx(_children(demand, scenario, year, "junior", ["C4"]))
+    assert "across_border" not in table.columns and result.border_arcs is None
     # Urban C1, C2 are 2.76 km and 4.95 km of travel from S1, beyond the 500 m radius; rural
     # C3, C4 are 3536 m x 1.3 / 60 = 76.6 minutes from S3, beyond 30 minutes: nobody is within.
     assert table["within_norm"].max() == 0
@@ -109,3 +115,45 @@ def test_assignment_lines(found) -> None:
     assert primary.loc["C1", "school_id"] == "S1"
     assert primary.loc["C1"].geometry.length == pytest.approx(math.hypot(1500, 1500), abs=0.05)
     assert primary.loc["C1", "metres"] == pytest.approx(1.3 * math.hypot(1500, 1500), rel=1e-4)
+
+
+ACROSS = "\n[standards.service]\ncross_county_enrolment = true\n"
+
+
+@pytest.mark.parametrize("s2_places", [400, 145])
+def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> None:
+    # With cross-county enrolment allowed, the junior children of C4 (210303) take places
+    # S2 (210302) has left after its own county's children: all of them when S2 has 400
+    # places; with 145, all in 2025 (C1 + C2 have 92.2 juniors, C4 13.9) but only the 5.6
+    # spare places in 2030 (C1 + C2 139.4, C4 12.9).
+    def places(frame):
+        return frame.assign(capacity=frame["capacity"].where(frame["school_id"] != "S2", s2_places))
+
+    toml = write_tiny_study(tmp_path, edit={"schools": places}, toml=TOML + ACROSS)
+    result = PlanResult(study=study_from_toml(toml))
+    for step in ("demand", "access"):
+        dict(STEPS)[step](result)
+    demand, tables = result.demand, result.tables
+    assert "border_arcs" not in tables and "border_unserved" not in tables
+    seats = tables["border_seats"].set_index(["scenario", "year", "level"])
+    summary = tables["access_summary"].set_index(["scenario", "year", "level"])
+    schools = tables["access_schools"].set_index(["scenario", "year", "level", "school_id"])
+    for year in (2025, 2030):
+        key = ("medium", year, "junior")
+        own = _children(demand, *key, ["C1", "C2"])
+        c4 = _children(demand, *key, ["C4"])
+        spare = s2_places - own
+        assert spare > 0 and (spare < c4) == (s2_places == 145 and year == 2030)
+        row = seats.loc[[key]].iloc[0]
+        assert (row["cell_id"], row["county_code"]) == ("C4", "210303")
+        assert (row["school_id"], row["school_county_code"]) == ("S2", "210302")
+        assert row["children"] == pytest.approx(min(c4, spare))
+        # C4's centre (17.5, 2.5) km to S2 at (6, 6) km, straight line x 1.3 at 60 m a minute.
+        metres = math.hypot(11_500, 3_500) * 1.3
+        assert row["metres"] == pytest.approx(metres, rel=1e-6)
+        assert row["minutes"] == pytest.approx(metres / 60, rel=1e-6)
+        assert summary.loc[key, "unserved"] == pytest.approx(c4)
+        assert summary.loc[key, "across_border"] == pytest.approx(min(c4, spare))
+        assert summary.loc[key, "unserved_after_border"] == pytest.approx(max(c4 - spare, 0))
+        assert schools.loc[(*key, "S2"), "load_across_border"] == pytest.approx(min(c4, spare))
+        assert summary.loc[("medium", year, "primary"), "across_border"] == 0

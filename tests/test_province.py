@@ -16,7 +16,7 @@ from distributed import LocalCluster
 
 from layout.cli import main
 from layout.errors import CountyRunError, ValidationError
-from layout.pipeline import analyse
+from layout.pipeline import PlanResult, analyse
 from layout.province import (
     CRASH_ENV,
     MergedResult,
@@ -47,6 +47,9 @@ profile = "anshan-2020"
 
 [standards.class_size]
 primary_cap = 45
+
+[standards.service]
+cross_county_enrolment = true
 
 [scenarios.medium]
 description = "flat births"
@@ -99,7 +102,7 @@ def scheduler() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CRASH_ENV, CRASHING)  # seen by the worker processes started now
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
     with cluster:
         yield cluster.scheduler_address
@@ -134,13 +137,18 @@ def test_serial_outputs(serial: MergedResult) -> None:
     assert {"counties", "schools", "cells", "demand", "class_size_ledger", "profile"} <= layers
 
 
-def test_merged_tables_equal_the_whole_study(study: Path, serial: MergedResult) -> None:
+@pytest.fixture(scope="module")
+def whole(study: Path) -> PlanResult:
+    """The same analysis of the whole study in one piece."""
+    return analyse(study_from_toml(study))
+
+
+def test_merged_tables_equal_the_whole_study(serial: MergedResult, whole: PlanResult) -> None:
     """Independent method: the same analysis of the whole study in one piece.
 
     The indicator and demand tables are per school, per county or per township, so splitting
     the study by county must neither lose nor double count a school (halo schools included).
     """
-    whole = analyse(study_from_toml(study))
     for name in ("class_size_ledger", "funding", "staffing", "class_size_by_county"):
         pd.testing.assert_frame_equal(
             serial.tables[name], whole.tables[name], check_dtype=False, obj=name
@@ -157,6 +165,36 @@ def test_merged_tables_equal_the_whole_study(study: Path, serial: MergedResult) 
     assert serial.tables["yield_model"]["county_code"].value_counts().to_dict() == dict.fromkeys(
         URBAN3, 2
     )
+
+
+def test_county_first_access_equals_the_whole_study(
+    serial: MergedResult, whole: PlanResult
+) -> None:
+    """Each county seats its own children first, in one piece or county by county.
+
+    The number of children a county can seat is the same however its LP is split, so the
+    counties' summaries add up to the whole study's. The study allows cross-county enrolment:
+    the districts are short of places, so some children take spare places across a border,
+    never more than their county left unserved nor more than a school had spare.
+    """
+    keys = ["scenario", "year", "level"]
+    figures = ["children", "assigned", "unserved"]
+    merged = serial.tables["access_summary"]
+    pd.testing.assert_frame_equal(
+        merged.groupby(keys)[figures].sum(),
+        whole.tables["access_summary"].set_index(keys)[figures].sort_index(),
+        rtol=1e-9,
+    )
+    seats = serial.tables["border_seats"]
+    assert len(seats) > 0 and (seats["county_code"] != seats["school_county_code"]).all()
+    assert seats["metres"].max() <= 30_000
+    summary = merged.set_index(["county_code", *keys])
+    assert (summary["across_border"] <= summary["unserved"] + 1e-6).all()
+    assert seats["children"].sum() == pytest.approx(summary["across_border"].sum())
+    schools = serial.tables["access_schools"]
+    assert (schools["load_across_border"] <= schools["spare"] + 1e-6).all()
+    assert schools["load_across_border"].sum() == pytest.approx(seats["children"].sum())
+    assert "border_arcs" not in serial.tables and "border_seats" in whole.tables
 
 
 def test_partitions_hold_each_county_and_its_halo(study: Path, tmp_path: Path) -> None:

@@ -156,6 +156,7 @@ class Service:
     rural_junior_minutes: float
     walking_speed_kmh: float
     bus_speed_kmh: float
+    cross_county_enrolment: bool
 
 
 @dataclass(frozen=True)
@@ -553,7 +554,12 @@ def _unknown(key: str, schema: Mapping[str, Any], what: str) -> str:
     return f"{what} {key!r} is not known; known keys {place}: {', '.join(known)}"
 
 
-_TYPE_NAMES = {int: "an integer (int)", float: "a number (float)", str: "a string (str)"}
+_TYPE_NAMES = {
+    int: "an integer (int)",
+    float: "a number (float)",
+    str: "a string (str)",
+    bool: "true or false (bool)",
+}
 _LIST_NAMES = {
     int: "a list of integers (list[int])",
     float: "a list of numbers (list[float])",
@@ -592,8 +598,8 @@ def _coerce(
 
 def _scalar(tp: type, value: Any) -> Any:
     """Return ``value`` as ``tp`` when it is acceptable as one, else None."""
-    if isinstance(value, bool):
-        return None
+    if tp is bool or isinstance(value, bool):
+        return value if tp is bool and isinstance(value, bool) else None
     if tp is int:
         return value if isinstance(value, int) else None
     if tp is float:
@@ -618,7 +624,7 @@ def _check_meta(
                 f"{what} {key!r}: {bad} not allowed; choose from {', '.join(meta['choices'])}"
             )
         return
-    if any(isinstance(i, str) for i in items):
+    if any(isinstance(i, str | bool) for i in items):
         return
     shown = items[0] if len(items) == 1 else items
     if any(i < 0 for i in items):

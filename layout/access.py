@@ -77,6 +77,22 @@ LEVEL_SCHOOLS: dict[str, tuple[str, ...]] = {
 _NO_PLACE = 1e-9
 """Spare places at or below this are none (floating-point noise of the assignment)."""
 
+_NO_SEATS = pd.DataFrame(
+    {
+        "scenario": pd.Series(dtype=object),
+        "year": pd.Series(dtype="int64"),
+        "level": pd.Series(dtype=object),
+        "cell_id": pd.Series(dtype=object),
+        "county_code": pd.Series(dtype=object),
+        "school_id": pd.Series(dtype=object),
+        "school_county_code": pd.Series(dtype=object),
+        "children": pd.Series(dtype=float),
+        "metres": pd.Series(dtype=float),
+        "minutes": pd.Series(dtype=float),
+    }
+)
+"""Columns of the ``border_seats`` table."""
+
 NETWORK_CUTOFF_MIN = 120.0
 """Longest trip costed along the road network; farther cells are unserved with a reason."""
 
@@ -282,23 +298,6 @@ def settle_borders(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame
     schools["load_across_border"] = schools["load_across_border"].fillna(0.0)
     out.update(access_summary=summary, access_schools=schools, border_seats=found)
     return out
-
-
-_NO_SEATS = pd.DataFrame(
-    {
-        "scenario": pd.Series(dtype=object),
-        "year": pd.Series(dtype="int64"),
-        "level": pd.Series(dtype=object),
-        "cell_id": pd.Series(dtype=object),
-        "county_code": pd.Series(dtype=object),
-        "school_id": pd.Series(dtype=object),
-        "school_county_code": pd.Series(dtype=object),
-        "children": pd.Series(dtype=float),
-        "metres": pd.Series(dtype=float),
-        "minutes": pd.Series(dtype=float),
-    }
-)
-"""Columns of the ``border_seats`` table."""
 
 
 def _border_seats(

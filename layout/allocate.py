@@ -628,16 +628,17 @@ def assign(
     >>> result.schools["load"].tolist(), result.unserved["children"].tolist()
     ([20.0, 20.0], [10.0])
     """
-    problem = _prepare(
-        demand,
+    [result] = assign_series(
+        [demand],
         schools,
         costs,
-        columns=(demand_column, capacity_column),
+        demand_column=demand_column,
+        capacity_column=capacity_column,
+        unserved_penalty=unserved_penalty,
         cost=cost,
-        penalty=unserved_penalty,
+        decompose=decompose,
     )
-    [(flow, unserved)] = _solve(problem, decompose=decompose)
-    return _assignment(problem, costs, flow, unserved, cost=cost, method="capacitated")
+    return result
 
 
 def assign_series(  # noqa: PLR0913 - the options of assign

@@ -1,9 +1,8 @@
 """Province benchmark: the whole pipeline county by county on a synthetic Liaoning.
 
-Run from the repository root (20 minutes on 2 cores before the access and sites steps joined
-the pipeline; longer since)::
+Run from the repository root (about 20 minutes on 2 cores; see benchmarks/RESULTS.md)::
 
-    python benchmarks/bench_province.py
+    python benchmarks/bench_province.py [--fractions 8 4 2 1] [--cross-county]
 
 1. Generates a deterministic synthetic study on the real boundaries of the 100 county-level
    units of Liaoning (``data/boundaries/liaoning.gpkg``, 500 m cells, seed 20201101; residents
@@ -18,7 +17,8 @@ the pipeline; longer since)::
 
 Each run records the wall time of every stage and the peak memory: of the run's process, of
 its largest worker (``getrusage``), and of the whole process tree (``psutil``, sampled every
-0.2 s). Prints Markdown tables.
+0.2 s), overall and within each stage. Prints Markdown tables. ``--cross-county`` runs the
+same with cross-county enrolment allowed (halo schools costed, seats shared on the merge).
 """
 
 from __future__ import annotations
@@ -91,10 +91,15 @@ def _read_layers(folder: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_subset(layers: dict[str, pd.DataFrame], codes: list[str], folder: Path) -> Path:
-    """Write the study of the counties ``codes`` (roads kept whole) and its TOML."""
+def write_subset(
+    layers: dict[str, pd.DataFrame], codes: list[str], folder: Path, *, across: bool = False
+) -> Path:
+    """Write the study of the counties ``codes`` (roads kept whole) and its TOML.
+
+    ``across`` allows cross-county enrolment in the study's profile.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    text = TOML
+    text = TOML + ("\n[standards.service]\ncross_county_enrolment = true\n" if across else "")
     schools = layers["schools"]["school_id"][layers["schools"]["county_code"].isin(codes)]
     for name, frame in layers.items():
         if "county_code" in frame.columns:
@@ -107,8 +112,8 @@ def write_subset(layers: dict[str, pd.DataFrame], codes: list[str], folder: Path
     return folder / "study.toml"
 
 
-def _tree_rss_sampler(stop: threading.Event, peak: list[float]) -> None:
-    """Sample the resident memory of this process and all its descendants."""
+def _tree_rss_sampler(stop: threading.Event, samples: list[tuple[float, float]]) -> None:
+    """Sample the resident memory (MB) of this process and all its descendants, with times."""
     import psutil
 
     me = psutil.Process()
@@ -119,8 +124,20 @@ def _tree_rss_sampler(stop: threading.Event, peak: list[float]) -> None:
                 total += proc.memory_info().rss
             except psutil.Error:
                 continue
-        peak[0] = max(peak[0], total / 2**20)
+        samples.append((time.perf_counter(), total / 2**20))
         stop.wait(0.2)
+
+
+def _stage_peaks(
+    samples: list[tuple[float, float]], start: float, seconds: dict[str, float]
+) -> dict[str, int]:
+    """Peak of the sampled memory within each stage (stages run back to back from start)."""
+    edges = start + np.cumsum([0.0, *seconds.values()])
+    times, mb = np.array([t for t, _ in samples]), np.array([m for _, m in samples])
+    return {
+        name: round(float(mb[(times >= a) & (times <= b)].max(initial=0.0)))
+        for name, (a, b) in zip(seconds, pairwise(edges), strict=True)
+    }
 
 
 def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
@@ -132,9 +149,9 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
     marks = _LogMarks()
     logging.getLogger("layout").addHandler(marks)
     logging.getLogger("layout").setLevel(logging.INFO)
-    peak = [0.0]
+    samples: list[tuple[float, float]] = []
     stop = threading.Event()
-    sampler = threading.Thread(target=_tree_rss_sampler, args=(stop, peak), daemon=True)
+    sampler = threading.Thread(target=_tree_rss_sampler, args=(stop, samples), daemon=True)
     sampler.start()
     cluster = None
     options: dict[str, Any] = {"workers": 2}
@@ -166,7 +183,8 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
         "county_seconds_sum": round(float(result.runs["seconds"].sum()), 1),
         "self_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "worker_peak_mb": int(result.runs["worker_peak_mb"].max()),
-        "tree_peak_mb": round(peak[0]),
+        "tree_peak_mb": round(max(mb for _, mb in samples)),
+        "stage_peak_mb": _stage_peaks(samples, start, result.seconds),
         "gpkg_mb": round((out / "out" / "results.gpkg").stat().st_size / 2**20),
     }
 
@@ -201,8 +219,11 @@ def _in_child(study: Path, out: Path, engine: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(fractions: tuple[int, ...] = FRACTIONS) -> None:
-    """Generate, run every size and the Dask comparison, print the tables."""
+def main(fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False) -> None:
+    """Generate, run every size and the Dask comparison, print the tables.
+
+    ``across``: the study allows cross-county enrolment (folders get an ``-across`` suffix).
+    """
     layers = generate(WORK / "liaoning")
     codes = sorted(layers["counties"]["county_code"])
     order = list(np.random.default_rng(20201101).permutation(codes))
@@ -214,16 +235,17 @@ def main(fractions: tuple[int, ...] = FRACTIONS) -> None:
     rows = []
     for fraction in fractions:
         subset = sorted(order[: round(len(codes) / fraction)])
-        study = write_subset(layers, subset, WORK / f"study-1of{fraction}")
-        row = _in_child(study, WORK / f"run-1of{fraction}", "processes")
+        name = f"1of{fraction}" + ("-across" if across else "")
+        study = write_subset(layers, subset, WORK / f"study-{name}", across=across)
+        row = _in_child(study, WORK / f"run-{name}", "processes")
         row["fraction"] = f"1/{fraction}"
         rows.append(row)
         print(json.dumps(row), flush=True)
         if fraction == DASK_FRACTION:
-            dask = _in_child(study, WORK / f"dask-1of{fraction}", "dask")
+            dask = _in_child(study, WORK / f"dask-{name}", "dask")
             dask["fraction"] = f"1/{fraction}"
             print(json.dumps(dask), flush=True)
-            same = _same_tables(WORK / f"run-1of{fraction}", WORK / f"dask-1of{fraction}")
+            same = _same_tables(WORK / f"run-{name}", WORK / f"dask-{name}")
             print(f"dask tables equal to process tables: {same}", flush=True)
             rows.append(dask)
     _print_table(rows)
@@ -237,10 +259,10 @@ def _same_tables(a: Path, b: Path) -> bool:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "\n| counties | engine | cells | schools | partition s | counties s | merge s "
-        "| outputs s (gpkg/xlsx/charts/map) | total s | tree peak MB | worker peak MB "
-        "| main peak MB |"
+        "| outputs s (gpkg/xlsx/charts/map) | total s | tree peak MB | tree peak MB by stage "
+        "(partition/counties/merge/outputs) | worker peak MB | main peak MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         s = r["seconds"]
         print(
@@ -248,6 +270,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['schools']:,} | {s['partition']:.0f} | {s['counties']:.0f} | {s['merge']:.0f} "
             f"| {s['outputs']:.0f} ({'/'.join(f'{v:.0f}' for v in r['outputs'].values())}) "
             f"| {s['total']:.0f} | {r['tree_peak_mb']:,} | "
+            f"{'/'.join(f'{v:,}' for v in r['stage_peak_mb'].values())} | "
             f"{r['worker_peak_mb']:,} | {r['self_peak_mb']:,} |"
         )
 
@@ -256,8 +279,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", nargs=3, metavar=("STUDY", "OUT", "ENGINE"))
     parser.add_argument("--fractions", type=int, nargs="+", default=FRACTIONS)
+    parser.add_argument(
+        "--cross-county", action="store_true", help="allow cross-county enrolment in the study"
+    )
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_once(Path(args.run[0]), Path(args.run[1]), args.run[2])))
     else:
-        main(tuple(args.fractions))
+        main(tuple(args.fractions), across=args.cross_county)

@@ -19,6 +19,10 @@ Schools teach a level when their level does (nine-year schools teach both; teach
 teach primary); their places of a level are :func:`layout.seats.school_seats` (a nine-year
 school's capacity split by its classes). Planned schools take no children.
 
+Children are assigned to the schools of their own county. Where the profile allows
+``cross_county_enrolment``, :func:`settle_borders` then seats the children each county left
+without a place at the spare places of other counties' schools within the halo distance.
+
 Examples
 --------
 One scenario, the first and last plan years of the bundled (synthetic) Anshan study:
@@ -338,10 +342,11 @@ def _border_seats(
 
 def _county_costs(
     study: Study, schools: gpd.GeoDataFrame, *, level: str, across: bool
-) -> tuple[TravelCosts, TravelCosts | None]:
-    """Costs from each cell to the schools of its own county, and (``across``) to others'.
+) -> tuple[TravelCosts, pd.DataFrame | None]:
+    """Costs from each cell to the schools of its own county, and (``across``) arcs to others'.
 
-    The second costs reach the schools of other counties within :func:`halo distance
+    The arcs (``cell_id``, ``school_id``, ``school_county_code``, ``metres``, ``minutes``)
+    reach the schools of other counties within :func:`halo distance
     <layout.province.halo_distance>`: those of the study, and its ``halo_schools`` (a
     county partition's neighbours).
     """

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
@@ -111,6 +112,9 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
     ledger = sheets["消除大班额工作台账"]
     assert "学校代码" in ledger.columns
     assert sorted(ledger["学校代码"].unique()) == ["S1", "S2", "S3"]
+    # Every sheet keeps its header row in view (frozen below row 1), read back by openpyxl.
+    book = openpyxl.load_workbook(run / "out" / "tables.xlsx", read_only=False)
+    assert {sheet.freeze_panes for sheet in book.worksheets} == {"A2"}
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:

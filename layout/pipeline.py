@@ -329,6 +329,35 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
                 "scenario": VALUES_ZH.get(row["scenario"], row["scenario"]),
             }
         lines.append(text["demand"].format(**row))
+    lines += _access_findings(t.get("access_summary"), text=text, lang=lang)
+    return lines
+
+
+def _access_findings(
+    summary: pd.DataFrame | None, *, text: dict[str, str], lang: Literal["zh", "en"]
+) -> list[str]:
+    """Children without a place and within the norm, by level: focus scenario, first plan year.
+
+    With cross-county enrolment, also how many of those without a place take spare places
+    across a county border.
+    """
+    if summary is None or summary.empty:
+        return []
+    scenario = focus_scenario(scenario_names(summary))
+    rows = summary[(summary["scenario"] == scenario) & (summary["year"] == summary["year"].min())]
+    lines = []
+    for level, group in rows.groupby("level", sort=False):
+        figures = group[["children", "unserved", "within_norm"]].sum()
+        row = {
+            "level": VALUES_ZH[str(level)] if lang == "zh" else str(level).capitalize(),
+            "year": int(group["year"].iloc[0]),
+            "unserved": figures["unserved"],
+            "share": figures["within_norm"] / figures["children"] if figures["children"] else 0,
+        }
+        line = text["access"].format(**row)
+        if "across_border" in group.columns and figures["unserved"] > 0:
+            line += text["across"].format(across=group["across_border"].sum())
+        lines.append(line + text["end"])
     return lines
 
 
@@ -341,6 +370,10 @@ _FINDINGS = {
         ],
         "demand": "{scenario}：{level}学龄儿童由{first}年的{start:,.0f}人变为{last}年的"
         "{end:,.0f}人（{change:+.1%}）。",
+        "access": "{year}年{level}：本县无学位学生{unserved:,.0f}人，"
+        "{share:.0%}在服务半径或时间标准内",
+        "across": "；其中{across:,.0f}人可在邻县学校空余学位就读",
+        "end": "。",
     },
     "en": {
         "base": [
@@ -352,6 +385,10 @@ _FINDINGS = {
         ],
         "demand": "Scenario {scenario}: {level} school-age children from {start:,.0f} in "
         "{first} to {end:,.0f} in {last} ({change:+.1%}).",
+        "access": "{level}, {year}: {unserved:,.0f} children without a place in their county; "
+        "{share:.0%} within the radius or travel-time norm",
+        "across": "; {across:,.0f} of them can take spare places across a county border",
+        "end": ".",
     },
 }
 

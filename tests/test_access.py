@@ -13,7 +13,7 @@ import math
 import pytest
 
 from layout.access import access
-from layout.pipeline import STEPS, PlanResult
+from layout.pipeline import STEPS, PlanResult, findings
 from layout.study import study_from_toml
 from tests.tinystudy import TOML, write_tiny_study
 
@@ -131,7 +131,7 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
 
     toml = write_tiny_study(tmp_path, edit={"schools": places}, toml=TOML + ACROSS)
     result = PlanResult(study=study_from_toml(toml))
-    for step in ("demand", "access"):
+    for step in ("indicators", "demand", "access"):
         dict(STEPS)[step](result)
     demand, tables = result.demand, result.tables
     assert "border_arcs" not in tables and "border_unserved" not in tables
@@ -157,3 +157,8 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
         assert summary.loc[key, "unserved_after_border"] == pytest.approx(max(c4 - spare, 0))
         assert schools.loc[(*key, "S2"), "load_across_border"] == pytest.approx(min(c4, spare))
         assert summary.loc[("medium", year, "primary"), "across_border"] == 0
+    across = tables["access_summary"].set_index(["scenario", "year", "level"])["across_border"]
+    seated = across.loc[("medium", 2025, "junior")]
+    assert f"; {seated:,.0f} of them can take spare places across a county border." in " ".join(
+        findings(result, lang="en")
+    )

@@ -141,6 +141,13 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
     assert "2个县（市、区），3所学校，2024年在校生315人。" in page
     assert "超标准班额2个，其中56人及以上超大班额2个；可销号学校2所。" in page
     assert "教师缺口合计1人" in page
+    # Access, medium scenario, 2025: every primary child has a place, none within the norm
+    # (see test_access); the junior children of C4 have no junior school in their county.
+    demand = gpd.read_file(run / "out" / "results.gpkg", layer="demand", ignore_geometry=True)
+    c4 = demand[(demand["cell_id"] == "C4") & (demand["scenario"] == "medium")]
+    junior = float(c4.loc[c4["year"] == 2025, "junior"].iloc[0])
+    assert "2025年小学：本县无学位学生0人，0%在服务半径或时间标准内。" in page
+    assert f"2025年初中：本县无学位学生{junior:,.0f}人，0%在服务半径或时间标准内。" in page
     assert '<a href="../maps/overview.html">overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page

@@ -96,9 +96,12 @@ class PlanResult:
         Result layers with geometry besides the study's: ``cell_flags`` (cells of the focus
         scenario's first and last plan year with their provision flags and 2SFCA index),
         ``under_provisioned`` areas, ``catchments``, ``assignment`` (flows of the focus
-        scenario's first and last plan year as lines) and ``site_proposals`` (the rural plan
+        scenario's first and last plan year as lines), ``site_proposals`` (the rural plan
         of :func:`layout.sites.plan_sites` for every rural county, focus scenario, last plan
-        year; also in ``tables`` without geometry).
+        year; also in ``tables`` without geometry), and that plan's ``site_candidates`` and
+        ``site_coverage`` (rural cells with their minutes before and after).
+    sites
+        The site plan itself (:class:`layout.sites.SitePlan`), drawn on the sites map.
     """
 
     study: Study
@@ -499,6 +502,8 @@ def _sites(result: PlanResult) -> None:
     found = plan_sites(result.study, result.demand, year=year, scenario=focus)
     result.sites = found
     result.layers["site_proposals"] = found.proposals
+    result.layers["site_candidates"] = found.candidates
+    result.layers["site_coverage"] = found.coverage
     result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
 
 

@@ -81,6 +81,7 @@ from .access import settle_borders
 from .errors import CountyRunError, LayoutError, ValidationError
 from .pipeline import PlanResult, analyse, write_outputs
 from .schema import LAYERS
+from .sites import SitePlan
 from .study import Study, bundled_study_path, study_from_toml
 
 __all__ = [
@@ -123,6 +124,8 @@ class MergedResult(PlanResult):
     ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
     The long demand layer is not held (``demand`` is ``None``): ``demand_cells`` holds its
     per-cell form, the counties' :func:`layout.demand.demand_by_cell` tables concatenated.
+    ``sites`` is the counties' site plans joined (from the ``site_*`` layers), for the sites
+    map.
 
     Attributes
     ----------
@@ -295,10 +298,13 @@ def merge_counties(
     merged = merge_tables(tables)
     if "border_arcs" in merged:
         merged = settle_borders(merged)
+    shapes = merge_tables(layers)
+    plans = [shapes.get(f"site_{part}") for part in ("proposals", "candidates", "coverage")]
     return MergedResult(
         study=_merged_study(parts, codes, Path(manifest["study"])),
         tables=merged,
-        layers=merge_tables(layers),
+        layers=shapes,
+        sites=SitePlan(*plans) if all(p is not None for p in plans) else None,
         demand_cells=_concat(cells) if cells else None,
         counties_run=tuple(codes),
         runs=pd.DataFrame(runs),

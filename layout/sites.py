@@ -135,7 +135,8 @@ class SitePlan:
         The scored candidate sites of :func:`candidate_sites` that were offered, with
         ``county_code`` and ``tier``.
     coverage
-        The county's cells with children of a tier (polygons): ``tier``, ``children``,
+        The county's cells with children of a tier (polygons): ``cell_id``, ``county_code``,
+        ``township_code``, ``tier``, ``children``,
         ``minutes_before`` (to the nearest existing school), ``minutes_after`` (with the
         proposals), ``within_before`` and ``within_after`` (the tier's norm).
     """
@@ -819,6 +820,7 @@ def _coverage(study: Study, tier: _Tier, after: np.ndarray) -> gpd.GeoDataFrame:
         {
             "cell_id": solve.grades.index,
             "county_code": cells["county_code"].reindex(solve.grades.index).to_numpy(),
+            "township_code": cells["township_code"].reindex(solve.grades.index).to_numpy(),
             "tier": tier.kind,
             "children": solve.grades.sum(axis=1).to_numpy(),
             "minutes_before": before,

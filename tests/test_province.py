@@ -130,7 +130,8 @@ def test_serial_outputs(serial: MergedResult) -> None:
     ]
     charts = sorted(p.name for p in (out / "charts").iterdir())
     assert charts == [f"demand_{code}.png" for code in sorted(URBAN3)]
-    assert {"overview.html", "index.html"} <= {p.name for p in serial.outputs}
+    names = {p.name for p in serial.outputs}
+    assert {"overview.html", "provision.html", "sites.html", "index.html"} <= names
     assert serial.counties_run == tuple(sorted(URBAN3))
     assert list(serial.seconds) == ["partition", "counties", "merge", "outputs"]
     layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}

@@ -26,6 +26,7 @@ from layout.errors import ValidationError
 from layout.pipeline import STEPS, PlanResult
 from layout.sites import (
     REUSE_BONUS,
+    SitePlan,
     candidate_sites,
     plan_sites,
     rural_plan,
@@ -290,6 +291,29 @@ def test_sites_map_offline(cli_run: Path, offline_page: OfflinePage) -> None:
     tooltip.wait_for()
     assert "服务学生数" in tooltip.inner_text()
     offline_page.assert_drawn()
+
+
+def test_gained_cells_over_the_map_budget_are_summed_by_township(
+    cli_run: Path, study, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from layout.maps import budget
+    from layout.maps.sites import sites_map
+
+    gpkg = cli_run / "out" / "sites.gpkg"
+    layers = [
+        gpd.read_file(gpkg, layer=f"site_{n}") for n in ("proposals", "candidates", "coverage")
+    ]
+    plan = SitePlan(*layers)
+    cover = plan.coverage
+    gained = cover[cover["within_after"].astype(bool) & ~cover["within_before"].astype(bool)]
+    assert len(gained) >= 2
+    monkeypatch.setattr(budget, "MAX_FEATURES", 1)
+    page = sites_map(study, plan, lang="en").get_root().render()
+    towns = gained["township_code"].nunique()
+    assert (
+        f"{len(gained)} features exceed the map budget of 1; shown summed by township_code "
+        f"({towns} features)" in page
+    )
 
 
 def test_plan_step_adds_the_rural_proposals(study) -> None:

@@ -25,6 +25,7 @@ from ..labels import code_name, header
 from ..sites import SitePlan
 from ..study import Study
 from .basemap import Basemap, Datum
+from .budget import within_budget
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
@@ -109,25 +110,31 @@ def sites_map(
     gained = (
         cover[(cover["within_after"] & ~cover["within_before"]).to_numpy(bool)] if judged else cover
     )
+    notices = []
     if judged and len(gained):
+        gained, notice = within_budget(
+            gained[["cell_id", "township_code", "children", "geometry"]],
+            by="township_code",
+            what=_TEXT["gained"][1],
+        )
+        notices += [notice] if notice else []
+        key = "cell_id" if "cell_id" in gained else "township_code"
         geojson_from_geodataframe(
-            gained[["cell_id", "children", "geometry"]].assign(
-                children=gained["children"].round(1)
-            ),
+            gained[[key, "children", "geometry"]].assign(children=gained["children"].round(1)),
             style={
                 "color": "#1a9641",
                 "weight": 0.5,
                 "fillColor": "#1a9641",
                 "fillOpacity": 0.35,
             },  # fmt: skip
-            tooltip={"cell_id": "cell_id", "children": header("children", lang)},
+            tooltip={key: header(key, lang), "children": header("children", lang)},
             name=_t("gained", lang),
             datum=datum,
         ).add_to(fmap)
     if len(plan.proposals):
         _proposals_layer(plan.proposals, lang, datum).add_to(fmap)
     keys = [(colour, code_name(kind, lang)) for kind, colour in _KIND_COLOURS.items()]
-    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices)
     finish(fmap)
     return fmap
 

@@ -11,7 +11,7 @@ Run from the repository root (about 20 minutes on 2 cores; see benchmarks/RESULT
 2. For 1/8, 1/4, 1/2 and all of the counties (nested subsets, in a seeded random order so
    that each mixes urban districts and rural counties) writes a sub-study and runs, in a fresh
    process, :func:`layout.province.run_counties` with ``workers=2``: partition, the counties,
-   the merge and every output (GeoPackage, spreadsheet, charts, overview map).
+   the merge and every output (GeoPackage, spreadsheet, charts, the four maps).
 3. At 1/4 of the counties, runs the same on a local Dask cluster of 2 worker processes
    (1 thread each) and checks that its tables equal those of the process run.
 

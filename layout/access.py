@@ -52,6 +52,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 from ._partition import HALO, halo_distance
 from ._sparse import row_of_entries
@@ -163,6 +164,10 @@ def level_costs(study: Study, schools: gpd.GeoDataFrame, *, level: str) -> Trave
     """
     cells = _cell_points(study)
     service = study.standards.service
+    if schools.empty:  # a county without a school of the level: every child is unserved
+        nothing = sparse.csr_array((len(cells), 0))
+        ids = pd.Index(cells["cell_id"], name="cell_id")
+        return TravelCosts(nothing, nothing.copy(), ids, pd.Index([], name="school_id"), "none")
     if study.road_network is not None:
         cap = service.walking_speed_kmh if level == "primary" else service.bus_speed_kmh
         return costs_from_network(
@@ -209,7 +214,10 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             for scenario in scenarios
             for year in years
         ]
-        demands = [children.loc[(k["scenario"], k["year"], level)].reset_index() for k in keys]
+        # A list key keeps a frame also when a single cell has children.
+        demands = [
+            children.loc[[(k["scenario"], k["year"], level)]].reset_index(drop=True) for k in keys
+        ]
         results = assign_series(demands, schools, costs, capacity_column="capacity")
         cap = _cap(study.standards, level)
         for key, cells, result in zip(keys, demands, results, strict=True):

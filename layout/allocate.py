@@ -243,7 +243,8 @@ def _first_lp_cells(
     its places; the others start in the LP. The price test corrects any wrong guess.
     """
     load = np.bincount(nearest[active], problem.demand[active], len(problem.capacity))
-    cells = np.flatnonzero(active & (load > problem.capacity)[nearest])
+    cells = np.flatnonzero(active)
+    cells = cells[(load > problem.capacity)[nearest[cells]]]
     cells = cells[np.lexsort((-margin[cells], nearest[cells]))]
     school = nearest[cells]
     total = np.cumsum(problem.demand[cells])

@@ -344,6 +344,11 @@ def merge_tables(
     >>> merged = merge_tables({"2": a, "1": b})
     >>> merged["t"]["n"].tolist(), len(merged["p"])
     ([5, 1], 1)
+
+    County "0" found nothing and gives an empty table without columns:
+
+    >>> merge_tables({"0": {"t": pd.DataFrame()}, "1": b})["t"].columns.tolist()
+    ['county_code', 'n']
     """
     codes = sorted(tables)
     names = list(dict.fromkeys(name for code in codes for name in tables[code]))
@@ -356,13 +361,18 @@ def merge_tables(
 
 
 def _default_merge(present: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, take once, or concatenate tagged (see :func:`merge_tables`).
+
+    A county with nothing to report may give an empty table without columns: it neither
+    decides how the others merge nor takes their columns away.
+    """
     frames = list(present.values())
-    if "county_code" in frames[0].columns:
+    if any("county_code" in frame.columns for frame in frames):
         return _concat(frames)
     if all(frame.equals(frames[0]) for frame in frames[1:]):
         return frames[0]
-    tagged = [frame.assign(county_code=code) for code, frame in present.items()]
-    return _concat([t[["county_code", *frames[0].columns]] for t in tagged])
+    tagged = _concat([frame.assign(county_code=code) for code, frame in present.items()])
+    return tagged[["county_code", *tagged.columns.drop("county_code")]]
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -62,6 +62,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sklearn.cluster import KMeans
 
+from ._partition import HALO
 from .access import LEVEL_SCHOOLS, level_costs
 from .demand import scenario_names
 from .errors import ValidationError
@@ -521,11 +522,13 @@ def urban_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
     service = study.standards.service
     radius_m = getattr(service, f"urban_{level}_radius_m")
     part = grades[list(span)]
-    before = _nearest_minutes(study, _existing(study, level), level, part.index)
+    existing = _existing(study, level, county_code)
+    before = _nearest_minutes(study, existing, level, part.index)
     tier = _solve_median(
         study,
         part,
         sites,
+        existing=existing,
         kind="urban_school",
         level=level,
         before=np.repeat(before[:, None], part.shape[1], axis=1),
@@ -642,7 +645,7 @@ def _small_schools(  # noqa: PLR0913 - one tier's inputs
     Only those pupils count: cells within the norm keep their school.
     """
     span = list(TIERS["small_school"])
-    existing = _existing(study, "primary")
+    existing = _existing(study, "primary", county_code)
     before = _nearest_minutes(study, existing, "primary", grades.index)
     flagged = (grades[span].sum(axis=1).to_numpy() > 0) & ~(before <= radius)
     flagged_cells = pd.DataFrame(
@@ -696,8 +699,11 @@ def _boarding_schools(
     sites = candidate_sites(study, level="junior", county_code=county_code)
     sites = sites[sites["kind"].isin(["seat", "campus"])].reset_index(drop=True)
     service = study.standards.service
-    primary = _nearest_minutes(study, _existing(study, "primary"), "primary", grades.index)
-    junior = _nearest_minutes(study, _existing(study, "junior"), "junior", grades.index)
+    existing = _existing(study, "junior", county_code)
+    primary = _nearest_minutes(
+        study, _existing(study, "primary", county_code), "primary", grades.index
+    )
+    junior = _nearest_minutes(study, existing, "junior", grades.index)
     before = np.column_stack([primary] * 3 + [junior] * 3)
     norms = np.repeat([service.rural_upper_primary_minutes, service.rural_junior_minutes], 3)
     far = grades[list(TIERS["boarding_school"])].mul(before > norms)
@@ -707,6 +713,7 @@ def _boarding_schools(
         study,
         far,
         sites,
+        existing=existing,
         kind="boarding_school",
         level="junior",
         before=before,
@@ -721,6 +728,7 @@ def _solve_median(  # noqa: PLR0913 - one tier's inputs
     grades: pd.DataFrame,
     sites: gpd.GeoDataFrame,
     *,
+    existing: gpd.GeoDataFrame,
     kind: str,
     level: str,
     before: np.ndarray,
@@ -728,8 +736,7 @@ def _solve_median(  # noqa: PLR0913 - one tier's inputs
     count: int,
     time_limit: float | None,
 ) -> _Tier:
-    """Open ``count`` of ``sites`` by p-median on minutes, open schools of ``level`` fixed."""
-    existing = _existing(study, level)
+    """Open ``count`` of ``sites`` by p-median on minutes, the ``existing`` schools fixed."""
     minutes = _cell_minutes(study, grades.index, existing, sites, level=level)
     weights = np.where(np.diff(minutes.indptr) > 0, grades.sum(axis=1).to_numpy(), 0.0)
     solve = _Solve(grades.mul(weights > 0, axis=0), minutes, before, len(existing), norm)
@@ -1034,11 +1041,22 @@ def _grades(
     return table.reindex(index=ids, columns=range(1, 10)).fillna(0.0)
 
 
-def _existing(study: Study, level: str) -> gpd.GeoDataFrame:
-    """Open schools teaching ``level`` (closing ones are campus candidates instead)."""
-    schools = study["schools"]
+def _existing(study: Study, level: str, county_code: str) -> gpd.GeoDataFrame:
+    """Open schools teaching ``level`` that the county's children may attend.
+
+    The county's own; where the profile allows ``cross_county_enrolment``, also those of the
+    other counties of the study and its halo schools (as :func:`layout.access.access` assigns).
+    Closing schools are campus candidates instead.
+    """
+    across = study.standards.service.cross_county_enrolment
+    layers = [study["schools"], *([study[HALO]] if across and HALO in study.layers else [])]
+    schools = pd.concat([layer[["school_id", "county_code", "level", "status", "geometry"]]
+                         for layer in layers], ignore_index=True)  # fmt: skip
     keep = schools["level"].isin(LEVEL_SCHOOLS[level]) & (schools["status"] == "open")
-    return schools.loc[keep.to_numpy(), ["school_id", "geometry"]].reset_index(drop=True)
+    keep &= (schools["county_code"] == county_code) | across
+    return gpd.GeoDataFrame(
+        schools.loc[keep.to_numpy(), ["school_id", "geometry"]], crs=study.crs
+    ).reset_index(drop=True)
 
 
 def _nearest_minutes(

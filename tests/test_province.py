@@ -380,3 +380,26 @@ def test_study_refuses_halo_schools_of_its_own(tmp_path: Path) -> None:
     text = str(info.value)
     assert "school_id S1" in text and "counted twice" in text
     assert "school_id H2" in text and "move it to the schools layer" in text
+
+
+def test_rural_site_plan_county_by_county_equals_the_whole_study(tmp_path: Path) -> None:
+    """The tiny study: 210302 is urban (no rural plan, empty site layers), 210303 rural.
+
+    The merge must keep the rural county's site layers whole although the first county's are
+    empty, and draw the sites map from them; the plan equals the whole study's.
+    """
+    toml = write_tiny_study(tmp_path / "study")
+    merged = run_counties(
+        toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", workers=0, progress=False
+    )
+    whole = analyse(study_from_toml(toml))
+    assert merged.sites is not None and whole.sites is not None
+    assert len(whole.sites.proposals) > 0 and len(whole.sites.candidates) > 0
+    for part in ("proposals", "candidates", "coverage"):
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(getattr(merged.sites, part)).reset_index(drop=True),
+            pd.DataFrame(getattr(whole.sites, part)).reset_index(drop=True),
+            check_dtype=False,
+            obj=part,
+        )
+    assert (tmp_path / "maps" / "sites.html") in merged.outputs

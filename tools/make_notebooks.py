@@ -25,11 +25,11 @@ URBAN_GROWTH = [
     ),
     (
         "code",
-        "from layout.study import study_from_toml\n"
+        "from layout import land\n"
+        "from layout.demand import demand_totals, project_demand\n"
         "from layout.scenarios import scenarios_from_toml\n"
-        "from layout.yields import YieldModel\n"
-        "from layout.demand import project_demand, demand_totals\n"
-        "from layout import land\n\n"
+        "from layout.study import study_from_toml\n"
+        "from layout.yields import YieldModel\n\n"
         "study = study_from_toml()\n"
         "urban = ['210302', '210303', '210304']  # 铁东, 铁西, 立山\n"
         "study.name, study.plan_years",
@@ -48,15 +48,19 @@ URBAN_GROWTH = [
         "                        scenarios=scenarios, years=study.plan_years, yield_model=model)\n"
         "totals = demand_totals(demand, by=('county_code',))\n"
         "urban_totals = totals[totals['county_code'].isin(urban)]\n"
-        "urban_totals.pivot_table(index='year', columns=['scenario', 'level'], "
-        "values='children', aggfunc='sum', observed=True).round(0)",
+        "urban_totals.pivot_table(\n"
+        "    index='year', columns=['scenario', 'level'], values='children', aggfunc='sum',\n"
+        "    observed=True,\n"
+        ").round(0)",
     ),
     (
         "code",
         "# children that new developments bring, medium scenario\n"
         "medium = urban_totals[urban_totals['scenario'] == 'medium']\n"
-        "medium.pivot_table(index='year', columns='level', values='from_developments', "
-        "aggfunc='sum', observed=True).round(0)",
+        "medium.pivot_table(\n"
+        "    index='year', columns='level', values='from_developments', aggfunc='sum',\n"
+        "    observed=True,\n"
+        ").round(0)",
     ),
     ("md", "## Reserved land and 三同步"),
     (
@@ -93,9 +97,9 @@ CLOSURE_SCREENING = [
     (
         "code",
         "import tempfile\n"
-        "from pathlib import Path\n"
-        "from layout.study import study_from_toml\n"
-        "from layout.closure import screen_closures, closure_report\n\n"
+        "from pathlib import Path\n\n"
+        "from layout.closure import closure_report, screen_closures\n"
+        "from layout.study import study_from_toml\n\n"
         "study = study_from_toml()\n"
         "county = '210321'  # 台安县\n"
         "ranked = screen_closures(study, county_code=county, max_students=100)\n"
@@ -130,9 +134,9 @@ RURAL_SITES = [
     ),
     (
         "code",
-        "from layout.study import study_from_toml\n"
-        "from layout.pipeline import PlanResult, STEPS\n"
-        "from layout.sites import candidate_sites, rural_plan\n\n"
+        "from layout.pipeline import STEPS, PlanResult\n"
+        "from layout.sites import candidate_sites, rural_plan\n"
+        "from layout.study import study_from_toml\n\n"
         "study = study_from_toml()\n"
         "result = PlanResult(study=study)\n"
         "dict(STEPS)['demand'](result)\n"

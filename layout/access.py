@@ -79,6 +79,9 @@ LEVEL_SCHOOLS: dict[str, tuple[str, ...]] = {
 }
 """School levels that teach each level of children."""
 
+BORDER_INPUTS: tuple[str, ...] = ("border_unserved", "border_arcs")
+"""Names of the tables :func:`settle_borders` takes (and drops) when seating across borders."""
+
 _NO_PLACE = 1e-9
 """Spare places at or below this are none (floating-point noise of the assignment)."""
 
@@ -293,7 +296,7 @@ def settle_borders(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame
     [20.0]
     """
     out = dict(tables)
-    unserved, arcs = out.pop("border_unserved"), out.pop("border_arcs")
+    unserved, arcs = (out.pop(name) for name in BORDER_INPUTS)
     keys = ["scenario", "year", "level"]
     spare = out["access_schools"].set_index([*keys, "school_id"])["spare"]
     seats = [_border_seats(group, arcs, spare, key) for key, group in unserved.groupby(keys)]

@@ -31,7 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ._partition import HALO
-from .access import access, settle_borders
+from .access import BORDER_INPUTS, access, settle_borders
 from .demand import (
     demand_by_cell,
     demand_totals,
@@ -217,9 +217,10 @@ def write_outputs(
     out, maps = Path(out_dir), Path(maps_dir)
     study = result.study
     LOG.info("write results")
-    written = [_write_results(result, out / "results.gpkg")]
+    tables = _reported(result.tables)
+    written = [_write_results(result, tables, out / "results.gpkg")]
     large = study.standards.class_size.large_class_min
-    sheets = localise(result.tables, lang=lang, large=large)
+    sheets = localise(tables, lang=lang, large=large)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
     written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
     written += _charts(result, out / "charts")
@@ -488,8 +489,8 @@ def _access(result: PlanResult) -> None:
     result.layers["catchments"] = found.catchments
     result.layers["assignment"] = found.flows
     if found.border_arcs is not None:
-        result.tables["border_unserved"] = found.border_unserved
-        result.tables["border_arcs"] = found.border_arcs
+        inputs = (found.border_unserved, found.border_arcs)
+        result.tables.update(zip(BORDER_INPUTS, inputs, strict=True))
         if HALO not in result.study.layers:  # else settled on the merge of the counties
             result.tables = settle_borders(result.tables)
 
@@ -528,10 +529,23 @@ def _charts(result: PlanResult, folder: Path) -> list[Path]:
     ]
 
 
-def _write_results(result: PlanResult, path: Path) -> Path:
+def _reported(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Return the tables to write: all but the border inputs a county keeps for the merge.
+
+    A county partition run on its own (its study has halo schools) cannot share out its
+    neighbours' spare places, whose own children it does not know: that happens on the merge
+    of a county-by-county run (:func:`layout.province.run_counties`).
+    """
+    kept = {name: t for name, t in tables.items() if name not in BORDER_INPUTS}
+    if len(kept) < len(tables):
+        LOG.info("seats across county borders are shared out on the merge of all counties")
+    return kept
+
+
+def _write_results(result: PlanResult, tables: dict[str, pd.DataFrame], path: Path) -> Path:
     study = result.study
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
-    layers.update(result.tables)
+    layers.update(tables)
     layers.update(result.layers)
     cell_demand = result.cell_demand()
     if cell_demand is not None:

@@ -77,7 +77,7 @@ from ._partition import (
     replacing_folder,
     source_fingerprint,
 )
-from .access import settle_borders
+from .access import BORDER_INPUTS, settle_borders
 from .errors import CountyRunError, LayoutError, ValidationError
 from .pipeline import PlanResult, analyse, write_outputs
 from .schema import LAYERS
@@ -296,7 +296,7 @@ def merge_counties(
             cells.append(pd.read_parquet(root / code / _CELLS))
         runs.append({k: done[k] for k in ("county_code", "attempts", "seconds", "worker_peak_mb")})
     merged = merge_tables(tables)
-    if "border_arcs" in merged:
+    if set(BORDER_INPUTS) <= set(merged):
         merged = settle_borders(merged)
     shapes = merge_tables(layers)
     plans = [shapes.get(f"site_{part}") for part in ("proposals", "candidates", "coverage")]

@@ -16,7 +16,7 @@ from distributed import LocalCluster
 
 from layout.cli import main
 from layout.errors import CountyRunError, ValidationError
-from layout.pipeline import PlanResult, analyse
+from layout.pipeline import PlanResult, analyse, plan
 from layout.province import (
     CRASH_ENV,
     MergedResult,
@@ -403,3 +403,20 @@ def test_rural_site_plan_county_by_county_equals_the_whole_study(tmp_path: Path)
             obj=part,
         )
     assert (tmp_path / "maps" / "sites.html") in merged.outputs
+
+
+def test_a_county_partition_planned_alone_leaves_the_border_to_the_merge(tmp_path: Path) -> None:
+    """A partition of a cross-county study, planned on its own, writes its county's results.
+
+    Its neighbours' spare places are unknown to it, so it seats nobody across the border and
+    writes none of the border step's inputs (they are for the merge).
+    """
+    across = "\n[standards.service]\ncross_county_enrolment = true\n"
+    toml = write_tiny_study(tmp_path / "study", toml=TOML + across)
+    rural = partition_study(toml, tmp_path / "parts")[1]
+    result = plan(rural, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", progress=False)
+    assert {"border_unserved", "border_arcs"} <= set(result.tables)
+    layers = {row[0] for row in pyogrio.list_layers(tmp_path / "out" / "results.gpkg")}
+    assert "access_summary" in layers and not layers & {"border_unserved", "border_arcs"}
+    sheets = pd.read_excel(tmp_path / "out" / "tables.xlsx", sheet_name=None)
+    assert "就学可达性汇总" in sheets and "跨县就读安排" not in sheets

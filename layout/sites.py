@@ -62,7 +62,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sklearn.cluster import KMeans
 
-from ._partition import HALO
+from ._partition import HALO, halo_distance
 from .access import LEVEL_SCHOOLS, level_costs
 from .demand import scenario_names
 from .errors import ValidationError
@@ -1044,16 +1044,21 @@ def _grades(
 def _existing(study: Study, level: str, county_code: str) -> gpd.GeoDataFrame:
     """Open schools teaching ``level`` that the county's children may attend.
 
-    The county's own; where the profile allows ``cross_county_enrolment``, also those of the
-    other counties of the study and its halo schools (as :func:`layout.access.access` assigns).
-    Closing schools are campus candidates instead.
+    The county's own; where the profile allows ``cross_county_enrolment``, also those of other
+    counties (of the study, or its halo schools) within the halo distance of the county, as
+    :func:`layout.access.access` seats children across borders. Closing schools are campus
+    candidates instead.
     """
     across = study.standards.service.cross_county_enrolment
     layers = [study["schools"], *([study[HALO]] if across and HALO in study.layers else [])]
     schools = pd.concat([layer[["school_id", "county_code", "level", "status", "geometry"]]
                          for layer in layers], ignore_index=True)  # fmt: skip
     keep = schools["level"].isin(LEVEL_SCHOOLS[level]) & (schools["status"] == "open")
-    keep &= (schools["county_code"] == county_code) | across
+    mine = schools["county_code"] == county_code
+    if across:
+        area = study["counties"].set_index("county_code").geometry[county_code]
+        mine |= gpd.GeoSeries(schools.geometry).distance(area) <= halo_distance(study.standards)
+    keep &= mine
     return gpd.GeoDataFrame(
         schools.loc[keep.to_numpy(), ["school_id", "geometry"]], crs=study.crs
     ).reset_index(drop=True)

@@ -382,13 +382,19 @@ def test_study_refuses_halo_schools_of_its_own(tmp_path: Path) -> None:
     assert "school_id H2" in text and "move it to the schools layer" in text
 
 
-def test_rural_site_plan_county_by_county_equals_the_whole_study(tmp_path: Path) -> None:
+@pytest.mark.parametrize("across", [False, True])
+def test_rural_site_plan_county_by_county_equals_the_whole_study(
+    tmp_path: Path, across: bool
+) -> None:
     """The tiny study: 210302 is urban (no rural plan, empty site layers), 210303 rural.
 
     The merge must keep the rural county's site layers whole although the first county's are
-    empty, and draw the sites map from them; the plan equals the whole study's.
+    empty, and draw the sites map from them; the plan equals the whole study's. With
+    cross-county enrolment, 210303's juniors may go to S2 (210302, 7-12 km away): a halo
+    school of the partition, an other county's school within the halo in the whole study.
     """
-    toml = write_tiny_study(tmp_path / "study")
+    extra = "\n[standards.service]\ncross_county_enrolment = true\n" if across else ""
+    toml = write_tiny_study(tmp_path / "study", toml=TOML + extra)
     merged = run_counties(
         toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", workers=0, progress=False
     )
@@ -403,6 +409,10 @@ def test_rural_site_plan_county_by_county_equals_the_whole_study(tmp_path: Path)
             obj=part,
         )
     assert (tmp_path / "maps" / "sites.html") in merged.outputs
+    # The boarding school saves C4's juniors their trip to S2 only where they may take it:
+    # without S2 they had no junior place to go to, and no minutes are counted as saved.
+    boarding = merged.sites.proposals.set_index("kind").loc["boarding_school"]
+    assert (boarding["minutes_saved"] > 1) == across
 
 
 def test_a_county_partition_planned_alone_leaves_the_border_to_the_merge(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ Examples
 >>> from layout.cli import build_parser
 >>> build_parser().parse_args(["plan", "--quiet"]).quiet
 True
+>>> parse = build_parser().parse_args
+>>> [parse(["plan", *w]).workers for w in ([], ["--workers"], ["--workers", "2"])]
+[None, -1, 2]
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from .sites import plan_sites
 from .study import study_from_toml
 
 LOG = logging.getLogger("layout")
+
+_ALL_CORES = -1
+"""What ``--workers`` given without a number holds (as with joblib's ``n_jobs``): one process
+per core."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -56,8 +63,11 @@ def _county_by_county(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--workers",
         type=int,
+        nargs="?",
+        const=_ALL_CORES,
         metavar="N",
-        help="analyse the counties in N processes (0 or 1: one at a time in this process)",
+        help="analyse the counties in N processes (no N or -1: one per core; 0 or 1: one at a "
+        "time in this process)",
     )
     group.add_argument(
         "--scheduler",
@@ -79,7 +89,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         result = run_counties(
             args.study,
             **options,
-            workers=args.workers,
+            workers=None if args.workers == _ALL_CORES else args.workers,
             scheduler=args.scheduler,
             resume=args.resume,
             progress=not args.quiet,

@@ -430,3 +430,14 @@ def test_a_county_partition_planned_alone_leaves_the_border_to_the_merge(tmp_pat
     assert "access_summary" in layers and not layers & {"border_unserved", "border_arcs"}
     sheets = pd.read_excel(tmp_path / "out" / "tables.xlsx", sheet_name=None)
     assert "就学可达性汇总" in sheets and "跨县就读安排" not in sheets
+
+
+def test_cli_workers_without_a_number_runs_county_by_county(tmp_path: Path) -> None:
+    # `--workers` alone: one process per core, county by county (the counties' result folders
+    # are there, each with its finished marker).
+    toml = write_tiny_study(tmp_path / "study")
+    out = tmp_path / "out"
+    args = ["plan", str(toml), "--out", str(out), "--maps", str(tmp_path / "maps")]
+    assert main([*args, "--workers", "--quiet"]) == 0
+    assert sorted(p.parent.name for p in (out / "counties").glob("*/done")) == ["210302", "210303"]
+    assert (out / "results.gpkg").is_file() and (tmp_path / "maps" / "sites.html").is_file()

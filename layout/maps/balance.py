@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+from functools import partial
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -29,6 +31,7 @@ from ..study import Study
 from .basemap import Basemap
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
+from .labels import in_language
 
 PASS_COLOUR = "#1a9641"
 FAIL_COLOUR = "#d7191c"
@@ -44,8 +47,7 @@ _TEXT = {
 }
 
 
-def _t(key: str, lang: Lang, **values: str) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1].format(**values)
+_t = partial(in_language, _TEXT)
 
 
 def balance_map(

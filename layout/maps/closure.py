@@ -32,6 +32,8 @@ Examples
 
 from __future__ import annotations
 
+from functools import partial
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -42,6 +44,7 @@ from ..study import Study
 from .basemap import Basemap, Datum
 from .canvas import WEB_CRS, Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
+from .labels import in_language
 
 __all__ = ["LARGE_COLOUR", "OK_COLOUR", "OVER_COLOUR", "closure_map"]
 
@@ -66,8 +69,7 @@ _TEXT = {
 }
 
 
-def _t(key: str, lang: Lang) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1]
+_t = partial(in_language, _TEXT)
 
 
 def closure_map(

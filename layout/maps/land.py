@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import folium
 import geopandas as gpd
@@ -37,6 +38,7 @@ from ..study import Study
 from .basemap import Basemap
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
+from .labels import in_language
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "land_map"]
 
@@ -62,8 +64,7 @@ _TEXT = {
 }
 
 
-def _t(key: str, lang: Lang) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1]
+_t = partial(in_language, _TEXT)
 
 
 def land_map(

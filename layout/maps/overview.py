@@ -15,6 +15,8 @@ The counties and schools come with their figures from :func:`layout.pipeline.ana
 
 from __future__ import annotations
 
+from functools import partial
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -26,6 +28,7 @@ from ..study import Study
 from .basemap import Basemap
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
+from .labels import in_language
 
 _SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#1a9641", "planned": "#7b3294"}
 _TEXT = {
@@ -42,8 +45,7 @@ _TEXT = {
 }
 
 
-def _t(key: str, lang: Lang) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1]
+_t = partial(in_language, _TEXT)
 
 
 def _aliases(columns: list[str], lang: Lang) -> dict[str, str]:

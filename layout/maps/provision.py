@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import folium
@@ -31,7 +32,7 @@ from .basemap import Basemap
 from .budget import within_budget
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import label_html
+from .labels import in_language, label_html
 
 _RAMP = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 _TEXT = {
@@ -48,8 +49,7 @@ _TEXT = {
 }
 
 
-def _t(key: str, lang: Lang) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1]
+_t = partial(in_language, _TEXT)
 
 
 def provision_map(
@@ -128,7 +128,6 @@ def _year_layers(
     years = sorted(int(y) for y in rows["year"].unique())
     edges = np.quantile(rows["children"], np.linspace(0, 1, len(_RAMP) + 1)[:-1])
     townships = study["townships"][["township_code", "name", "geometry"]]
-    label = _TEXT["demand"][0 if lang == "zh" else 1]
     names = []
     for year in years:
         one = rows[rows["year"] == year].set_index("township_code")["children"]
@@ -142,7 +141,9 @@ def _year_layers(
             style_columns={"fillColor": "colour"},
             tooltip={"name": header("name", lang), "children": f"{_t('children', lang)} {year}"},
             simplify_tolerance=50,
-            name=label.format(level=code_name(level, lang), scenario=code_name(scenario, lang))
+            name=_t(
+                "demand", lang, level=code_name(level, lang), scenario=code_name(scenario, lang)
+            )
             + f" {year}",
             datum=datum,
         )
@@ -200,7 +201,7 @@ def _areas_layer(
         style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},
         tooltip=_aliases(["year", "children", "unserved", "nearest_schools"], lang),
         simplify_tolerance=20,
-        name=_TEXT["areas"][0 if lang == "zh" else 1].format(year=year),
+        name=_t("areas", lang, year=year),
         datum=datum,
     )
 
@@ -213,7 +214,7 @@ def _flags_layer(
     rows, notice = within_budget(
         rows[["cell_id", "township_code", "children", "unserved", "geometry"]],
         by="township_code",
-        what=_TEXT["flags"][1].format(year=year),
+        what=_t("flags", "en", year=year),
     )
     key = "cell_id" if "cell_id" in rows else "township_code"
     shown = rows[[key, "children", "unserved", "geometry"]].assign(
@@ -223,7 +224,7 @@ def _flags_layer(
         shown,
         style={"color": "#984ea3", "weight": 0, "fillColor": "#984ea3", "fillOpacity": 0.35},
         tooltip=_aliases([key, "children", "unserved"], lang),
-        name=_TEXT["flags"][0 if lang == "zh" else 1].format(year=year),
+        name=_t("flags", lang, year=year),
         datum=datum,
     )
     layer.show = False
@@ -242,7 +243,7 @@ def _catchments_layer(
         style={"color": "#2c7fb8", "weight": 1, "fill": False},
         tooltip=_aliases(["school_id", "cells", "attending"], lang),
         simplify_tolerance=20,
-        name=_TEXT["catchments"][0 if lang == "zh" else 1].format(year=year),
+        name=_t("catchments", lang, year=year),
         datum=datum,
     )
     layer.show = False

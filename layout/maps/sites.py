@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+from functools import partial
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -28,6 +30,7 @@ from .basemap import Basemap, Datum
 from .budget import within_budget
 from .canvas import Lang, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
+from .labels import in_language
 
 _KIND_COLOURS = {
     "small_school": "#e66101",
@@ -46,8 +49,7 @@ _PROPOSAL_TIPS = ["proposal_id", "kind", "candidate_id", "children_served", "min
                   "gap"]  # fmt: skip
 
 
-def _t(key: str, lang: Lang) -> str:
-    return _TEXT[key][0 if lang == "zh" else 1]
+_t = partial(in_language, _TEXT)
 
 
 def _label(column: str, lang: Lang) -> str:
@@ -115,7 +117,7 @@ def sites_map(
         gained, notice = within_budget(
             gained[["cell_id", "township_code", "children", "geometry"]],
             by="township_code",
-            what=_TEXT["gained"][1],
+            what=_t("gained", "en"),
         )
         notices += [notice] if notice else []
         key = "cell_id" if "cell_id" in gained else "township_code"

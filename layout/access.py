@@ -407,7 +407,7 @@ def _border_inputs(
     unserved = pd.concat(rows, ignore_index=True)
     parts["border_unserved"].append(unserved)
     used = arcs[arcs["cell_id"].isin(unserved["cell_id"])]
-    parts["border_arcs"].append(used.assign(level=keys[0]["level"]) if keys else used)
+    parts["border_arcs"].append(used.assign(level=keys[0]["level"]))
 
 
 def _cell_points(study: Study) -> gpd.GeoDataFrame:

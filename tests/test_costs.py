@@ -354,3 +354,18 @@ def test_network_with_no_school_reachable_at_all():
     costs = costs_from_network(cells.iloc[[1]], schools.iloc[[1]], roads)
     assert costs.metres.shape == (1, 1) and costs.metres.nnz == 0
     assert costs.unreachable["id"].tolist() == ["c1", "s1"]
+
+
+def test_arcs_kept_and_rebuilt_from_their_table() -> None:
+    # Two cells, two schools; keeping the arcs under 200 m leaves a-s (100) and b-t (50).
+    metres = sparse.csr_array([[100.0, 300.0], [0.0, 50.0]])
+    costs = TravelCosts(metres, metres / 75, pd.Index(["a", "b"]), pd.Index(["s", "t"]), "table")
+    kept = costs.where(costs.metres.data < 200)
+    assert kept.metres.toarray().tolist() == [[100.0, 0.0], [0.0, 50.0]]
+    assert kept.metres.nnz == 2 and list(kept.schools) == ["s", "t"]
+    rebuilt = TravelCosts.from_arcs(costs.arcs())
+    assert (rebuilt.minutes != costs.minutes).nnz == 0 and list(rebuilt.cells) == ["a", "b"]
+    with pytest.raises(ValidationError, match=r"one boolean per arc \(3\)"):
+        costs.where(np.ones(2, dtype=bool))
+    with pytest.raises(ValidationError, match="minutes"):
+        TravelCosts.from_arcs(costs.arcs().drop(columns="minutes"))

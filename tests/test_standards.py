@@ -265,3 +265,16 @@ def test_profile_table(profile: Profile) -> None:
     table = profile.to_frame().set_index("key")
     assert table.loc["school_size.urban_primary.classes", "value"] == "12/18/24/30"
     assert bool(table.loc["rotation.due_years_at_school", "assumption"]) is True
+
+
+def test_cross_county_enrolment_is_a_true_or_false_switch() -> None:
+    # Anshan keeps children in their county; a study may allow enrolment across county lines.
+    assert load_profile().service.cross_county_enrolment is False
+    source = load_profile().source("service.cross_county_enrolment")
+    assert source.assumption and "免试就近入学" in source.note
+    allowed = load_profile(overrides={"service": {"cross_county_enrolment": True}})
+    assert allowed.service.cross_county_enrolment is True
+    for bad in (1, "yes"):
+        with pytest.raises(ValidationError) as info:
+            load_profile(overrides={"service": {"cross_county_enrolment": bad}})
+        assert "'service.cross_county_enrolment': expected true or false (bool)" in str(info.value)

@@ -2,7 +2,7 @@
 
 Three parts:
 
-1. ``check``: random instances solved by :func:`layout.allocate.assign` (decomposed and as one
+1. ``check``: random instances solved by :func:`layout.access.assign` (decomposed and as one
    LP) compared with the full dense transportation LP over every cell-school pair, built here
    independently and solved by HiGHS through :func:`scipy.optimize.linprog`.
 2. ``scale``: synthetic grids of 40 000 to 600 000 cells (500 m cells, clustered towns on a
@@ -47,8 +47,13 @@ from scipy.spatial.distance import cdist
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from layout.allocate import assign, assign_nearest, catchments  # noqa: E402
-from layout.costs import costs_from_distance, costs_from_network  # noqa: E402
+from layout.access import (  # noqa: E402  # noqa: E402
+    assign,
+    assign_nearest,
+    catchments,
+    costs_from_distance,
+    costs_from_network,
+)
 
 CELL_M = 500.0
 CHILDREN_PER_SCHOOL = 600
@@ -133,7 +138,7 @@ def check(instances: int = 20) -> list[dict]:
     for seed in range(instances):
         n, m = int(rng.integers(200, 2000)), int(rng.integers(5, 40))
         cells, schools = make_instance(n, m, seed=seed, sigma=0.5)
-        costs = costs_from_distance(cells, schools, k=m)
+        costs = costs_from_distance(cells, schools, k=m, circuity=1.3, speed_kmh=4.5)
         xy = shapely.get_coordinates(cells.geometry.centroid.to_numpy())
         dense = cdist(xy, shapely.get_coordinates(schools.geometry.to_numpy())) * 1.3 / 75
         for decompose in (True, False):
@@ -152,7 +157,7 @@ def run_one(n_cells: int, n_schools: int, *, decompose: bool) -> dict:
     t0 = time.perf_counter()
     cells, schools = make_instance(n_cells, n_schools, seed=n_cells)
     t1 = time.perf_counter()
-    costs = costs_from_distance(cells, schools, k=8)
+    costs = costs_from_distance(cells, schools, k=8, circuity=1.3, speed_kmh=4.5)
     t2, cpu2 = time.perf_counter(), _cpu()
     result = assign(cells, schools, costs, decompose=decompose)
     t3, cpu3 = time.perf_counter(), _cpu()

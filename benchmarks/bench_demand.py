@@ -2,7 +2,7 @@
 
 Runs, on one core:
 
-1. :func:`layout.cohorts.project_cohorts` for the three default scenarios over ten years on
+1. :func:`layout.demand.project_cohorts` for the three default scenarios over ten years on
    about 600 000 cells of 500 m (Liaoning has about 42.6 million residents and 100 county-level
    units; 600 000 cells of about 70 residents each);
 2. :func:`layout.demand.project_demand` for one county-sized part of that grid (1/100 of the
@@ -37,9 +37,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 
-from layout.cohorts import project_cohorts  # noqa: E402
-from layout.demand import demand_totals, project_demand  # noqa: E402
-from layout.scenarios import default_scenarios  # noqa: E402
+from layout.demand import (  # noqa: E402
+    default_scenarios,  # noqa: E402
+    demand_totals,
+    project_cohorts,  # noqa: E402
+    project_demand,
+)
 
 YEARS = range(2021, 2031)
 CELL_M = 500.0

@@ -1,7 +1,7 @@
 """Map load times in headless Chromium and HTML sizes: a county and the whole city.
 
 Runs ``layout plan`` on the bundled (synthetic) Anshan study, whole and for its largest
-county (海城市 210381, from the county partitions of :mod:`layout.province`), then opens every
+county (海城市 210381, from the county partitions of :mod:`layout.runs.province`), then opens every
 map offline in Debian's Chromium (network blocked, as the browser tests do) and records the
 time from navigation to the page's ``load`` event and until Leaflet has drawn its layers
 (median of three loads), and the size of each HTML file. Targets (issue 8): a county map in
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from layout._partition import partition_study
-from layout.pipeline import plan
+from layout.runs._partition import partition_study
+from layout.runs.plan import plan
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-quic",

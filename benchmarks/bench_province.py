@@ -10,7 +10,7 @@ Run from the repository root (about 20 minutes on 2 cores; see benchmarks/RESULT
    GeoParquet to ``benchmarks/_work/liaoning/`` (git-ignored; kept between runs).
 2. For 1/8, 1/4, 1/2 and all of the counties (nested subsets, in a seeded random order so
    that each mixes urban districts and rural counties) writes a sub-study and runs, in a fresh
-   process, :func:`layout.province.run_counties` with ``workers=2``: partition, the counties,
+   process, :func:`layout.runs.province.run_counties` with ``workers=2``: partition, the counties,
    the merge and every output (GeoPackage, spreadsheet, charts, the four maps).
 3. At 1/4 of the counties, runs the same on a local Dask cluster of 2 worker processes
    (1 thread each) and checks that its tables equal those of the process run.
@@ -144,7 +144,7 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
     """Run the pipeline once in this process; return stage times and memory."""
     import resource
 
-    from layout.province import run_counties
+    from layout.runs.province import run_counties
 
     marks = _LogMarks()
     logging.getLogger("layout").addHandler(marks)
@@ -197,7 +197,7 @@ class _LogMarks(logging.Handler):
         self.times: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "layout.pipeline":
+        if record.name == "layout.runs.plan":
             self.times.setdefault(record.getMessage(), record.created)
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from layout._synthetic.population import apportion
 from layout.synthetic import synthetic_study
+from layout.synthetic.population import apportion
 
 ROOT = Path(__file__).resolve().parents[1]
 LIAONING_2020 = 42_591_407

@@ -1,38 +1,50 @@
 """layout: plan the layout of compulsory schools from where children live and will live.
 
+The package follows the data flow, one subpackage per stage (see the README's
+"Architecture"): :mod:`layout.standards` -> :mod:`layout.study` -> :mod:`layout.demand` ->
+:mod:`layout.access` -> :mod:`layout.optimize` -> :mod:`layout.sites`, :mod:`layout.closure`,
+:mod:`layout.land` -> :mod:`layout.indicators` -> :mod:`layout.maps`, :mod:`layout.report` ->
+:mod:`layout.runs`. Subpackages are imported on first use, so ``import layout`` is quick.
+
 Examples
 --------
 >>> import layout
 >>> isinstance(layout.__version__, str)
 True
+>>> layout.access.level_costs.__module__
+'layout.access.plan_years'
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from . import allocate as allocate
-from . import closure as closure
-from . import cohorts as cohorts
-from . import costs as costs
-from . import demand as demand
-from . import errors as errors
-from . import indicators as indicators
-from . import land as land
-from . import maps as maps
-from . import optimize as optimize
-from . import pipeline as pipeline
-from . import postgis as postgis
-from . import province as province
-from . import provision as provision
-from . import report as report
-from . import scenarios as scenarios
-from . import schema as schema
-from . import seats as seats
-from . import standards as standards
-from . import study as study
-from . import synthetic as synthetic
-from . import yields as yields
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+
+from . import _moved
+
+_SUBPACKAGES = (
+    "access", "closure", "demand", "errors", "indicators", "labels", "land", "maps", "network",
+    "optimize", "postgis", "report", "runs", "schema", "sites", "standards", "study", "synthetic",
+)  # fmt: skip
+"""The public subpackages and modules, imported when first named as ``layout.<name>``."""
+
+_moved.install()
 
 try:
     __version__ = version("layout")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a public subpackage on first use (``layout.access``), or a moved module."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if f"{__name__}.{name}" in _moved.MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBPACKAGES])

@@ -7,6 +7,7 @@ names the file, the layer, the column, the row ids, and how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Sequence
 
@@ -427,3 +428,55 @@ def require_geometry(
         )
     if problems:
         raise ValidationError(problems)
+
+
+def count_problems(value: object, name: str, *, minimum: int) -> list[str]:
+    """Return a problem line unless ``value`` is a whole number of at least ``minimum``.
+
+    Examples
+    --------
+    >>> count_problems(2, "p", minimum=1), count_problems(0.5, "p", minimum=1)
+    ([], ['p must be a whole number >= 1, got 0.5.'])
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        return [f"{name} must be a whole number >= {minimum}, got {value!r}."]
+    return []
+
+
+def require_count(value: object, name: str, *, minimum: int) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is a whole number >= ``minimum``."""
+    problems = count_problems(value, name, minimum=minimum)
+    if problems:
+        raise ValidationError(problems)
+
+
+def require_choice(value: object, name: str, allowed: Sequence[str]) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is one of ``allowed``.
+
+    Examples
+    --------
+    >>> require_choice("both", "level", ("primary", "junior"))
+    Traceback (most recent call last):
+    ...
+    layout.errors.ValidationError: level must be one of primary, junior; got 'both'.
+    """
+    if value not in allowed:
+        raise ValidationError(f"{name} must be one of {', '.join(allowed)}; got {value!r}.")
+
+
+def unknown_keys(found: Sequence[str], known: Sequence[str], *, where: str) -> list[str]:
+    """One problem line per key of ``found`` not in ``known``, naming the nearest known one.
+
+    Examples
+    --------
+    >>> unknown_keys(["scenario", "layers"], ["study", "layers", "scenarios"], where="s.toml")
+    ["s.toml: unknown key 'scenario'; did you mean 'scenarios'? (known: study, layers, scenarios)"]
+    """
+    lines = []
+    for key in found:
+        if key in known:
+            continue
+        near = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        lines.append(f"{where}: unknown key {key!r}; {hint}(known: {', '.join(known)})")
+    return lines

@@ -1,4 +1,7 @@
-"""The ``layout`` command.
+"""The ``layout`` command: parse the arguments, call one :mod:`layout.runs` function, log.
+
+Every analysis import is deferred to the subcommand that needs it, so ``layout --help`` and
+``layout <command> --help`` answer at once.
 
 Examples
 --------
@@ -17,24 +20,44 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
 from . import __version__
-from .closure import close_schools, screening_report, write_closure
 from .errors import LayoutError
-from .land import land_check
-from .maps.basemap import BASEMAPS
-from .pipeline import STEPS, PlanResult, plan, write_site_plan
-from .postgis import engine_from_url, write_layers_to_postgis
-from .province import run_counties
-from .sites import plan_sites
-from .study import study_from_toml
 
 LOG = logging.getLogger("layout")
 
 _ALL_CORES = -1
 """What ``--workers`` given without a number holds (as with joblib's ``n_jobs``): one process
 per core."""
+
+_COMMANDS = {
+    "plan": (
+        "run the planning pipeline on a study",
+        "Indicators, demand by scenario and year, access and provision, site proposals; writes "
+        "results.gpkg, tables.xlsx, charts and index.html to --out and the maps to --maps.",
+        "layout plan\n  layout plan my/study.toml --out results/ --maps maps/ --lang en\n"
+        "  layout plan province.toml --workers 2",
+    ),
+    "land": (
+        "check reserved school land and 三同步 (school with the first phase)",
+        "Every reserved parcel against the land and demand its school needs, every residential "
+        "development against a school or parcel with room for its children, and each "
+        "township's reserve; writes land.gpkg, land.xlsx and land.html.",
+        "layout land\n  layout land my/study.toml --to-postgis checks",
+    ),
+    "closure": (
+        "impact statement of closing schools (撤并), or screen a county's small schools",
+        "The county's children assigned before and without the closed schools: moves, travel, "
+        "pupils pushed beyond the norms, receiving schools, funding and staffing, the idle "
+        "campus; writes statement.md/.html, closure.gpkg/.xlsx and closure.html.",
+        "layout closure --school S2103810081\n  layout closure --screen 210321",
+    ),
+    "sites": (
+        "propose small schools and boarding schools for rural counties, schools for urban ones",
+        "Candidate sites, small schools for grades 1-3 by covering, boarding schools by "
+        "p-median, urban schools on reserved parcels; writes sites.gpkg, sites.xlsx, sites.html.",
+        "layout sites --county 210323 --p 2\n  layout sites my/study.toml --level primary",
+    ),
+}
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -49,16 +72,22 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tiles",
-        choices=("none", *BASEMAPS),
         default="none",
-        help="basemap under the maps (default none: the maps need no network; gaode shifts "
-        "overlays to GCJ-02)",
+        metavar="NAME",
+        help="basemap under the maps: none (default: the maps need no network), osm, or gaode "
+        "(overlays shifted to GCJ-02)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
 
 
+def _scenario(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario", help="demographic scenario (default: the study's focus, medium)"
+    )
+
+
 def _county_by_county(parser: argparse.ArgumentParser) -> None:
-    """Options that run the plan county by county (see layout.province)."""
+    """Options that run the plan county by county (see layout.runs.province)."""
     group = parser.add_argument_group("county by county")
     group.add_argument(
         "--workers",
@@ -84,8 +113,12 @@ def _county_by_county(parser: argparse.ArgumentParser) -> None:
 def _run_plan(args: argparse.Namespace) -> int:
     options = {"out_dir": args.out, "maps_dir": args.maps, "lang": args.lang, "tiles": args.tiles}
     if args.workers is None and args.scheduler is None and not args.resume:
+        from .runs.plan import plan
+
         result = plan(args.study, **options, progress=not args.quiet)
     else:
+        from .runs.province import run_counties
+
         result = run_counties(
             args.study,
             **options,
@@ -100,6 +133,9 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _run_land(args: argparse.Namespace) -> int:
+    from .runs.land import land_check
+    from .study import study_from_toml
+
     result = land_check(
         study_from_toml(args.study),
         out_dir=args.out,
@@ -113,6 +149,8 @@ def _run_land(args: argparse.Namespace) -> int:
     for path in result.outputs:
         LOG.info("wrote %s", path)
     if args.to_postgis:
+        from .postgis import engine_from_url, write_layers_to_postgis
+
         engine = engine_from_url(url_env=args.db_url_env)
         try:
             write_layers_to_postgis(result.tables(), engine, schema=args.to_postgis)
@@ -123,23 +161,29 @@ def _run_land(args: argparse.Namespace) -> int:
 
 
 def _run_closure(args: argparse.Namespace) -> int:
+    from .runs.closure import closure_report, screening_report
+    from .study import study_from_toml
+
     study = study_from_toml(args.study)
+    options = {"year": args.year, "lang": args.lang}
+    if args.scenario:
+        options["scenario"] = args.scenario
     if args.screen:
         outputs = screening_report(
             study,
             county_code=args.screen,
             out_dir=args.out,
             max_students=args.max_students,
-            year=args.year,
-            scenario=args.scenario,
-            lang=args.lang,
+            **options,
         )
     else:
-        impact = close_schools(
-            study, school_ids=args.school, year=args.year, scenario=args.scenario, lang=args.lang
-        )
-        write_closure(
-            impact, out_dir=args.out, maps_dir=args.maps, lang=args.lang, tiles=args.tiles
+        impact = closure_report(
+            study,
+            school_ids=args.school,
+            out_dir=args.out,
+            maps_dir=args.maps,
+            tiles=args.tiles,
+            **options,
         )
         for row in impact.summary.itertuples():
             LOG.info("%s: %.0f children move; %s", row.level, row.children_moved, row.reason)
@@ -150,25 +194,25 @@ def _run_closure(args: argparse.Namespace) -> int:
 
 
 def _run_sites(args: argparse.Namespace) -> int:
-    result = PlanResult(study=study_from_toml(args.study))
-    dict(STEPS)["demand"](result)
-    assert result.demand is not None
-    found = plan_sites(
-        result.study,
-        result.demand,
+    from .runs.sites import sites_report
+    from .study import study_from_toml
+
+    found, written = sites_report(
+        study_from_toml(args.study),
+        out_dir=args.out,
+        maps_dir=args.maps,
         counties=[args.county] if args.county else None,
+        level=args.level,
         year=args.year,
         scenario=args.scenario,
-        level=args.level,
+        lang=args.lang,
+        tiles=args.tiles,
         p=args.p,
         budget=args.budget,
         radius_min=args.radius_min,
     )
     kinds = found.proposals["kind"].value_counts().to_dict()
     LOG.info("proposals: %s", kinds or "none")
-    written = write_site_plan(
-        result.study, found, out_dir=args.out, maps_dir=args.maps, lang=args.lang, tiles=args.tiles
-    )
     for path in written:
         LOG.info("wrote %s", path)
     return 0
@@ -196,30 +240,45 @@ def _sites_options(parser: argparse.ArgumentParser) -> None:
         "--radius-min",
         type=float,
         metavar="M",
-        help="travel norm for grades 1-3 in minutes (default: the profile's, 30)",
+        help="travel norm for grades 1-3 in minutes (default: the profile's)",
     )
     parser.add_argument("--year", type=int, help="plan year (default: the last)")
-    parser.add_argument("--scenario", default="medium", help="demographic scenario (medium)")
+    _scenario(parser)
+
+
+def _subcommand(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
+) -> argparse.ArgumentParser:
+    """Add a subcommand's parser, with its description and examples."""
+    short, description, examples = _COMMANDS[name]
+    parser = sub.add_parser(
+        name,
+        help=short,
+        description=f"{short[0].upper()}{short[1:]}. {description}",
+        epilog=f"examples:\n  {examples}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser)
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``layout`` command."""
     parser = argparse.ArgumentParser(
-        prog="layout", description="Plan the layout of compulsory schools."
+        prog="layout",
+        description="Plan the layout of compulsory schools (primary and junior middle).",
+        epilog="examples:\n  layout plan\n  layout plan my/study.toml --workers 2\n"
+        "  layout closure --school S2103810081\n\n"
+        "run 'layout <command> --help' for the options of one command",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"layout {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_plan = sub.add_parser("plan", help="run the planning pipeline on a study")
-    _common(p_plan)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    p_plan = _subcommand(sub, "plan")
     _county_by_county(p_plan)
     p_plan.set_defaults(run=_run_plan)
-    p_land = sub.add_parser(
-        "land", help="check reserved school land and 三同步 (school with the first phase)"
-    )
-    _common(p_land)
-    p_land.add_argument(
-        "--scenario", default="medium", help="demographic scenario (default: medium)"
-    )
+    p_land = _subcommand(sub, "land")
+    _scenario(p_land)
     p_land.add_argument(
         "--to-postgis",
         metavar="SCHEMA",
@@ -231,11 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="environment variable holding the database URL (default: LAYOUT_DB_URL)",
     )
     p_land.set_defaults(run=_run_land)
-    p_closure = sub.add_parser(
-        "closure",
-        help="impact statement of closing schools (撤并), or screen a county's small schools",
-    )
-    _common(p_closure)
+    p_closure = _subcommand(sub, "closure")
     what = p_closure.add_mutually_exclusive_group(required=True)
     what.add_argument(
         "--school", action="append", metavar="ID", help="school to close (repeat for several)"
@@ -246,18 +301,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_closure.add_argument(
         "--max-students",
         type=int,
-        default=100,
-        help="with --screen: schools with fewer pupils are screened (default: 100)",
+        help="with --screen: schools with fewer pupils are screened (default: the profile's "
+        "small-school size, small_school.students_below)",
     )
     p_closure.add_argument("--year", type=int, help="year of the demand (default: plan start)")
-    p_closure.add_argument(
-        "--scenario", default="medium", help="demographic scenario (default: medium)"
-    )
+    _scenario(p_closure)
     p_closure.set_defaults(run=_run_closure)
-    p_sites = sub.add_parser(
-        "sites", help="propose small schools and boarding schools for rural counties"
-    )
-    _common(p_sites)
+    p_sites = _subcommand(sub, "sites")
     _sites_options(p_sites)
     p_sites.set_defaults(run=_run_sites)
     return parser
@@ -269,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     previous = LOG.level
     LOG.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     try:
         with logging_redirect_tqdm():
             return int(args.run(args))

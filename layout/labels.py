@@ -14,10 +14,18 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+
+from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from .standards import Profile
+
+Lang = Literal["zh", "en"]
+"""The languages of every output: Chinese (the default) and English."""
 
 TABLE_TITLES: dict[str, dict[str, str]] = {
     "access_summary": {"zh": "就学可达性汇总", "en": "Access summary"},
@@ -229,7 +237,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "mean_class_size": ("平均班额", "Mean class size"),
     "cap": ("班额上限", "Class-size cap"),
     "classes_over_cap": ("超上限班级数", "Classes over cap"),
-    "classes_large": ("{large}人及以上大班额班级数", "Classes of {large}+"),
+    "classes_large": ("{large}人及以上班级数（大班额，含超大班额）", "Classes of {large}+"),
+    "classes_very_large": ("{very_large}人及以上超大班额班级数", "Classes of {very_large}+"),
     "school_classes_over_cap": ("全校超上限班级数", "School classes over cap"),
     "school_classes_large": ("全校{large}人及以上班级数", "School classes of {large}+"),
     "can_strike_off": ("可销号", "Can be struck off"),
@@ -347,7 +356,43 @@ CODED = ("level", "setting", "stage", "indicator", "scenario", "source", "planne
          "school_level", "candidate_kind", "tier")  # fmt: skip
 
 
-def header(column: str, lang: Literal["zh", "en"]) -> str:
+def in_language(
+    texts: Mapping[str, tuple[str, str]], key: str, lang: Lang, **values: object
+) -> str:
+    """Return the Chinese or English text of ``key`` from ``(zh, en)`` texts, filled in.
+
+    The one pick-a-language helper: each module keeps its texts as ``key: (zh, en)`` and binds
+    them once with ``functools.partial(in_language, TEXTS)``.
+
+    Examples
+    --------
+    >>> texts = {"year": ("{year}年", "Year {year}")}
+    >>> in_language(texts, "year", "zh", year=2025), in_language(texts, "year", "en", year=2025)
+    ('2025年', 'Year 2025')
+    """
+    zh, en = texts[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def separator(lang: Lang) -> str:
+    """Return the separator between listed reasons: a Chinese or an English semicolon.
+
+    Examples
+    --------
+    >>> separator("zh"), separator("en")
+    ('；', '; ')
+    """
+    return "；" if lang == "zh" else "; "
+
+
+def check_lang(lang: object) -> None:
+    """Raise :class:`~layout.errors.ValidationError` unless ``lang`` is ``"zh"`` or ``"en"``."""
+    if lang not in ("zh", "en"):
+        raise ValidationError(f"lang must be 'zh' or 'en', got {lang!r}")
+
+
+def header(column: str, lang: Lang) -> str:
     """Return the label of a column in ``lang``; the column name when it has none.
 
     Examples
@@ -358,7 +403,7 @@ def header(column: str, lang: Literal["zh", "en"]) -> str:
     return HEADERS[column][0 if lang == "zh" else 1] if column in HEADERS else column
 
 
-def code_name(code: str, lang: Literal["zh", "en"]) -> str:
+def code_name(code: str, lang: Lang) -> str:
     """Return the name of a code (level, setting, status, kind): 小学 or primary, ...
 
     Examples
@@ -370,7 +415,7 @@ def code_name(code: str, lang: Literal["zh", "en"]) -> str:
 
 
 def localise(
-    tables: Mapping[str, pd.DataFrame], *, lang: Literal["zh", "en"], large: int = 56
+    tables: Mapping[str, pd.DataFrame], *, lang: Lang, profile: Profile
 ) -> dict[str, pd.DataFrame]:
     """Give result tables the headers of ``lang``; in Chinese also translate codes and yes/no.
 
@@ -380,8 +425,9 @@ def localise(
         Tables with the plain column names and codes of the analysis functions.
     lang
         ``"zh"`` translates headers, codes and booleans; ``"en"`` translates headers.
-    large
-        The large-class size, which appears in some headers.
+    profile
+        The standards profile whose class sizes appear in some headers (``{large}``,
+        ``{very_large}``).
 
     Returns
     -------
@@ -396,13 +442,16 @@ def localise(
     --------
     >>> import pandas as pd
     >>> table = pd.DataFrame({"county_code": ["210302"], "students": [10]})
-    >>> list(localise({"t": table}, lang="zh")["t"].columns)
+    >>> from layout.standards import load_profile
+    >>> list(localise({"t": table}, lang="zh", profile=load_profile())["t"].columns)
     ['县(市、区)代码', '学生数']
     """
-    return {name: _localised(t, lang, large=large) for name, t in tables.items()}
+    check_lang(lang)
+    sizes = {"large": profile.large_class_min, "very_large": profile.very_large_class_min}
+    return {name: _localised(t, lang, sizes=sizes) for name, t in tables.items()}
 
 
-def _localised(table: pd.DataFrame, lang: str, *, large: int) -> pd.DataFrame:
+def _localised(table: pd.DataFrame, lang: Lang, *, sizes: Mapping[str, int]) -> pd.DataFrame:
     """Rename headers to ``lang``; in Chinese translate codes and booleans too.
 
     A column ``item`` holds the names of other columns (a long table of figures): its values
@@ -418,4 +467,4 @@ def _localised(table: pd.DataFrame, lang: str, *, large: int) -> pd.DataFrame:
             elif out[col].dtype == bool:
                 out[col] = np.where(out[col].to_numpy(), "是", "否")
     pick = 0 if lang == "zh" else 1
-    return out.rename(columns={c: HEADERS[c][pick].format(large=large) for c in out.columns})
+    return out.rename(columns={c: HEADERS[c][pick].format(**sizes) for c in out.columns})

@@ -38,6 +38,14 @@ LEVEL_GRADES: dict[str, tuple[int, ...]] = {
 }
 """Grades each level may teach; enrolment in any other grade is an error."""
 
+CHILD_LEVELS: tuple[str, ...] = ("primary", "junior")
+"""Levels of children (and of places): primary (grades 1-6) and junior middle (7-9)."""
+
+GRADE_LEVELS: tuple[str, ...] = tuple(
+    next(level for level in CHILD_LEVELS if grade in LEVEL_GRADES[level]) for grade in GRADES
+)
+"""Level of children of each grade 1-9."""
+
 SETTINGS: tuple[str, ...] = ("urban", "rural")
 SCHOOL_STATUS: tuple[str, ...] = ("open", "planned", "closing")
 PARCEL_STATUS: tuple[str, ...] = ("reserved", "approved", "under_construction", "built")
@@ -131,6 +139,9 @@ RESOURCE_COLUMNS: tuple[str, ...] = (
 """The seven school resources of the quality-balanced assessment (优质均衡 资源配置 7 项)."""
 
 _POLYGONS = ("Polygon", "MultiPolygon")
+
+HALO = "halo_schools"
+"""Name of the layer of other counties' schools near a county (see :mod:`layout.runs.province`)."""
 
 LAYERS: dict[str, LayerSpec] = {
     "counties": LayerSpec(
@@ -235,9 +246,9 @@ LAYERS: dict[str, LayerSpec] = {
 ``halo_schools`` has the columns of ``schools`` and holds schools of *other* counties near the
 study's boundary, for analyses whose children may cross a county border: they lie outside the
 study area by design, their county codes are not in the counties layer, and no table of the
-study's own schools counts them (see :mod:`layout.province`).
+study's own schools counts them (see :mod:`layout.runs.province`).
 """
-LAYERS["halo_schools"] = replace(LAYERS["schools"], name="halo_schools")
+LAYERS[HALO] = replace(LAYERS["schools"], name=HALO)
 
 REQUIRED_LAYERS: tuple[str, ...] = (
     "counties",

@@ -50,8 +50,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
-from .costs import RoadNetwork
 from .errors import StudyError, ValidationError
+from .network import RoadNetwork
 from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .schema import LAYERS, REQUIRED_LAYERS
 from .standards import Profile, load_profile
@@ -72,6 +72,8 @@ _STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "data_date": str,
 }
 _SOURCE_KEYS = {"path", "layer", "x", "y", "crs"}
+TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields")
+"""The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
 _TABLE_SUFFIXES = {".csv"}
 _SCHOOL_LAYERS = frozenset({"schools", "halo_schools"})
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
@@ -238,6 +240,9 @@ def study_from_toml(path: str | Path | None = None) -> Study:
     """
     toml_path = Path(path).resolve() if path is not None else bundled_study_path()
     config = _read_toml(toml_path)
+    unknown = _validate.unknown_keys(list(config), TABLES, where=toml_path.name)
+    if unknown:
+        raise StudyError("\n".join(unknown))
     meta = _study_table(config, toml_path)
     crs = _projected_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
@@ -268,9 +273,9 @@ def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
                 problems.append(f"{path.name}: [study] lacks '{key}'.")
         elif not isinstance(table[key], kind) or (kind is int and isinstance(table[key], bool)):
             problems.append(f"{path.name}: [study] {key} must be {_kind_name(kind)}.")
-    unknown = sorted(set(table) - set(_STUDY_KEYS))
-    if unknown:
-        problems.append(f"{path.name}: [study] has unknown key(s) {', '.join(unknown)}.")
+    problems += _validate.unknown_keys(
+        list(table), list(_STUDY_KEYS), where=f"{path.name}: [study]"
+    )
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
     if problems:
@@ -307,10 +312,7 @@ def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
         raise StudyError(f"{path.name}: no [layers] table. Fix: add [layers.<name>] tables.")
     problems = []
     unknown = sorted(set(table) - set(LAYERS))
-    if unknown:
-        problems.append(
-            f"{path.name}: unknown layer(s) {', '.join(unknown)}; known: {', '.join(LAYERS)}."
-        )
+    problems += _validate.unknown_keys(unknown, list(LAYERS), where=f"{path.name}: [layers]")
     missing = [name for name in REQUIRED_LAYERS if name not in table]
     if missing:
         problems.append(f"{path.name}: required layer(s) missing: {', '.join(missing)}.")

@@ -13,7 +13,7 @@ import math
 import pytest
 
 from layout.access import access
-from layout.pipeline import STEPS, PlanResult, findings
+from layout.runs.plan import STEPS, PlanResult, findings
 from layout.study import study_from_toml
 from tests.tinystudy import TOML, write_tiny_study
 
@@ -148,10 +148,11 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
         assert (row["cell_id"], row["county_code"]) == ("C4", "210303")
         assert (row["school_id"], row["school_county_code"]) == ("S2", "210302")
         assert row["children"] == pytest.approx(min(c4, spare))
-        # C4's centre (17.5, 2.5) km to S2 at (6, 6) km, straight line x 1.3 at 60 m a minute.
+        # C4's centre (17.5, 2.5) km to S2 at (6, 6) km, straight line x 1.3; rural junior
+        # pupils ride the school bus (the profile's mode) at 30 km/h, 500 m a minute.
         metres = math.hypot(11_500, 3_500) * 1.3
         assert row["metres"] == pytest.approx(metres, rel=1e-6)
-        assert row["minutes"] == pytest.approx(metres / 60, rel=1e-6)
+        assert row["minutes"] == pytest.approx(metres / 500, rel=1e-6)
         assert summary.loc[key, "unserved"] == pytest.approx(c4)
         assert summary.loc[key, "across_border"] == pytest.approx(min(c4, spare))
         assert summary.loc[key, "unserved_after_border"] == pytest.approx(max(c4 - spare, 0))

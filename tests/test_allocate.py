@@ -1,4 +1,4 @@
-"""Tests of layout.allocate: hand-solved cases, conservation, and a cross-check with HiGHS."""
+"""Tests of layout.access.allocate: hand-solved cases, conservation, and a cross-check with HiGHS."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from scipy.optimize import linprog
 from scipy.spatial.distance import cdist
 from shapely.geometry import Point, box
 
-from layout.allocate import (
+from layout.access import (
+    TravelCosts,
     assign,
     assign_nearest,
     assign_series,
     attendance_matrix,
     catchments,
+    costs_from_distance,
 )
-from layout.costs import TravelCosts, costs_from_distance
 from layout.errors import DataWarning, ValidationError
 
 CRS = "EPSG:4550"
@@ -189,7 +190,7 @@ def random_instance(seed, n, m, *, k):
         geometry=[Point(x, y) for x, y in site],
         crs=CRS,
     )
-    return cells, schools, costs_from_distance(cells, schools, k=k), cdist(xy, site)
+    return cells, schools, costs_from_distance(cells, schools, k=k, circuity=1.3, speed_kmh=4.5), cdist(xy, site)
 
 
 def dense_objective(children, capacity, cost, allowed, penalty):
@@ -383,7 +384,7 @@ def test_several_price_rounds_reach_the_dense_optimum(seed, caplog):
     schools["capacity"] *= 2
     allowed = np.zeros((n, m), dtype=bool)
     np.put_along_axis(allowed, np.argsort(distance, axis=1)[:, :4], True, axis=1)
-    with caplog.at_level("INFO", logger="layout.allocate"):
+    with caplog.at_level("INFO", logger="layout.optimize"):
         result = assign(cells, schools, costs)
     rounds = int(caplog.messages[-1].split("after ")[1].split(" rounds")[0])
     assert rounds >= 3

@@ -32,9 +32,10 @@ import pytest
 from shapely.geometry import Point, box
 
 from layout.cli import main
-from layout.closure import ClosureOptions, close_schools, screen_closures, write_closure
+from layout.closure import close_schools, screen_closures
 from layout.errors import ValidationError
 from layout.maps import external_references
+from layout.runs.closure import write_closure
 from layout.schema import age_columns, classes_columns, enrolment_columns
 from layout.standards import load_profile
 from layout.study import Study, study_from_toml
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from tests.browser import OfflinePage
 
 R, Q = "210381", "210323"
-STRAIGHT = ClosureOptions(circuity=1.0)
 
 # id, name, county, x, capacity, pupils per grade 1-6, teachers, land m², building m², status
 HAND = [
@@ -174,8 +174,9 @@ def layers(rows: list[tuple]) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def study_of(rows: list[tuple] = HAND) -> Study:
-    """The hand-made study in memory (base year = plan start = 2025)."""
+def study_of(rows: list[tuple] = HAND, **service: object) -> Study:
+    """The hand-made study in memory (base year = plan start = 2025), straight lines (circuity
+    1.0) and any other ``[standards.service]`` values given."""
     return Study(
         name="hand",
         title="撤并手算样例",
@@ -190,7 +191,7 @@ def study_of(rows: list[tuple] = HAND) -> Study:
         path=Path("hand.toml"),
         layers=layers(rows),
         config={},
-        standards=load_profile(),
+        standards=load_profile(overrides={"service": {"circuity": 1.0, **service}}),
     )
 
 
@@ -207,7 +208,7 @@ def demand_of(rows: list[tuple]) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def impact():
     return close_schools(
-        study_of(), school_ids=["B"], demand=demand_of(HAND), options=STRAIGHT, lang="en"
+        study_of(), school_ids=["B"], demand=demand_of(HAND), lang="en"
     )
 
 
@@ -314,7 +315,7 @@ def test_idle_campus_lists_land_and_nearby_builds(impact) -> None:
 
 def test_projected_demand_gives_the_same_closure() -> None:
     # Base year = plan start: the projection of 2025 is the population itself.
-    projected = close_schools(study_of(), school_ids=["B"], options=STRAIGHT)
+    projected = close_schools(study_of(), school_ids=["B"])
     assert projected.summary["children_moved"].tolist() == pytest.approx([96])
     assert projected.summary["reason"].iloc[0].startswith("1-3年级28人超出时间标准")
 
@@ -322,17 +323,15 @@ def test_projected_demand_gives_the_same_closure() -> None:
 def test_norms_come_from_the_profile_and_the_mode() -> None:
     # With the grade 1-3 norm raised to 60 min, nobody is pushed; the 45-min boarding norm
     # still catches the 28 pupils of grades 4-6 walking 50 min.
-    study = dataclasses.replace(
-        study_of(),
-        standards=load_profile(overrides={"service": {"rural_lower_primary_minutes": 60.0}}),
-    )
-    lenient = close_schools(study, school_ids=["B"], demand=demand_of(HAND), options=STRAIGHT)
+    study = study_of(rural_lower_primary_minutes=60.0)
+    lenient = close_schools(study, school_ids=["B"], demand=demand_of(HAND))
     assert lenient.summary[["grades_1_3_pushed", "new_boarders"]].iloc[0].tolist() == (
         pytest.approx([0, 28])
     )
     # By school bus at 30 km/h (500 m a minute) the 3000 m to C take 6 min: nobody pushed.
-    bus = ClosureOptions(circuity=1.0, modes={"primary": "bus", "junior": "bus"})
-    riding = close_schools(study_of(), school_ids=["B"], demand=demand_of(HAND), options=bus)
+    riding = close_schools(
+        study_of(rural_primary_mode="bus"), school_ids=["B"], demand=demand_of(HAND)
+    )
     row = riding.summary.iloc[0]
     assert row["max_added_minutes"] == pytest.approx(6)
     assert (row["grades_1_3_pushed"], row["new_boarders"]) == (0, 0)
@@ -350,7 +349,7 @@ def test_knock_on_moves_and_children_without_a_place() -> None:
     cells = study["population"].copy()
     cells.loc[cells["cell_id"] == "b", "geometry"] = box(X0 + 2500, Y0 - 100, X0 + 2700, Y0 + 100)
     study.layers["population"] = cells
-    result = close_schools(study, school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT)
+    result = close_schools(study, school_ids=["A"], demand=demand_of(HAND))
     moved = result.transfers.set_index(["from_school_id", "to_school_id"])["children"]
     assert moved.to_dict() == pytest.approx(
         {("A", "B"): 150, ("A", "C"): 4, ("A", ""): 86, ("B", "C"): 96}
@@ -374,7 +373,7 @@ def test_ties_are_broken_in_favour_of_staying() -> None:
     # plus b moving on to C (3000). Among these equally short answers the one moving fewest
     # children is kept: a -> B 54 (B's spare places), a -> C 100, 86 without a place, and
     # nobody from B moves.
-    result = close_schools(study_of(), school_ids=["A"], demand=demand_of(HAND), options=STRAIGHT)
+    result = close_schools(study_of(), school_ids=["A"], demand=demand_of(HAND))
     moved = result.transfers.set_index(["from_school_id", "to_school_id"])["children"]
     assert moved.to_dict() == pytest.approx({("A", "B"): 54, ("A", "C"): 100, ("A", ""): 86})
     assert result.summary["knock_on"].tolist() == pytest.approx([0])
@@ -386,7 +385,7 @@ def test_closing_a_school_nobody_is_assigned_to(tmp_path: Path) -> None:
     rows = [*HAND, ("E", "戊小学", R, 9000, 100, 5, 3, 6000.0, 2000.0, "open")]
     study = study_of(rows)
     study.layers["population"] = study["population"][study["population"]["cell_id"] != "e"]
-    impact = close_schools(study, school_ids=["E"], options=STRAIGHT, lang="en")
+    impact = close_schools(study, school_ids=["E"], lang="en")
     row = impact.summary.iloc[0]
     assert (row["children_moved"], row["receiving_schools"], row["verdict"]) == (0, 0, "harmless")
     assert impact.transfers.empty and impact.receiving.empty and impact.travel_bands.empty
@@ -404,17 +403,17 @@ def test_closing_a_school_nobody_is_assigned_to(tmp_path: Path) -> None:
 
 def test_unknown_and_not_open_schools_are_refused() -> None:
     with pytest.raises(ValidationError) as error:
-        close_schools(study_of(), school_ids=["B", "ZZ9"], options=STRAIGHT)
+        close_schools(study_of(), school_ids=["B", "ZZ9"])
     assert "unknown school id ZZ9" in str(error.value)
     with pytest.raises(ValidationError, match="school N .* is already planned"):
-        close_schools(study_of(), school_ids=["N"], options=STRAIGHT)
+        close_schools(study_of(), school_ids=["N"])
     with pytest.raises(ValidationError, match="school_ids is empty"):
-        close_schools(study_of(), school_ids=[], options=STRAIGHT)
+        close_schools(study_of(), school_ids=[])
 
 
 def test_closing_a_countys_last_school_of_a_level_is_refused() -> None:
     with pytest.raises(ValidationError) as error:
-        close_schools(study_of(), school_ids=["A", "B", "C", "Q"], options=STRAIGHT)
+        close_schools(study_of(), school_ids=["A", "B", "C", "Q"])
     problems = error.value.problems
     assert len(problems) == 2
     assert "would leave county 210381 (乙县) with no open primary school" in problems[0]
@@ -440,7 +439,7 @@ def test_screening_ranks_a_harmless_closure_first() -> None:
     # A (240 pupils) and C (300) are not small; Q is in another county.
     rows = [("D", "戊小学", R, (400, 300), 60, 5, 3, 5000.0, 1500.0, "open"), *HAND]
     rows[1] = ("A", "甲小学", R, 0, 400, 40, 13, 9000.0, 4000.0, "open")
-    table = screen_closures(study_of(rows), county_code=R, options=STRAIGHT, lang="en")
+    table = screen_closures(study_of(rows), county_code=R, lang="en")
     assert table["school_id"].tolist() == ["D", "B"]
     assert table["rank"].tolist() == [1, 2]
     assert table["verdict"].tolist() == ["harmless", "harmful"]
@@ -453,7 +452,7 @@ def test_screening_ranks_a_harmless_closure_first() -> None:
     assert table["grades_1_3_pushed"].tolist() == [0, 0]
     assert table.loc[1, "reason"] == "1 receiving schools over a class cap"
     # Q is its county's only primary school: closing it is refused, not an error.
-    alone = screen_closures(study_of(rows), county_code=Q, options=STRAIGHT, lang="en")
+    alone = screen_closures(study_of(rows), county_code=Q, lang="en")
     assert alone[["school_id", "verdict"]].values.tolist() == [["Q", "refused"]]
     assert alone.loc[0, "reason"] == "would leave the county with no primary school"
 

@@ -1,4 +1,4 @@
-"""Tests of layout.costs: distance and network travel costs, checked against hand working."""
+"""Tests of layout.access.costs: distance and network travel costs, checked against hand working."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from scipy import sparse
 from shapely.geometry import LineString, Point, box
 
-from layout.costs import TravelCosts, costs_from_distance, costs_from_network
+from layout.access import TravelCosts, costs_from_distance, costs_from_network
 from layout.errors import ValidationError
 
 CRS = "EPSG:4550"
@@ -58,7 +58,7 @@ def test_distance_cutoff_adds_every_school_within_reach():
     # 1400 / 1.3 = 1076.9 m straight, which takes s1 (1000 m) but not s2 (1500 m).
     cells = make_cells([(0, 0)])
     schools = make_schools([(300, 400), (0, 1000), (-900, -1200)])
-    costs = costs_from_distance(cells, schools, k=1, cutoff_m=1400.0)
+    costs = costs_from_distance(cells, schools, k=1, cutoff_m=1400.0, circuity=1.3, speed_kmh=4.5)
     arcs = costs.arcs()
     assert arcs["school_id"].tolist() == ["s0", "s1"]
     assert arcs["metres"].tolist() == pytest.approx([650.0, 1300.0])
@@ -70,7 +70,7 @@ def test_distance_keeps_zero_cost_arc():
     # A cell centred on its school has a real arc of 0 m, stored (not an absent arc).
     cells = make_cells([(0, 0), (500, 0)])
     schools = make_schools([(0, 0)])
-    costs = costs_from_distance(cells, schools, circuity=1.0)
+    costs = costs_from_distance(cells, schools, circuity=1.0, speed_kmh=4.5)
     assert costs.metres.nnz == 2
     assert costs.arcs()["metres"].tolist() == [0.0, 500.0]
 
@@ -78,7 +78,7 @@ def test_distance_keeps_zero_cost_arc():
 def test_distance_k_larger_than_schools_links_all():
     cells = make_cells([(0, 0), (10_000, 0)])
     schools = make_schools([(0, 0), (3000, 4000)])
-    costs = costs_from_distance(cells, schools, k=8, circuity=1.0)
+    costs = costs_from_distance(cells, schools, k=8, circuity=1.0, speed_kmh=4.5)
     # c1 to s1: hypot(7000, 4000) = 8062.26 m
     expected = [[0.0, 5000.0], [10_000.0, np.hypot(7000, 4000)]]
     assert costs.metres.nnz == 4
@@ -194,20 +194,20 @@ def test_geographic_crs_is_refused():
     cells = make_cells([(0, 0)], crs="EPSG:4326")
     schools = make_schools([(0, 0)], crs="EPSG:4326")
     with pytest.raises(ValidationError, match=r"cells has the geographic CRS EPSG:4326.*to_crs"):
-        costs_from_distance(cells, schools)
+        costs_from_distance(cells, schools, circuity=1.3, speed_kmh=4.5)
 
 
 def test_mismatched_crs_is_refused():
     with pytest.raises(
         ValidationError, match=r"different CRS \(cells: EPSG:4550; schools: EPSG:3857"
     ):
-        costs_from_distance(make_cells([(0, 0)]), make_schools([(0, 0)], crs="EPSG:3857"))
+        costs_from_distance(make_cells([(0, 0)]), make_schools([(0, 0)], crs="EPSG:3857"), circuity=1.3, speed_kmh=4.5)
 
 
 def test_missing_crs_is_refused():
     schools = make_schools([(0, 0)]).set_crs(None, allow_override=True)
     with pytest.raises(ValidationError, match="schools has no CRS"):
-        costs_from_distance(make_cells([(0, 0)]), schools)
+        costs_from_distance(make_cells([(0, 0)]), schools, circuity=1.3, speed_kmh=4.5)
 
 
 def test_roads_crs_checked_too():
@@ -219,19 +219,19 @@ def test_roads_crs_checked_too():
 def test_missing_id_column_is_named():
     cells = make_cells([(0, 0)]).rename(columns={"cell_id": "id"})
     with pytest.raises(ValidationError, match="cells: column 'cell_id' is missing"):
-        costs_from_distance(cells, make_schools([(0, 0)]))
+        costs_from_distance(cells, make_schools([(0, 0)]), circuity=1.3, speed_kmh=4.5)
 
 
 def test_repeated_ids_are_named():
     schools = make_schools([(0, 0), (1, 1)])
     schools["school_id"] = ["s0", "s0"]
     with pytest.raises(ValidationError, match="schools.school_id repeats s0"):
-        costs_from_distance(make_cells([(0, 0)]), schools)
+        costs_from_distance(make_cells([(0, 0)]), schools, circuity=1.3, speed_kmh=4.5)
 
 
 def test_no_school_of_the_level_is_a_clear_error():
     with pytest.raises(ValidationError, match="schools has no rows; there is no school"):
-        costs_from_distance(make_cells([(0, 0)]), make_schools([]))
+        costs_from_distance(make_cells([(0, 0)]), make_schools([]), circuity=1.3, speed_kmh=4.5)
 
 
 def test_wrong_geometry_is_named():
@@ -239,7 +239,7 @@ def test_wrong_geometry_is_named():
     with pytest.raises(
         ValidationError, match=r"schools geometry must be Point; rows s0 \(1 row\) are Polygon"
     ):
-        costs_from_distance(make_cells([(0, 0)]), schools)
+        costs_from_distance(make_cells([(0, 0)]), schools, circuity=1.3, speed_kmh=4.5)
 
 
 @pytest.mark.parametrize(
@@ -253,7 +253,9 @@ def test_wrong_geometry_is_named():
 )
 def test_bad_distance_options(options, message):
     with pytest.raises(ValidationError, match=message):
-        costs_from_distance(make_cells([(0, 0)]), make_schools([(0, 0)]), **options)
+        costs_from_distance(
+            make_cells([(0, 0)]), make_schools([(0, 0)]), **{"circuity": 1.3, "speed_kmh": 4.5, **options}
+        )
 
 
 def test_bad_road_speeds_are_named():
@@ -293,7 +295,7 @@ def test_travel_costs_shapes_and_patterns_checked():
 def test_network_reasons_reach_the_assignment():
     # End to end: c1 sits on an island without a school -> "unreachable"; with a 2-minute
     # cut-off c0 (2.93 min from s0) has no arc -> "no school within cut-off".
-    from layout.allocate import assign
+    from layout.access import assign
 
     cells, schools, roads = network_layers()
     cells["children"] = [6, 4]
@@ -310,11 +312,11 @@ def test_network_reasons_reach_the_assignment():
 
 def test_empty_cells_and_geometry_are_named():
     with pytest.raises(ValidationError, match="cells has no rows"):
-        costs_from_distance(make_cells([]), make_schools([(0, 0)]))
+        costs_from_distance(make_cells([]), make_schools([(0, 0)]), circuity=1.3, speed_kmh=4.5)
     cells = make_cells([(0, 0), (1, 1)])
     cells.loc[1, "geometry"] = None
     with pytest.raises(ValidationError, match="cells has no geometry in rows c1"):
-        costs_from_distance(cells, make_schools([(0, 0)]))
+        costs_from_distance(cells, make_schools([(0, 0)]), circuity=1.3, speed_kmh=4.5)
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,19 @@ from matplotlib.image import imread
 from shapely.geometry import Point, box
 from sklearn.metrics import mean_absolute_error, mean_poisson_deviance
 
-from layout.cohorts import project_cohorts
-from layout.demand import demand_totals, plot_county_demand, project_demand
+from layout.demand import (
+    Scenario,
+    YieldModel,
+    YieldRates,
+    default_scenarios,
+    demand_totals,
+    development_children,
+    project_cohorts,
+    project_demand,
+    scenarios_from_toml,
+)
 from layout.errors import ValidationError
-from layout.scenarios import Scenario, default_scenarios, scenarios_from_toml
-from layout.yields import YieldModel, YieldRates, development_children
+from layout.report import plot_county_demand
 
 CRS = "EPSG:32651"
 AGE_COLUMNS = [f"age_{a}" for a in range(15)]
@@ -104,7 +112,7 @@ def _hand_cells(*, index: list[int] | None = None) -> gpd.GeoDataFrame:
 
 def test_cohort_ageing_two_cells_by_hand() -> None:
     """Two cells aged two years match the arithmetic worked by hand."""
-    result = project_cohorts(_hand_cells(), scenario=HAND_SCENARIO, years=range(2020, 2023))
+    result = project_cohorts(_hand_cells(), scenario=HAND_SCENARIO, years=range(2020, 2023), entry_age=6)
     expected = np.zeros((3, 2, 9))
     # 2020 is the base year: grade g is age g + 5.
     expected[0, 0, 5] = 50  # urban age 11 -> grade 6
@@ -168,9 +176,45 @@ def test_entry_age_shifts_grades() -> None:
     assert result.children[0, 1].tolist() == [0, 100, 0, 0, 0, 0, 0, 0, 40]
 
 
+def test_entry_age_7_worked_by_hand() -> None:
+    """Entry age 7 (some counties' rule): grade 1 is age 7 and grade 9 is age 15.
+
+    The hand cells plus 20 urban and 10 rural children aged 15. Base year 2020: urban grade 5 =
+    50 (age 11), grade 8 = 30 (age 14), grade 9 = 20 (age 15); rural grade 7 = 40 (age 13),
+    grade 9 = 10; the 100 rural six-year-olds are not at school yet. One year on, urban x 1.1 (migration) and
+    rural x 0.75 (x 0.5 at age 6): urban age 12 = 50 x 1.1 = 55 (grade 6), age 15 = 30 x 1.1 =
+    33 (grade 9), the 209 urban six-year-olds (200 x 0.95 x 1.1) not yet at school; rural age
+    7 = 100 x 0.5 = 50 (grade 1), age 14 = 40 x 0.75 = 30 (grade 8). The fifteen-year-olds
+    leave at the rates of age 14: 20 x 1.1 + 10 x 0.75 = 29.5 aged out.
+    """
+    cells = _hand_cells().assign(age_15=[20, 10])
+    result = project_cohorts(cells, scenario=HAND_SCENARIO, years=[2020, 2021], entry_age=7)
+    assert result.children[0].tolist() == [
+        [0, 0, 0, 0, 50, 0, 0, 30, 20],
+        [0, 0, 0, 0, 0, 0, 40, 0, 10],
+    ]
+    np.testing.assert_allclose(
+        result.children[1], [[0, 0, 0, 0, 0, 55, 0, 0, 33], [50, 0, 0, 0, 0, 0, 0, 30, 0]]
+    )
+    assert result.ledger["aged_out"].tolist() == pytest.approx([29.5])
+    # the same cells at entry age 6: the 209 six-year-olds are in grade 1, nobody is aged 15
+    six = project_cohorts(cells.drop(columns="age_15"), scenario=HAND_SCENARIO, years=[2021], entry_age=6)
+    assert six.children[0, 0, 0] == pytest.approx(209)
+
+
+def test_entry_age_7_needs_the_age_15_column() -> None:
+    with pytest.raises(ValidationError) as info:
+        project_cohorts(_hand_cells(), scenario=HAND_SCENARIO, years=[2021], entry_age=7)
+    assert str(info.value) == (
+        "population: entry_age 7 puts grade 9 at age 15, past the layer's ages 0-14: add "
+        "column(s) ['age_15'] (children of that age in the base year), or set [standards] "
+        "enrolment.entry_age to 6 or less"
+    )
+
+
 def test_to_frame_keeps_the_population_index() -> None:
     """Per-cell tables keep the population's index."""
-    result = project_cohorts(_hand_cells(index=[10, 20]), scenario=HAND_SCENARIO, years=[2021])
+    result = project_cohorts(_hand_cells(index=[10, 20]), scenario=HAND_SCENARIO, years=[2021], entry_age=6)
     frame = result.to_frame(2021)
     assert frame.index.tolist() == [10, 20]
     assert frame["cell_id"].tolist() == ["c0", "c1"]
@@ -197,7 +241,7 @@ def test_ledger_conserves_children_every_year() -> None:
         },
         population_growth={"all": -0.01, "rural": -0.02},
     )
-    result = project_cohorts(cells, scenario=scenario, years=range(2021, 2031))
+    result = project_cohorts(cells, scenario=scenario, years=range(2021, 2031), entry_age=6)
     ledger = result.ledger
     assert ledger["year"].tolist() == list(range(2021, 2031))
     balance = (
@@ -228,14 +272,14 @@ def test_rates_by_county_beat_setting_and_all() -> None:
     scenario = Scenario(
         name="keys", survival=[1] * 15, net_migration={"B": -0.5, "all": -0.1, "rural": -0.2}
     )
-    result = project_cohorts(cells, scenario=scenario, years=[2021])
+    result = project_cohorts(cells, scenario=scenario, years=[2021], entry_age=6)
     np.testing.assert_allclose(result.children[0, :, 1], [80, 80, 50])
 
 
 def test_occupancy_ramp_of_one_development() -> None:
     """One development's children follow the occupancy ramp."""
     phase = _phases([{**PHASE, "households": 500, "delivery_year": 2022, "point": (750, 250)}])
-    table = development_children(phase, years=range(2021, 2027), base_year=2020)
+    table = development_children(phase, years=range(2021, 2027), base_year=2020, yield_model=YieldModel())
     grade1 = table[table["grade"] == 1].set_index("year")["children"]
     grade7 = table[table["grade"] == 7].set_index("year")["children"]
     # Primary 500 households x occupancy x 0.18 over 6 grades; junior x 0.09 over 3 grades:
@@ -283,7 +327,7 @@ def test_development_children_join_their_cell() -> None:
         ]
     )
     before = (cells.copy(), phase.copy())
-    demand = project_demand(cells, phase, scenarios=[STILL], years=range(2021, 2024))
+    demand = project_demand(cells, phase, scenarios=[STILL], years=range(2021, 2024), yield_model=YieldModel(), entry_age=6)
     pd.testing.assert_frame_equal(cells, before[0])
     pd.testing.assert_frame_equal(phase, before[1])
     # 1 scenario x 3 years x 2 cells x 9 grades.
@@ -329,7 +373,7 @@ def test_demand_totals_by_county_and_scenario() -> None:
             }
         ]
     )
-    demand = project_demand(cells, empty, scenarios=[STILL, shrink], years=[2021])
+    demand = project_demand(cells, empty, scenarios=[STILL, shrink], years=[2021], yield_model=YieldModel(), entry_age=6)
     totals = demand_totals(demand)
     assert totals.columns.tolist() == [
         "county_code",
@@ -509,7 +553,7 @@ def test_scenario_errors_are_collected() -> None:
 def _bad_population_message(change) -> str:
     cells = change(_hand_cells())
     with pytest.raises(ValidationError) as caught:
-        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2021])
+        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2021], entry_age=6)
     return str(caught.value)
 
 
@@ -548,22 +592,22 @@ def test_bad_options_are_refused() -> None:
     """Out-of-range options are refused with the fix."""
     cells = _hand_cells()
     with pytest.raises(ValidationError, match="years \\[2019\\] are before the population's base"):
-        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2019, 2021])
+        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2019, 2021], entry_age=6)
     with pytest.raises(ValidationError, match="years must be a non-empty list"):
-        project_cohorts(cells, scenario=HAND_SCENARIO, years=[])
-    with pytest.raises(ValidationError, match="entry_age must be a whole number from 0 to 6"):
-        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2021], entry_age=7)
+        project_cohorts(cells, scenario=HAND_SCENARIO, years=[], entry_age=6)
+    with pytest.raises(ValidationError, match="entry_age must be a whole number from 0 to 7"):
+        project_cohorts(cells, scenario=HAND_SCENARIO, years=[2021], entry_age=8)
     with pytest.raises(ValidationError, match="names \\['hand'\\] are used more than once"):
         project_demand(
             cells, _phases([PHASE]), scenarios=[HAND_SCENARIO, HAND_SCENARIO], years=[2021]
-        )
+        , yield_model=YieldModel(), entry_age=6)
 
 
 def _demand_error(rows: list[dict[str, object]], change=lambda phases: phases) -> str:
     cells = _cells({"age_6": [10, 10]}, settings=["urban", "rural"])
     phases = change(_phases(rows))
     with pytest.raises(ValidationError) as caught:
-        project_demand(cells, phases, scenarios=default_scenarios(), years=range(2021, 2031))
+        project_demand(cells, phases, scenarios=default_scenarios(), years=range(2021, 2031), yield_model=YieldModel(), entry_age=6)
     return str(caught.value)
 
 
@@ -624,11 +668,11 @@ def test_demand_rows_match_the_cohort_projection() -> None:
     )
     no_phases = _phases([PHASE]).iloc[:0]
     scenarios = default_scenarios()
-    demand = project_demand(cells, no_phases, scenarios=scenarios, years=[2022, 2025])
+    demand = project_demand(cells, no_phases, scenarios=scenarios, years=[2022, 2025], yield_model=YieldModel(), entry_age=6)
     assert len(demand) == 3 * 2 * 5 * 9
     assert (demand["from_developments"] == 0).all()
     for scenario in scenarios:
-        expected = project_cohorts(cells, scenario=scenario, years=[2022, 2025]).children
+        expected = project_cohorts(cells, scenario=scenario, years=[2022, 2025], entry_age=6).children
         rows = demand[demand["scenario"] == scenario.name]
         got = rows.pivot_table(index=["year", "cell_id"], columns="grade", values="children")
         np.testing.assert_allclose(got.to_numpy().reshape(expected.shape), expected, rtol=1e-12)

@@ -23,6 +23,7 @@ from layout.indicators import (
     indicator_tables,
     staffing,
 )
+from layout.labels import localise
 from layout.schema import RESOURCE_COLUMNS, classes_columns, enrolment_columns
 from layout.standards import Profile, load_profile
 
@@ -151,6 +152,7 @@ def test_county_class_size(class_layer: gpd.GeoDataFrame, profile: Profile) -> N
         "mean_class_size": 590 / 12,
         "classes_over_cap": 7,
         "classes_large": 2,
+        "classes_very_large": 0,
         "share_classes_over_cap": 7 / 12,
     }
     assert table.loc[
@@ -760,7 +762,9 @@ def test_inputs_are_not_mutated(balance_layer: gpd.GeoDataFrame, profile: Profil
 
 def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) -> None:
     teachers = _teachers({"P1": [(6, 1)] * 10})
-    tables = indicator_tables(balance_layer, profile, teachers=teachers)
+    tables = localise(
+        indicator_tables(balance_layer, profile, teachers=teachers), lang="zh", profile=profile
+    )
     assert list(tables) == [
         "profile",
         "class_size_ledger",
@@ -777,7 +781,8 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in col) for col in table.columns), name
     ledger = tables["class_size_ledger"]
     assert list(ledger.columns[:3]) == ["学校代码", "名称", "县(市、区)代码"]
-    assert "56人及以上大班额班级数" in ledger.columns
+    assert "56人及以上班级数（大班额，含超大班额）" in ledger.columns
+    assert "66人及以上超大班额班级数" in ledger.columns
     assert set(ledger["学段"]) == {"小学", "九年一贯制", "教学点"}
     assert set(ledger["可销号"]) <= {"是", "否"}
     verdict = tables["balance_counties"].set_index(["县(市、区)代码", "学段"])
@@ -789,7 +794,7 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
 
 def test_indicator_tables_en_and_without_resources(profile: Profile) -> None:
     gdf = layer(school("A", enrol={1: 113}, classes={1: 2}, teachers=6))
-    tables = indicator_tables(gdf, profile, lang="en")
+    tables = localise(indicator_tables(gdf, profile), lang="en", profile=profile)
     assert "balance_schools" not in tables
     ledger = tables["class_size_ledger"]
     assert ledger.loc[
@@ -801,5 +806,5 @@ def test_indicator_tables_en_and_without_resources(profile: Profile) -> None:
         False,
     ]
     assert tables["profile"].columns.tolist() == ["Key", "Value", "Source", "Assumption", "Note"]
-    with pytest.raises(ValidationError, match="lang must be 'zh', 'en' or None"):
-        indicator_tables(gdf, profile, lang="fr")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="lang must be 'zh' or 'en'"):
+        localise(tables, lang="fr", profile=profile)  # type: ignore[arg-type]

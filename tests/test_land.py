@@ -21,18 +21,14 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, Polygon, box
 
+from layout.access import school_seats, service_radii
 from layout.cli import main
+from layout.demand import YieldModel
 from layout.errors import ValidationError
-from layout.land import (
-    LandOptions,
-    check_developments,
-    check_parcels,
-    land_check,
-    township_reserve,
-)
+from layout.land import LandOptions, check_developments, check_parcels, township_reserve
 from layout.maps import external_references
+from layout.runs.land import land_check
 from layout.schema import classes_columns, enrolment_columns
-from layout.seats import school_seats, service_radii
 from layout.standards import load_profile
 from layout.study import study_from_toml
 from tests.tinystudy import CRS, X0, Y0, write_tiny_study
@@ -306,7 +302,7 @@ def check(
         townships=townships(),
         profile=PROFILE,
         base_year=2020,
-        options=LandOptions(lang="en"),
+        options=LandOptions(lang="en"), yield_model=YieldModel(),
     )
     return table.set_index("development_id")
 

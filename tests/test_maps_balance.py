@@ -6,7 +6,7 @@ from pathlib import Path
 
 from layout.maps import external_references, save_html
 from layout.maps.balance import FAIL_COLOUR, PASS_COLOUR, balance_map
-from layout.pipeline import STEPS, PlanResult
+from layout.runs.plan import STEPS, PlanResult
 from layout.study import study_from_toml
 
 

@@ -9,10 +9,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from layout import _median_search, optimize
-from layout._median import median_instance
-from layout._problem import build_problem
+from layout import optimize
 from layout.errors import ValidationError
+from layout.optimize import _search as _median_search
+from layout.optimize._median import median_instance
+from layout.optimize._problem import build_problem
 
 
 def _instance(seed: int, n: int = 12, m: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +278,7 @@ def test_bad_inputs_named():
         r"radius=0.5 is met by no candidate: the smallest cost .* is 1", optimize.mclp, cost, 1, 0.5
     )
     _raises(r"demand rows \[1\] have no candidate within radius=2", optimize.lscp, cost, 2.0)
-    _raises(r"p must be an integer >= 1", optimize.p_median, cost, 0)
+    _raises(r"p must be a whole number >= 1", optimize.p_median, cost, 0)
     _raises(
         r"capacity has 3 values but cost has 2 columns",
         optimize.capacitated_p_median,

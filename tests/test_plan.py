@@ -118,7 +118,7 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:
-    from layout.pipeline import plan
+    from layout.runs.plan import plan
 
     toml = write_tiny_study(tmp_path / "study")
     plan(toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", lang="en", progress=False)
@@ -139,15 +139,24 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
     # Worked by hand above: 3 schools, 315 pupils (303 + 12), 2 classes of 56+, 2 over the cap,
     # 2 schools can be struck off (S2, S3), teacher shortfall 1 (S1).
     assert "2个县（市、区），3所学校，2024年在校生315人。" in page
-    assert "超标准班额2个，其中56人及以上超大班额2个；可销号学校2所。" in page
+    # 113 pupils in 2 classes are 57 and 56: two large classes (56+), no very large one (66+).
+    assert (
+        "超过班额上限（小学45人、初中50人）的班级2个，其中56人及以上大班额2个（含66人及以上超大班额0个）；"
+        "可销号学校2所。"
+    ) in page
     assert "教师缺口合计1人" in page
     # Access, medium scenario, 2025: every primary child has a place, none within the norm
     # (see test_access); the junior children of C4 have no junior school in their county.
     demand = gpd.read_file(run / "out" / "results.gpkg", layer="demand", ignore_geometry=True)
     c4 = demand[(demand["cell_id"] == "C4") & (demand["scenario"] == "medium")]
     junior = float(c4.loc[c4["year"] == 2025, "junior"].iloc[0])
-    assert "2025年小学：本县无学位学生0人，0%在服务半径或时间标准内。" in page
-    assert f"2025年初中：本县无学位学生{junior:,.0f}人，0%在服务半径或时间标准内。" in page
+    assert (
+        "2025年小学：0名学生在本县可达范围内没有学位；0%在就学标准内（城镇服务半径500米，乡村单程30分钟）。"
+    ) in page
+    assert (
+        f"2025年初中：{junior:,.0f}名学生在本县可达范围内没有学位；0%在就学标准内"
+        "（城镇服务半径1,000米，乡村单程60分钟）。"
+    ) in page
     assert '<a href="../maps/overview.html">overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page
@@ -182,7 +191,7 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
 
 
 def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
-    from layout.pipeline import analyse, write_outputs
+    from layout.runs.plan import analyse, write_outputs
     from layout.study import study_from_toml
 
     result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))
@@ -227,7 +236,7 @@ def test_layer_over_the_map_budget_is_aggregated_with_a_notice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from layout.maps import budget
-    from layout.pipeline import analyse, write_outputs
+    from layout.runs.plan import analyse, write_outputs
     from layout.study import study_from_toml
 
     result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))

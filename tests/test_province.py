@@ -15,9 +15,10 @@ import pytest
 from distributed import LocalCluster
 
 from layout.cli import main
+from layout.demand import focus_scenario, scenario_names, study_yields
 from layout.errors import CountyRunError, ValidationError
-from layout.pipeline import PlanResult, analyse, plan
-from layout.province import (
+from layout.runs.plan import PlanResult, analyse, plan
+from layout.runs.province import (
     CRASH_ENV,
     MergedResult,
     merge_counties,
@@ -160,12 +161,10 @@ def test_merged_tables_equal_the_whole_study(serial: MergedResult, whole: PlanRe
     counts = whole.study["schools"].groupby("county_code").size()
     by_county = serial.tables["class_size_by_county"].set_index("county_code")["schools"]
     assert by_county.to_dict() == counts.to_dict()
-    # The profile is the same in every county: taken once. The yield model is fitted per
-    # county: one block of rows per county, tagged with its code.
+    # The profile and the yield model (fitted once on the whole study, handed to every
+    # county) are the same in every county: taken once, equal to the whole study's.
     assert serial.tables["profile"].equals(whole.tables["profile"])
-    assert serial.tables["yield_model"]["county_code"].value_counts().to_dict() == dict.fromkeys(
-        URBAN3, 2
-    )
+    pd.testing.assert_frame_equal(serial.tables["yield_model"], whole.tables["yield_model"])
 
 
 def test_county_first_access_equals_the_whole_study(
@@ -207,8 +206,10 @@ def test_partitions_hold_each_county_and_its_halo(study: Path, tmp_path: Path) -
     for toml in tomls:
         code = toml.parent.name
         config = tomllib.loads(toml.read_text(encoding="utf-8"))
+        # The study's own tables, and the yields fitted once on the whole study.
         assert {k: v for k, v in config.items() if k != "layers"} == {
-            k: v for k, v in original.items() if k != "layers"
+            **{k: v for k, v in original.items() if k != "layers"},
+            "yields": study_yields(whole).to_table(),
         }
         county = study_from_toml(toml)
         assert set(county["schools"]["county_code"]) == {code}
@@ -393,7 +394,8 @@ def test_rural_site_plan_county_by_county_equals_the_whole_study(
     cross-county enrolment, 210303's juniors may go to S2 (210302, 7-12 km away): a halo
     school of the partition, an other county's school within the halo in the whole study.
     """
-    extra = "\n[standards.service]\ncross_county_enrolment = true\n" if across else ""
+    extra = "\n[standards.service]\n"
+    extra += "cross_county_enrolment = true\n" if across else ""
     toml = write_tiny_study(tmp_path / "study", toml=TOML + extra)
     merged = run_counties(
         toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", workers=0, progress=False
@@ -409,10 +411,30 @@ def test_rural_site_plan_county_by_county_equals_the_whole_study(
             obj=part,
         )
     assert (tmp_path / "maps" / "sites.html") in merged.outputs
-    # The boarding school saves C4's juniors their trip to S2 only where they may take it:
-    # without S2 they had no junior place to go to, and no minutes are counted as saved.
+    # Rural juniors ride the school bus (the profile's mode): where they may cross the border,
+    # C4's juniors reach S2 within the 60-minute norm (centroid to school x circuity at the bus
+    # speed), so the boarding school takes only C4's grades 4-6; where they may not, they have
+    # no junior place and board too.
+    study = study_from_toml(toml)
+    service = study.standards.service
+    c4 = study["population"].set_index("cell_id").geometry["C4"].centroid
+    s2 = study["schools"].set_index("school_id").geometry["S2"]
+    by_bus = c4.distance(s2) * service.circuity / (service.bus_speed_kmh * 1000 / 60)
+    assert 0 < by_bus <= study.standards.minutes("junior", setting="rural")
+    cover = merged.sites.coverage.set_index(["tier", "cell_id"]).loc[("boarding_school", "C4")]
+    assert cover["within_before"] == across
+    if across:
+        assert cover["minutes_before"] == pytest.approx(by_bus)
+    demand = whole.demand
+    assert demand is not None
+    c4_pupils = demand[
+        (demand["cell_id"] == "C4")
+        & (demand["scenario"] == focus_scenario(scenario_names(demand)))
+        & (demand["year"] == demand["year"].max())
+    ].groupby("grade")["children"].sum()
     boarding = merged.sites.proposals.set_index("kind").loc["boarding_school"]
-    assert (boarding["minutes_saved"] > 1) == across
+    boarders = c4_pupils.loc[4:6].sum() + (0 if across else c4_pupils.loc[7:9].sum())
+    assert boarding["children_served"] == pytest.approx(boarders)
 
 
 def test_a_county_partition_planned_alone_leaves_the_border_to_the_merge(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Tests of layout.provision: flags, class size, area balance, 2SFCA and contiguous areas."""
+"""Tests of layout.access.provision: flags, class size, area balance, 2SFCA and contiguous areas."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import pytest
 from scipy import sparse
 from shapely.geometry import Point, box
 
-from layout.allocate import assign, assign_nearest
-from layout.costs import TravelCosts, costs_from_distance
-from layout.errors import ValidationError
-from layout.provision import (
+from layout.access import (
+    TravelCosts,
     area_balance,
+    assign,
+    assign_nearest,
     cell_flags,
+    costs_from_distance,
     school_provision,
     two_step_fca,
     under_provisioned_areas,
 )
+from layout.errors import ValidationError
 
 CRS = "EPSG:4550"
 
@@ -55,7 +57,7 @@ def test_two_step_fca_by_hand():
     #   A = [1, 1 + 7/18, 1 + 7/18, 7/18].
     cells = row_of_cells([10, 20, 30, 40])
     schools = schools_at([50, 350], [60, 35])
-    costs = costs_from_distance(cells, schools, circuity=1.0)
+    costs = costs_from_distance(cells, schools, circuity=1.0, speed_kmh=4.5)
     near = two_step_fca(cells, schools, costs, threshold=150, cost="metres")
     assert near.tolist() == pytest.approx([2.0, 2.0, 0.5, 0.5])
     assert near.name == "accessibility" and near.index.equals(cells.index)
@@ -68,7 +70,7 @@ def test_two_step_fca_school_without_children_in_reach():
     # nobody gets anything from it. s0 as above with the only children in reach c0, c1.
     cells = row_of_cells([10, 20, 0, 0])
     schools = schools_at([50, 5000], [60, 100])
-    costs = costs_from_distance(cells, schools, circuity=1.0)
+    costs = costs_from_distance(cells, schools, circuity=1.0, speed_kmh=4.5)
     result = two_step_fca(cells, schools, costs, threshold=150, cost="metres")
     assert result.tolist() == pytest.approx([2.0, 2.0, 0.0, 0.0])
 
@@ -82,7 +84,7 @@ def line_case():
     # c2 200 m / 2.667 min.
     cells = row_of_cells([30, 20, 10])
     schools = schools_at([50], [40], classes=[1])
-    costs = costs_from_distance(cells, schools, circuity=1.0)
+    costs = costs_from_distance(cells, schools, circuity=1.0, speed_kmh=4.5)
     return cells, schools, costs
 
 

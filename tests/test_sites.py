@@ -23,7 +23,7 @@ from shapely.geometry import Point, box
 
 from layout.cli import main
 from layout.errors import ValidationError
-from layout.pipeline import STEPS, PlanResult
+from layout.runs.plan import STEPS, PlanResult
 from layout.sites import (
     REUSE_BONUS,
     SitePlan,
@@ -34,7 +34,7 @@ from layout.sites import (
     urban_plan,
 )
 from layout.study import study_from_toml
-from tests.tinystudy import CRS, X0, Y0, write_tiny_study
+from tests.tinystudy import CRS, TOML, X0, Y0, write_tiny_study
 
 if TYPE_CHECKING:
     from tests.browser import OfflinePage
@@ -94,6 +94,17 @@ def _reserved(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(township_code=["210302001", "210303102"])
 
 
+WALKING = (
+    TOML
+    + """
+# The hand-worked trips below are walks of up to 173 minutes: junior pupils walk too, and every
+# trip up to 240 minutes is costed (the profile's defaults: a bus, and 120 minutes).
+[standards.service]
+rural_junior_mode = "walk"
+max_trip_minutes = 240.0
+"""
+)
+
 EDITS = {
     "population": _population,
     "townships": _townships,
@@ -104,7 +115,7 @@ EDITS = {
 
 @pytest.fixture(scope="module")
 def study_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_study(tmp_path_factory.mktemp("sites") / "study", edit=EDITS)
+    return write_tiny_study(tmp_path_factory.mktemp("sites") / "study", edit=EDITS, toml=WALKING)
 
 
 @pytest.fixture(scope="module")

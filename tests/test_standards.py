@@ -134,20 +134,20 @@ def test_override_lists() -> None:
     [
         (
             {"class_size": {"primary_capp": 40}},
-            "profile override 'class_size.primary_capp' is not known; known keys in section "
-            "'class_size': class_size.junior_cap, class_size.large_class_min, "
-            "class_size.primary_cap",
+            "profile override 'class_size.primary_capp' is not known; did you mean "
+            "'class_size.primary_cap'? known keys in section 'class_size': class_size.junior_cap, "
+            "class_size.large_class_min, class_size.primary_cap, class_size.very_large_class_min",
         ),
         (
             {"fundng": {"primary_per_student": 900}},
-            "profile override 'fundng.primary_per_student' is not known; known keys at the top "
-            "level: attendance, balance, class_size, enrolment, funding, rotation, "
+            "profile override 'fundng.primary_per_student' is not known; did you mean "
+            "'funding.primary_per_student'? known keys at the top level: attendance, balance, class_size, enrolment, funding, rotation, "
             "school_size, service, small_school, staffing",
         ),
         (
             {"class_size": 40},
             "profile override 'class_size' is a section, not a value; set one of: junior_cap, "
-            "large_class_min, primary_cap",
+            "large_class_min, primary_cap, very_large_class_min",
         ),
         (
             {"funding": {"primary_per_student": "850"}},

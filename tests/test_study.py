@@ -216,7 +216,7 @@ def test_study_toml_errors(tmp_path: Path) -> None:
     toml.write_text(toml.read_text().replace("[layers.population]", "[layers.people]"))
     with pytest.raises(StudyError) as info:
         study_from_toml(toml)
-    assert "unknown layer(s) people" in str(info.value)
+    assert "[layers]: unknown key 'people'" in str(info.value)
     assert "required layer(s) missing: population" in str(info.value)
 
 

@@ -17,12 +17,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from layout import schema
-from layout._synthetic.grid import grid_cells
-from layout._synthetic.population import apportion, cohorts
-from layout._synthetic.road import street_grid, tree_edges
-from layout._synthetic.township import zones
 from layout.errors import ValidationError
 from layout.synthetic import YIELDS, Calibration, synthetic_study
+from layout.synthetic.grid import grid_cells
+from layout.synthetic.population import apportion, cohorts
+from layout.synthetic.road import street_grid, tree_edges
+from layout.synthetic.township import zones
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "anshan"

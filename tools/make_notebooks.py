@@ -27,9 +27,9 @@ URBAN_GROWTH = [
         "code",
         "from layout import land\n"
         "from layout.demand import demand_totals, project_demand\n"
-        "from layout.scenarios import scenarios_from_toml\n"
+        "from layout.demand.scenarios import scenarios_from_toml\n"
         "from layout.study import study_from_toml\n"
-        "from layout.yields import YieldModel\n\n"
+        "from layout.demand.yields import YieldModel\n\n"
         "study = study_from_toml()\n"
         "urban = ['210302', '210303', '210304']  # 铁东, 铁西, 立山\n"
         "study.name, study.plan_years",
@@ -134,7 +134,7 @@ RURAL_SITES = [
     ),
     (
         "code",
-        "from layout.pipeline import STEPS, PlanResult\n"
+        "from layout.runs.plan import STEPS, PlanResult\n"
         "from layout.sites import candidate_sites, rural_plan\n"
         "from layout.study import study_from_toml\n\n"
         "study = study_from_toml()\n"

@@ -8,7 +8,7 @@ standards; its popup lists every indicator's coefficient.
 Examples
 --------
 >>> from layout.study import study_from_toml
->>> from layout.pipeline import PlanResult, STEPS
+>>> from layout.runs.plan import PlanResult, STEPS
 >>> result = PlanResult(study=study_from_toml())
 >>> dict(STEPS)["indicators"](result)
 >>> m = balance_map(result.study, indicators=result.tables["balance_indicators"],
@@ -26,12 +26,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..labels import code_name
+from ..labels import Lang, code_name, in_language
 from ..study import Study
 from .basemap import Basemap
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language
 
 PASS_COLOUR = "#1a9641"
 FAIL_COLOUR = "#d7191c"

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Literal
 
 import folium
 
+from ..labels import Lang
 from ..study import Study
 from .basemap import Basemap, add_basemap
 from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
-Lang = Literal["zh", "en"]
 
 _TEXT = {
     "synthetic": {

@@ -39,12 +39,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..labels import code_name, header
+from ..labels import Lang, code_name, header, in_language
 from ..study import Study
 from .basemap import Basemap, Datum
-from .canvas import WEB_CRS, Lang, add_legend, finish, study_canvas
+from .canvas import WEB_CRS, add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language
 
 __all__ = ["LARGE_COLOUR", "OK_COLOUR", "OVER_COLOUR", "closure_map"]
 

@@ -18,7 +18,7 @@ Examples
 --------
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
->>> from layout.maps.geojson import geojson_from_geodataframe
+>>> from layout.maps import geojson_from_geodataframe
 >>> towns = gpd.GeoDataFrame(
 ...     {"name": ["A", "B"], "colour": ["#d73027", "#4575b4"]},
 ...     geometry=[box(122.9, 41.0, 123.0, 41.1), box(123.0, 41.0, 123.1, 41.1)],
@@ -46,9 +46,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from layout.errors import ValidationError
-from layout.maps.basemap import Datum, to_gcj02
-from layout.maps.labels import label_html
+from ..errors import ValidationError
+from .basemap import Datum, to_gcj02
+from .labels import label_html
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def geojson_from_geodataframe(
     --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point
-    >>> from layout.maps.geojson import geojson_from_geodataframe
+    >>> from layout.maps import geojson_from_geodataframe
     >>> schools = gpd.GeoDataFrame(
     ...     {"name": ["一小"], "pupils": [812]},
     ...     geometry=[Point(122.9912345, 41.1087654)], crs="EPSG:4326",

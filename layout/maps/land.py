@@ -31,14 +31,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._land_text import verdicts
-from ..cohorts import CHILD_LEVELS
-from ..labels import code_name, header
+from ..labels import Lang, code_name, header, in_language
+from ..land import verdicts
+from ..schema import CHILD_LEVELS
 from ..study import Study
 from .basemap import Basemap
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "land_map"]
 

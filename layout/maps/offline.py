@@ -37,7 +37,7 @@ Folium's own ``max_zoom`` argument is passed to the tile layer only, so it does 
 Examples
 --------
 >>> import tempfile, pathlib, folium
->>> from layout.maps.offline import external_references, save_html
+>>> from layout.maps import external_references, save_html
 >>> m = folium.Map(location=[41.11, 122.99], zoom_start=10, tiles=None)
 >>> _ = folium.CircleMarker([41.11, 122.99], radius=6).add_to(m)
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -62,9 +62,9 @@ from html.parser import HTMLParser
 
 import folium
 
-from layout.errors import ValidationError
-from layout.maps.basemap import Basemap
-from layout.report import replacing
+from ..errors import ValidationError
+from ..report import replacing
+from .basemap import Basemap
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def offline_assets() -> dict[str, tuple[pathlib.Path, ...]]:
 
     Examples
     --------
-    >>> from layout.maps.offline import offline_assets
+    >>> from layout.maps import offline_assets
     >>> files = offline_assets()["https://code.jquery.com/jquery-3.7.1.min.js"]
     >>> [f.name for f in files]
     ['jquery.min.js']
@@ -180,7 +180,7 @@ def external_references(path: str | os.PathLike[str]) -> list[str]:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from layout.maps.offline import external_references
+    >>> from layout.maps import external_references
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     page = pathlib.Path(folder) / "page.html"
     ...     _ = page.write_text('<script src="https://x.org/a.js"></script><p>hi</p>')
@@ -230,7 +230,7 @@ def save_html(
     Examples
     --------
     >>> import tempfile, pathlib, folium
-    >>> from layout.maps.offline import save_html
+    >>> from layout.maps import save_html
     >>> m = folium.Map(location=[41.11, 122.99], tiles=None)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     out = save_html(m, pathlib.Path(folder) / "map.html")

@@ -2,10 +2,10 @@
 
 Examples
 --------
-The counties and schools come with their figures from :func:`layout.pipeline.analyse`:
+The counties and schools come with their figures from :func:`layout.runs.plan.analyse`:
 
 >>> from layout.study import study_from_toml
->>> from layout.pipeline import PlanResult, STEPS
+>>> from layout.runs.plan import PlanResult, STEPS
 >>> result = PlanResult(study=study_from_toml())
 >>> dict(STEPS)["indicators"](result)
 >>> m = overview_map(result.study, counties=result.counties(), schools=result.schools())
@@ -22,13 +22,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..labels import HEADERS, VALUES_ZH
+from ..labels import HEADERS, VALUES_ZH, Lang, in_language
 from ..schema import classes_columns, enrolment_columns
+from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language
 
 _SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#1a9641", "planned": "#7b3294"}
 _TEXT = {
@@ -37,31 +37,48 @@ _TEXT = {
     "townships": ("乡镇（合成分区）", "Townships (synthetic zones)"),
     "schools": ("学校", "Schools"),
     "name": ("名称", "Name"),
-    "large": ("有56人及以上班额", "Has classes of 56 or more"),
-    "over": ("有超标准班额（小学45、初中50）", "Has classes over the cap (45 / 50)"),
+    "large": ("有{large}人及以上大班额", "Has classes of {large} or more"),
+    "over": (
+        "有超标准班额（小学{primary_cap}人、初中{junior_cap}人）",
+        "Has classes over the cap ({primary_cap} / {junior_cap})",
+    ),
     "ok": ("无超标准班额", "No class over the cap"),
     "planned": ("规划学校", "Planned school"),
-    "classes_large": ("56人及以上班数", "Classes of 56+"),
+    "classes_large": ("{large}人及以上班数", "Classes of {large}+"),
 }
 
 
 _t = partial(in_language, _TEXT)
 
 
-def _aliases(columns: list[str], lang: Lang) -> dict[str, str]:
+def _sizes(profile: Profile) -> dict[str, int]:
+    """Return the class sizes that the legend and tooltips name, from the profile."""
+    return {
+        "large": profile.large_class_min,
+        "very_large": profile.very_large_class_min,
+        "primary_cap": profile.cap("primary"),
+        "junior_cap": profile.cap("junior"),
+    }
+
+
+def _aliases(columns: list[str], lang: Lang, sizes: dict[str, int]) -> dict[str, str]:
     """Tooltip labels of columns: the map's own, else the spreadsheet headers."""
-    pick = 0 if lang == "zh" else 1
-    return {c: _TEXT[c][pick] if c in _TEXT else HEADERS[c][pick] for c in columns}
+    return {
+        c: _t(c, lang, **sizes) if c in _TEXT else in_language(HEADERS, c, lang, **sizes)
+        for c in columns
+    }
 
 
-def _counties_layer(counties: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _counties_layer(
+    counties: gpd.GeoDataFrame, lang: Lang, datum: str, sizes: dict[str, int]
+) -> folium.GeoJson:
     columns = ["name", "county_code", "schools", "students", "classes", "mean_class_size",
                "classes_over_cap", "classes_large", "shortfall", "total_funding"]  # fmt: skip
     shown = counties.assign(mean_class_size=counties["mean_class_size"].round(1))
     return geojson_from_geodataframe(
         shown,
         style={"color": "#333", "weight": 2, "fillColor": "#3182bd", "fillOpacity": 0.04},
-        tooltip=_aliases(columns, lang),
+        tooltip=_aliases(columns, lang, sizes),
         name=_t("counties", lang),
         datum=datum,
     )
@@ -71,14 +88,16 @@ def _townships_layer(townships: gpd.GeoDataFrame, lang: Lang, datum: str) -> fol
     return geojson_from_geodataframe(
         townships,
         style={"color": "#888", "weight": 0.7, "fill": False},
-        tooltip=_aliases(["township_code", "name"], lang),
+        tooltip=_aliases(["township_code", "name"], lang, {}),
         simplify_tolerance=50,
         name=_t("townships", lang),
         datum=datum,
     )
 
 
-def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _schools_layer(
+    schools: gpd.GeoDataFrame, lang: Lang, datum: str, sizes: dict[str, int]
+) -> folium.GeoJson:
     total = schools[enrolment_columns()].sum(axis=1).to_numpy()
     large = schools["school_classes_large"].fillna(0).to_numpy()
     over = schools["school_classes_over_cap"].fillna(0).to_numpy()
@@ -111,7 +130,7 @@ def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.
         shown,
         style={"weight": 1, "fillOpacity": 0.8},
         style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
-        tooltip=_aliases(columns, lang),
+        tooltip=_aliases(columns, lang, sizes),
         marker=folium.CircleMarker(radius=5, fill=True),
         name=_t("schools", lang),
         datum=datum,
@@ -133,10 +152,10 @@ def overview_map(
     study
         A loaded :class:`layout.study.Study` (title, data date, townships).
     counties
-        Counties with their totals (:meth:`layout.pipeline.PlanResult.counties`).
+        Counties with their totals (:meth:`layout.runs.plan.PlanResult.counties`).
     schools
         Schools with their class-size and staffing figures
-        (:meth:`layout.pipeline.PlanResult.schools`).
+        (:meth:`layout.runs.plan.PlanResult.schools`).
     lang
         Language of labels: ``"zh"`` (default) or ``"en"``.
     basemap
@@ -149,10 +168,13 @@ def overview_map(
     """
     datum = basemap.datum if basemap else "wgs84"
     fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
-    _counties_layer(counties, lang, datum).add_to(fmap)
+    sizes = _sizes(study.standards)
+    _counties_layer(counties, lang, datum, sizes).add_to(fmap)
     _townships_layer(study["townships"], lang, datum).add_to(fmap)
-    _schools_layer(schools, lang, datum).add_to(fmap)
-    keys = [(_SCHOOL_COLOURS[k], _t(k, lang)) for k in ("large", "over", "ok", "planned")]
+    _schools_layer(schools, lang, datum, sizes).add_to(fmap)
+    keys = [
+        (_SCHOOL_COLOURS[k], _t(k, lang, **sizes)) for k in ("large", "over", "ok", "planned")
+    ]
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
     finish(fmap)
     return fmap

@@ -5,12 +5,12 @@
 - **Under-provisioned areas**: contiguous groups of flagged cells, with their children, the
   unserved and the nearest schools.
 - **Flagged cells** of the first plan year, and the schools' **catchments**.
-- **Counties**: each county's demand chart (the PNG of :func:`layout.demand.plot_county_demand`)
+- **Counties**: each county's demand chart (the PNG of :func:`layout.report.plot_county_demand`)
   in its popup, embedded in the page.
 
 Examples
 --------
-See :func:`layout.pipeline.write_outputs`, which draws it after ``layout plan``'s analysis.
+See :func:`layout.runs.plan.write_outputs`, which draws it after ``layout plan``'s analysis.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..labels import code_name, header
+from ..labels import Lang, code_name, header, in_language
 from ..study import Study
 from .basemap import Basemap
 from .budget import within_budget
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language, label_html
+from .labels import label_html
 
 _RAMP = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 _TEXT = {
@@ -73,7 +73,7 @@ def provision_map(
     layers
         ``under_provisioned``, ``cell_flags`` and ``catchments``: the layers of
         :func:`layout.access.access` (``cell_flags`` joined to cell polygons), as
-        :attr:`layout.pipeline.PlanResult.layers` holds them.
+        :attr:`layout.runs.plan.PlanResult.layers` holds them.
     charts
         County code to the PNG of its demand chart, shown in the county's popup.
     level

@@ -3,12 +3,10 @@
 Examples
 --------
 >>> from layout.study import study_from_toml
->>> from layout.demand import project_demand
->>> from layout.scenarios import default_scenarios
+>>> from layout.demand import study_demand
 >>> from layout.sites import plan_sites
 >>> study = study_from_toml()
->>> demand = project_demand(study["population"], study["developments"],
-...                         scenarios=[default_scenarios()[1]], years=[2035])
+>>> demand = study_demand(study, scenarios=["medium"], years=[2035])
 >>> plan = plan_sites(study, demand, year=2035, level="junior")
 >>> type(sites_map(study, plan)).__name__
 'Map'
@@ -23,14 +21,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..labels import code_name, header
+from ..labels import Lang, code_name, header, in_language
 from ..sites import SitePlan
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
-from .canvas import Lang, add_legend, finish, study_canvas
+from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
-from .labels import in_language
 
 _KIND_COLOURS = {
     "small_school": "#e66101",

@@ -1,0 +1,425 @@
+"""Access of children to schools over the plan years: costs, assignment and provision.
+
+For each level (primary, junior), :func:`access` costs every cell to the schools that teach
+the level (along the road network when the study has roads, walking for primary pupils and
+by school bus for junior ones; else straight-line distance times a circuity factor), then for
+every scenario and plan year assigns the projected children to schools with the exact
+capacity-constrained assignment of :mod:`layout.access.allocate`. From that it reports:
+
+- per scenario, year and level: children, assigned, unserved, the share within the norm;
+- per school: load, utilisation and projected class size by year, and the years it is over;
+- for the study's focus (the middle scenario, first and last plan year): per-cell flags
+  (beyond the service radius in urban cells, beyond the travel-time norm in rural cells,
+  unserved, at a school over capacity or over the class cap), a two-step floating catchment
+  (2SFCA) accessibility index per cell, contiguous under-provisioned areas, catchments and
+  the attendance matrix (township of residence x school);
+- per township and county: children minus places by level and year.
+
+Schools teach a level when their level does (nine-year schools teach both; teaching points
+teach primary); their places of a level are :func:`layout.access.school_seats` (a nine-year
+school's capacity split by its classes). Planned schools take no children.
+
+Children are assigned to the schools of their own county. Where the profile allows
+``cross_county_enrolment``, :func:`settle_borders` then seats the children each county left
+without a place at the spare places of other counties' schools within the halo distance.
+
+Examples
+--------
+One scenario, the first and last plan years of the bundled (synthetic) Anshan study:
+
+>>> from layout.study import study_from_toml
+>>> from layout.demand import study_demand
+>>> study = study_from_toml()
+>>> demand = study_demand(study, scenarios=["medium"], years=[2025, 2035])
+>>> found = access(study, demand)
+>>> table = found.summary
+>>> bool((table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-6)
+True
+>>> table[["level", "year"]].values.tolist()
+[['primary', 2025], ['primary', 2035], ['junior', 2025], ['junior', 2035]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from .._arrays import row_of_entries
+from ..demand import focus_scenario, scenario_names
+from ..schema import CHILD_LEVELS, HALO, LEVEL_GRADES, SETTINGS
+from ..study import Study
+from .allocate import Assignment, assign_series, attendance_matrix, catchments
+from .borders import _border_inputs
+from .costs import TravelCosts, costs_from_distance, costs_from_network
+from .provision import (
+    area_balance,
+    cell_flags,
+    school_provision,
+    two_step_fca,
+    under_provisioned_areas,
+)
+from .seats import school_seats
+
+LEVEL_SCHOOLS: dict[str, tuple[str, ...]] = {
+    "primary": ("primary", "nine_year", "teaching_point"),
+    "junior": ("junior", "nine_year"),
+}
+"""School levels that teach each level of children."""
+
+
+@dataclass
+class Access:
+    """What :func:`access` found; every table has plain column names (see the module text).
+
+    Attributes
+    ----------
+    summary
+        One row per scenario, year and level.
+    schools
+        One row per scenario, year, level and school.
+    cells
+        Per-cell flags and 2SFCA index for the focus scenario and years (long form).
+    areas
+        Under-provisioned areas (polygons) of the focus scenario and years.
+    catchments
+        School catchments (polygons) of the focus scenario, first plan year.
+    flows
+        The assignment of the focus scenario and years: children from each cell to each
+        school, with metres and minutes, as lines from the cell's centre to the school.
+    attendance
+        Children by township of residence and school (long form: ``township_code``,
+        ``school_id``, ``children``), focus scenario, first plan year.
+    balance
+        Children minus places per township, level, scenario and year.
+    border_unserved, border_arcs
+        Only when the profile allows ``cross_county_enrolment``: the children left without a
+        place in their own county who have a school of another county within the halo
+        distance (``scenario``, ``year``, ``level``, ``cell_id``, ``county_code``,
+        ``children``), and their arcs to those schools (``level``, ``cell_id``,
+        ``school_id``, ``school_county_code``, ``metres``, ``minutes``): the input of
+        :func:`settle_borders`.
+    """
+
+    summary: pd.DataFrame
+    schools: pd.DataFrame
+    cells: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    catchments: gpd.GeoDataFrame
+    attendance: pd.DataFrame
+    balance: pd.DataFrame
+    flows: gpd.GeoDataFrame
+    border_unserved: pd.DataFrame | None = None
+    border_arcs: pd.DataFrame | None = None
+
+
+def level_costs(
+    study: Study,
+    schools: gpd.GeoDataFrame,
+    *,
+    level: str,
+    cells: gpd.GeoDataFrame | None = None,
+    modes: Mapping[str, str] | None = None,
+) -> TravelCosts:
+    """Cost cells to ``schools`` for children of ``level``: the one costing choice.
+
+    Each cell travels by the profile's mode for the level and the cell's setting
+    (:meth:`~layout.standards.Profile.mode`): on foot at ``walking_speed_kmh``, or by school
+    bus at ``bus_speed_kmh`` at most. Along the road network when the study has roads, else
+    by straight line x ``service.circuity``. Every school within ``service.max_trip_minutes``
+    is kept (no nearest-k shortcut), so no school within reach of any norm is missed.
+
+    Parameters
+    ----------
+    study
+        The study (its profile, roads and, by default, cells).
+    schools
+        School points with ``school_id``.
+    level
+        ``"primary"`` or ``"junior"``.
+    cells
+        Population cells to cost (polygons with ``cell_id`` and ``setting``); default every
+        cell of the study.
+    modes
+        Travel mode by setting, replacing the profile's (``{"rural": "bus"}``), for a what-if.
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> study = study_from_toml()
+    >>> schools = study["schools"][study["schools"]["level"] == "junior"]
+    >>> costs = level_costs(study, schools, level="junior")
+    >>> costs.minutes.shape[0] == len(study["population"])
+    True
+    """
+    profile = study.standards
+    population = study["population"] if cells is None else cells
+    points = gpd.GeoDataFrame(
+        {"cell_id": population["cell_id"].to_numpy()},
+        geometry=population.geometry.centroid.to_numpy(),
+        crs=population.crs,
+    )
+    if schools.empty:  # a county without a school of the level: every child is unserved
+        nothing = sparse.csr_array((len(points), 0))
+        ids = pd.Index(points["cell_id"], name="cell_id")
+        return TravelCosts(nothing, nothing.copy(), ids, pd.Index([], name="school_id"), "none")
+    chosen = {s: profile.mode(level, s) for s in SETTINGS} | dict(modes or {})
+    mode = population["setting"].map(chosen).to_numpy()
+    parts = [
+        _mode_costs(study, points[mode == m], schools, mode=m) for m in pd.unique(mode)
+    ]
+    return parts[0] if len(parts) == 1 else TravelCosts.stacked(parts, cells=points["cell_id"])
+
+
+def _mode_costs(
+    study: Study, points: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, *, mode: str
+) -> TravelCosts:
+    """Costs of cells whose pupils all travel by one mode."""
+    service = study.standards.service
+    speed = study.standards.speed_kmh(mode)
+    if study.road_network is not None:
+        return costs_from_network(
+            points,
+            schools,
+            study.road_network,
+            cutoff_min=service.max_trip_minutes,
+            walk_kmh=service.walking_speed_kmh,
+            speed_cap_kmh=speed,
+        )
+    return costs_from_distance(
+        points,
+        schools,
+        cutoff_m=service.max_trip_minutes * speed * 1000 / 60,
+        circuity=service.circuity,
+        speed_kmh=speed,
+    )
+
+
+def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) -> Access:
+    """Assign the projected children of every scenario and year to schools, and judge it.
+
+    Parameters
+    ----------
+    study
+        The study (schools, cells, roads, townships, standards).
+    demand
+        The demand layer of :func:`layout.demand.project_demand`.
+    focus
+        Scenario whose cells, areas and catchments are reported; the middle one by default
+        (``medium`` when there is one).
+
+    Returns
+    -------
+    Access
+    """
+    scenarios = scenario_names(demand)
+    focus = focus or focus_scenario(scenarios)
+    years = sorted(int(y) for y in demand["year"].unique())
+    focus_years = sorted({years[0], years[-1]})
+    children = _children(demand)
+    places = _places(study, "schools")
+    across = study.standards.service.cross_county_enrolment
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
+    for level in CHILD_LEVELS:
+        schools = places[level]
+        costs, cross = _county_costs(study, schools, level=level, across=across)
+        keys = [
+            {"scenario": scenario, "year": year, "level": level}
+            for scenario in scenarios
+            for year in years
+        ]
+        # A list key keeps a frame also when a single cell has children.
+        demands = [
+            children.loc[[(k["scenario"], k["year"], level)]].reset_index(drop=True) for k in keys
+        ]
+        results = assign_series(demands, schools, costs, capacity_column="capacity")
+        cap = study.standards.cap(level)
+        for key, cells, result in zip(keys, demands, results, strict=True):
+            table = school_provision(result, schools, classes_column="classes", class_cap=cap)
+            parts["schools"].append(table.reset_index().assign(**key))
+            parts["summary"].append(_summary(study, result, level, key))
+            parts["balance"].append(_balance(study, cells, schools, key))
+            if key["scenario"] == focus and key["year"] in focus_years:
+                inputs = (cells, schools, costs, table)
+                _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
+        if across:
+            _border_inputs(parts, study, cross, results, keys)
+    return Access(
+        summary=pd.concat(parts["summary"], ignore_index=True),
+        schools=pd.concat(parts["schools"], ignore_index=True),
+        cells=pd.concat(parts["cells"], ignore_index=True),
+        areas=_stacked(parts["areas"], study.crs),
+        catchments=_stacked(parts["catchments"], study.crs),
+        attendance=pd.concat(parts["attendance"], ignore_index=True),
+        balance=pd.concat(parts["balance"], ignore_index=True),
+        flows=_stacked(parts["flows"], study.crs),
+        border_unserved=pd.concat(parts["border_unserved"], ignore_index=True) if across else None,
+        border_arcs=pd.concat(parts["border_arcs"], ignore_index=True) if across else None,
+    )
+
+
+def _county_costs(
+    study: Study, schools: gpd.GeoDataFrame, *, level: str, across: bool
+) -> tuple[TravelCosts, pd.DataFrame | None]:
+    """Costs from each cell to the schools of its own county, and (``across``) arcs to others'.
+
+    The arcs (``cell_id``, ``school_id``, ``school_county_code``, ``metres``, ``minutes``)
+    reach the schools of other counties within the halo distance
+    (:attr:`layout.standards.Profile.halo_m`): those of the study, and its ``halo_schools`` (a
+    county partition's neighbours).
+    """
+    costs = level_costs(study, schools, level=level)
+    cell_county = study["population"].set_index("cell_id")["county_code"]
+    rows = cell_county.reindex(costs.cells).to_numpy()[row_of_entries(costs.metres.indptr)]
+    school_county = schools["county_code"].to_numpy()[costs.metres.indices]
+    home = rows == school_county
+    own = costs if home.all() else costs.where(home)
+    if not across:
+        return own, None
+    reach = study.standards.halo_m
+    cross = [costs.where(~home & (costs.metres.data <= reach))]
+    halo = _places(study, HALO)[level] if HALO in study.layers else schools.iloc[:0]
+    if len(halo):
+        far = level_costs(study, halo, level=level)
+        cross.append(far.where(far.metres.data <= reach))
+    counties = pd.concat([schools, halo]).set_index("school_id")["county_code"]
+    arcs = pd.concat([c.arcs() for c in cross], ignore_index=True)
+    arcs.insert(2, "school_county_code", counties.reindex(arcs["school_id"]).to_numpy())
+    return own, arcs
+
+
+def _children(demand: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Children by scenario, year, level and cell (cells with children only)."""
+    keys = ["scenario", "year", "level", "cell_id"]
+    sums = pd.DataFrame(demand[[*keys, "children"]]).groupby(keys, observed=True)["children"].sum()
+    return sums[sums > 0].reset_index("cell_id")
+
+
+def _places(study: Study, layer: str) -> dict[str, gpd.GeoDataFrame]:
+    """Per level: the schools of ``layer`` teaching it, with their places and classes of it.
+
+    Planned schools and schools without places of the level are left out.
+    """
+    schools = study[layer]
+    seats = school_seats(schools)
+    places = {}
+    for level in CHILD_LEVELS:
+        grades = LEVEL_GRADES[level]
+        frame = gpd.GeoDataFrame(
+            {
+                "school_id": schools["school_id"],
+                "county_code": schools["county_code"],
+                "township_code": schools["township_code"],
+                "capacity": seats[f"capacity_{level}"].to_numpy(),
+                "classes": schools[[f"classes_g{g}" for g in grades]].sum(axis=1),
+            },
+            geometry=schools.geometry,
+            crs=schools.crs,
+        )
+        keep = (
+            schools["level"].isin(LEVEL_SCHOOLS[level])
+            & (schools["status"] != "planned")
+            & (frame["capacity"] > 0)
+        )
+        places[level] = frame[keep.to_numpy()].reset_index(drop=True)
+    return places
+
+
+def _norms(study: Study, level: str) -> tuple[float, float]:
+    """Urban service radius (m) and rural travel-time norm (min) of a level."""
+    profile = study.standards
+    return profile.radius(level, "urban"), profile.minutes(level, setting="rural")
+
+
+def _summary(study: Study, result: Assignment, level: str, key: dict[str, object]) -> pd.DataFrame:
+    """Children, assigned, unserved and the share of children within the norm."""
+    radius, minutes = _norms(study, level)
+    setting = study["population"].set_index("cell_id")["setting"]
+    flows = result.flows
+    urban = (setting.reindex(flows["cell_id"]) == "urban").to_numpy()
+    within = np.where(urban, flows["metres"] <= radius, flows["minutes"] <= minutes)
+    children = float(result.cells["children"].sum())
+    served = flows["children"].to_numpy()
+    row = {
+        **key,
+        "children": children,
+        "assigned": float(result.cells["assigned"].sum()),
+        "unserved": float(result.cells["unserved"].sum()),
+        "within_norm": float(served[within].sum()),
+        "mean_minutes": float(np.average(flows["minutes"], weights=served))
+        if served.sum()
+        else np.nan,
+    }
+    row["share_within_norm"] = row["within_norm"] / children if children else np.nan
+    return pd.DataFrame([row])
+
+
+def _balance(
+    study: Study, cells: pd.DataFrame, schools: gpd.GeoDataFrame, key: dict[str, object]
+) -> pd.DataFrame:
+    """Children minus places per township for one scenario, year and level."""
+    township = study["population"].set_index("cell_id")["township_code"]
+    located = cells.assign(township_code=township.reindex(cells["cell_id"]).to_numpy())
+    table = area_balance(located, schools, by="township_code")
+    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index().assign(**key)
+
+
+def _focus(
+    parts: dict[str, list[pd.DataFrame]],
+    study: Study,
+    result: Assignment,
+    inputs: tuple[pd.DataFrame, gpd.GeoDataFrame, TravelCosts, pd.DataFrame],
+    key: dict[str, object],
+    *,
+    first: bool,
+) -> None:
+    """Cell flags, 2SFCA, areas, and (first year) catchments and attendance."""
+    cells, schools, costs, table = inputs
+    radius, minutes = _norms(study, str(key["level"]))
+    population = study["population"]
+    geo = population[population["cell_id"].isin(cells["cell_id"])].reset_index(drop=True)
+    urban = (geo["setting"] == "urban").to_numpy()
+    flags = pd.concat(
+        [
+            cell_flags(result, geo[urban], table, radius_m=radius),
+            cell_flags(result, geo[~urban], table, max_minutes=minutes),
+        ]
+    ).sort_index()
+    demand = cells.set_index("cell_id")["children"]
+    located = geo.assign(children=demand.reindex(geo["cell_id"]).to_numpy())
+    flags["access_2sfca"] = two_step_fca(located, schools, costs, threshold=minutes).to_numpy()
+    parts["cells"].append(pd.DataFrame(flags).assign(**key))
+    parts["flows"].append(_flow_lines(result, geo, schools).assign(**key))
+    parts["areas"].append(under_provisioned_areas(flags, geo, costs, schools).assign(**key))
+    if first:
+        parts["catchments"].append(catchments(result, geo).reset_index().assign(**key))
+        matrix = attendance_matrix(result, geo)
+        long = matrix.stack().rename("children").reset_index()
+        long.columns = ["township_code", "school_id", "children"]
+        parts["attendance"].append(long[long["children"] > 0].assign(**key))
+
+
+def _flow_lines(
+    result: Assignment, cells: gpd.GeoDataFrame, schools: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Draw the assignment's flows as lines from each cell's centre to its school."""
+    flows = result.flows
+    start = cells.set_index("cell_id").geometry.centroid.reindex(flows["cell_id"]).to_numpy()
+    end = schools.set_index("school_id").geometry.reindex(flows["school_id"]).to_numpy()
+    return gpd.GeoDataFrame(
+        flows.reset_index(drop=True),
+        geometry=shapely.shortest_line(start, end),
+        crs=cells.crs,
+    )
+
+
+def _stacked(frames: Sequence[gpd.GeoDataFrame], crs: str) -> gpd.GeoDataFrame:
+    """Concatenate GeoDataFrames (an empty one in ``crs`` when there are none)."""
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)

@@ -1,0 +1,23 @@
+"""The indicators a county reports over its schools: class sizes, funding, staffing, balance."""
+
+from __future__ import annotations
+
+from .balance import INDICATOR_SCALE, BalanceResult, balance, difference_coefficient
+from .class_size import class_size_ledger, county_class_size
+from .funding import county_funding, funding
+from .staffing import county_staffing, staffing
+from .tables import indicator_tables
+
+__all__ = [
+    "balance",
+    "BalanceResult",
+    "class_size_ledger",
+    "county_class_size",
+    "county_funding",
+    "county_staffing",
+    "difference_coefficient",
+    "funding",
+    "INDICATOR_SCALE",
+    "indicator_tables",
+    "staffing",
+]

@@ -1,0 +1,230 @@
+"""Lagrangian lower bound of the p-median problem and the reduced model it allows.
+
+Relaxing the assignment constraints ``sum_j x_ij = 1`` with multipliers ``lam_i`` gives
+
+``L(lam) = sum_i lam_i + sum_{j open} rho_j``, ``rho_j = sum_i min(0, w_i c_ij - lam_i)``,
+
+minimised by opening the fixed sites and the ``p - len(fixed)`` free columns of smallest
+``rho_j``. Every ``L(lam)`` is a lower bound of the optimum; :func:`subgradient` raises it
+with Polyak steps. :class:`Fixing` holds what a branch-and-bound node has decided (columns
+forced open or closed). :func:`reduce` then keeps only the arcs ``(i, j)`` and columns that can
+still be in a solution no worse than the incumbent (Lagrangian reduced-cost fixing), so the
+exact MILP on what is left has the same optimum as the full problem.
+
+Examples
+--------
+>>> import numpy as np
+>>> from layout.optimize._problem import build_problem
+>>> from layout.optimize._median import median_instance
+>>> cost = np.array([[0.0, 4.0, 9.0], [4.0, 0.0, 5.0], [9.0, 5.0, 0.0]])
+>>> inst = median_instance(build_problem(cost, weights=None, fixed=None, candidates=None))
+>>> bound = lagrangian(inst.table, np.array([4.0, 0.0, 5.0]), Fixing.root(inst, 1))
+>>> bound.value  # 4 + 0 + 5, plus the best rho: column 2 with min(0, 0 - 5) = -5
+4.0
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._median import BoolArray, MedianInstance
+from ._problem import FloatArray, IntArray, SortedCosts
+
+
+@dataclass(frozen=True)
+class Fixing:
+    """Columns decided at a node of the search: forced open, forced closed, and how many more.
+
+    Parameters
+    ----------
+    base
+        Columns open for sure: fixed sites, the unreached column, and columns branched open.
+    closed
+        Columns closed for sure.
+    k
+        How many more columns the subproblem opens among the undecided ones.
+    """
+
+    base: BoolArray
+    closed: BoolArray
+    k: int
+
+    @classmethod
+    def root(cls, inst: MedianInstance, k: int) -> Fixing:
+        """Nothing decided yet but the fixed sites; ``k`` free columns to open."""
+        return cls(inst.always_open(), np.zeros(inst.m + 1, dtype=bool), k)
+
+    def undecided(self) -> IntArray:
+        """Columns neither forced open nor forced closed."""
+        return np.flatnonzero(~self.base & ~self.closed)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The Lagrangian subproblem solved at one multiplier vector.
+
+    Parameters
+    ----------
+    lam
+        Multipliers of the assignment constraints.
+    value
+        ``L(lam)``, a lower bound of the optimum (under the node's fixing).
+    rho
+        Reduced cost of opening each column (``m + 1`` values, the last the unreached column).
+    open_mask
+        Columns open in the subproblem's solution.
+    served
+        How many open columns each row is assigned to in that solution.
+    """
+
+    lam: FloatArray
+    value: float
+    rho: FloatArray
+    open_mask: BoolArray
+    served: IntArray
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Step-size schedule of the subgradient method.
+
+    Parameters
+    ----------
+    max_iter
+        Most iterations.
+    patience
+        Iterations without a better bound before the step factor is halved.
+    theta
+        Starting step factor of the Polyak step ``theta * (upper - L) / |g|^2``.
+    floor
+        Smallest step factor; below it the method stops.
+    """
+
+    max_iter: int
+    patience: int
+    theta: float
+    floor: float
+
+
+ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
+NODE = Schedule(max_iter=100, patience=10, theta=0.5, floor=1e-3)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """Arcs and columns that may still be in a solution no worse than the incumbent.
+
+    Parameters
+    ----------
+    arc
+        Entry positions (into the instance table) of the arcs kept, in table order.
+    must_open
+        Columns proven open in every such solution, fixed sites and the unreached column.
+    free
+        Other columns that kept arcs point to; the exact search chooses among them.
+    """
+
+    arc: IntArray
+    must_open: BoolArray
+    free: IntArray
+
+    def fixing(self, p: int) -> Fixing:
+        """Return the root fixing of the reduced problem with ``p`` facilities in all."""
+        closed = ~self.must_open
+        closed[self.free] = False
+        opened = int(self.must_open.sum()) - 1  # the unreached column is not a facility
+        return Fixing(self.must_open.copy(), closed, p - opened)
+
+
+def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing) -> Bound:
+    """Solve the Lagrangian subproblem at ``lam`` under ``fixing``.
+
+    ``costs`` is the sorted table, or the same costs as a dense (rows x columns) matrix.
+    """
+    if isinstance(costs, SortedCosts):
+        idx = costs.below(lam)
+        row, col = costs.row[idx], costs.col[idx]
+        rho = np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base))
+    else:
+        reduced = np.minimum(costs - lam[:, None], 0.0)
+        rho = reduced.sum(axis=0)
+    open_mask = fixing.base.copy()
+    pick = fixing.undecided()
+    if fixing.k > 0:
+        chosen = pick[np.argpartition(rho[pick], fixing.k - 1)[: fixing.k]]
+        open_mask[chosen] = True
+    if isinstance(costs, SortedCosts):
+        served = np.bincount(row, open_mask[col], minlength=costs.n_rows)
+    else:
+        served = np.count_nonzero(reduced[:, open_mask] < 0.0, axis=1)
+    value = float(lam.sum() + rho[open_mask].sum())
+    return Bound(lam=lam, value=value, rho=rho, open_mask=open_mask, served=served)
+
+
+def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
+    costs: SortedCosts | FloatArray,
+    fixing: Fixing,
+    upper: float,
+    *,
+    lam: FloatArray,
+    target: float,
+    deadline: float,
+    schedule: Schedule,
+) -> tuple[Bound, list[BoolArray]]:
+    """Raise the Lagrangian bound by subgradient steps; return the best bound found.
+
+    Stops once ``upper - bound <= target``. Also returns the open sets of the subproblem met
+    every tenth iteration, which the caller may polish into better incumbents.
+    """
+    best = current = lagrangian(costs, lam, fixing)
+    theta, stall = schedule.theta, 0
+    seen: list[BoolArray] = []
+    for it in range(schedule.max_iter):
+        if upper - best.value <= target or theta < schedule.floor:
+            break
+        if time.perf_counter() > deadline:
+            break
+        g = 1.0 - current.served
+        norm = float(g @ g)
+        if norm == 0.0:
+            break
+        step = theta * max(upper - current.value, 0.0) / norm
+        current = lagrangian(costs, np.maximum(current.lam + step * g, 0.0), fixing)
+        if current.value > best.value + 1e-12 * abs(best.value):
+            best, stall = current, 0
+        else:
+            stall += 1
+            if stall >= schedule.patience:
+                theta, stall = theta / 2.0, 0
+        if it % 10 == 0:
+            seen.append(current.open_mask)
+    return best, seen
+
+
+def closing_gap(inst: MedianInstance, upper: float) -> float:
+    """Gap below which the incumbent is proven optimal (just under 1 for integer costs)."""
+    tol = 1e-9 * max(1.0, abs(upper))
+    return 1.0 - tol if inst.integral else tol
+
+
+def reduce(inst: MedianInstance, bound: Bound, upper: float, fixing: Fixing) -> Reduction:
+    """Keep the arcs and columns whose forced use keeps ``L(lam)`` at most ``upper``."""
+    t = inst.table
+    slack = upper - bound.value + 1e-9 * max(1.0, abs(upper))
+    chosen = bound.open_mask & ~fixing.base
+    worst_in = bound.rho[chosen].max() if fixing.k > 0 else np.inf
+    out = fixing.undecided()
+    out = out[~chosen[out]]
+    best_out = bound.rho[out].min() if len(out) else np.inf
+    open_penalty = np.where(chosen | fixing.base, 0.0, bound.rho - worst_in)
+    close_penalty = np.where(chosen, best_out - bound.rho, 0.0)
+    must_open = fixing.base | (chosen & (close_penalty > slack))
+    idx = t.below(bound.lam + slack)
+    arc_penalty = np.maximum(t.cost[idx] - bound.lam[t.row[idx]], 0.0)
+    arc = idx[arc_penalty + open_penalty[t.col[idx]] <= slack]
+    used = np.zeros(inst.m + 1, dtype=bool)
+    used[t.col[arc]] = True
+    return Reduction(arc=arc, must_open=must_open, free=np.flatnonzero(used & ~must_open))

@@ -1,0 +1,21 @@
+"""Output files: atomic writes, GeoPackage, spreadsheets, the index page, charts, statements."""
+
+from __future__ import annotations
+
+from .charts import plot_county_demand
+from .files import replacing, write_geopackage, write_index, write_pack, write_spreadsheet
+from .statement import Block, html_page, markdown, statement, statement_title
+
+__all__ = [
+    "Block",
+    "html_page",
+    "markdown",
+    "plot_county_demand",
+    "replacing",
+    "statement",
+    "statement_title",
+    "write_geopackage",
+    "write_index",
+    "write_pack",
+    "write_spreadsheet",
+]

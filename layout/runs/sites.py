@@ -1,0 +1,112 @@
+"""``layout sites``: small, boarding and urban school proposals for some counties, written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from ..demand import focus_scenario, scenario_names, study_demand
+from ..maps import save_html
+from ..maps.basemap import basemap_from_name
+from ..maps.sites import sites_map
+from ..report import write_pack
+from ..sites import SitePlan, plan_sites
+from ..study import Study
+
+
+def write_site_plan(
+    study: Study,
+    found: SitePlan,
+    *,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
+) -> list[Path]:
+    """Write a site plan: ``sites.gpkg``, ``sites.xlsx`` and the map ``sites.html``.
+
+    Parameters
+    ----------
+    study
+        The study the plan was made on.
+    found
+        From :func:`layout.sites.plan_sites` (or ``rural_plan``, ``urban_plan``).
+    out_dir, maps_dir, lang, tiles
+        As for :func:`layout.runs.plan.plan`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The GeoPackage (layers ``site_proposals``, ``site_candidates``, ``site_coverage``),
+        the spreadsheet (proposals, candidates) and the map.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from layout.demand import study_demand
+    >>> from layout.sites import plan_sites
+    >>> from layout.study import study_from_toml
+    >>> study = study_from_toml()
+    >>> found = plan_sites(study, study_demand(study), level="junior")
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in write_site_plan(study, found, out_dir=tmp, maps_dir=tmp)]
+    ['sites.gpkg', 'sites.xlsx', 'sites.html']
+    """
+    out, maps = Path(out_dir), Path(maps_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    maps.mkdir(parents=True, exist_ok=True)
+    layers = {"site_proposals": found.proposals, "site_candidates": found.candidates,
+              "site_coverage": found.coverage}  # fmt: skip
+    written = write_pack(layers, out, stem="sites", study=study, lang=lang,
+                         sheets=["site_proposals", "site_candidates"])  # fmt: skip
+    basemap = basemap_from_name(tiles)
+    fmap = sites_map(study, found, lang=lang, basemap=basemap)
+    written.append(save_html(fmap, maps / "sites.html", title=study.title, basemap=basemap))
+    return written
+
+
+def sites_report(  # noqa: PLR0913 - the plan's options, all keyword-only
+    study: Study,
+    *,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    counties: list[str] | None = None,
+    level: str = "both",
+    year: int | None = None,
+    scenario: str | None = None,
+    lang: Literal["zh", "en"] = "zh",
+    tiles: str = "none",
+    **options: Any,
+) -> tuple[SitePlan, list[Path]]:
+    """Project the study's demand, plan sites (:func:`layout.sites.plan_sites`) and write them.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out_dir, maps_dir, lang, tiles
+        As for :func:`write_site_plan`.
+    counties
+        County codes; every rural county (and urban ones named) by default.
+    level, year
+        As for :func:`layout.sites.plan_sites`.
+    scenario
+        Demographic scenario; the study's focus scenario by default.
+    **options
+        ``p``, ``budget``, ``radius_min`` of :func:`layout.sites.plan_sites`.
+
+    Returns
+    -------
+    tuple of SitePlan and list of pathlib.Path
+        The plan and the files written.
+    """
+    demand = study_demand(study, scenarios=None if scenario is None else [scenario])
+    chosen = scenario or focus_scenario(scenario_names(demand))
+    found = plan_sites(
+        study, demand, counties=counties, year=year, scenario=chosen, level=level, **options
+    )
+    written = write_site_plan(
+        study, found, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
+    )
+    return found, written

@@ -10,6 +10,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 
@@ -24,7 +26,7 @@ def expand_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     lengths = np.asarray(lengths, dtype=np.int64)
     ends = np.cumsum(lengths)
     offsets = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths, lengths)
-    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + offsets
+    return cast(np.ndarray, np.repeat(np.asarray(starts, dtype=np.int64), lengths) + offsets)
 
 
 def row_of_entries(indptr: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Sequence
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -30,10 +31,10 @@ def ids_text(ids: Sequence[object] | pd.Index | pd.Series) -> str:
     >>> ids_text(["a", "b"])
     'a, b (2 rows)'
     """
-    ids = [str(i) for i in list(ids)]
-    shown = ", ".join(ids[:_MAX_IDS])
-    more = f" and {len(ids) - _MAX_IDS} more" if len(ids) > _MAX_IDS else ""
-    return f"{shown}{more} ({len(ids)} row{'s' if len(ids) != 1 else ''})"
+    texts = [str(i) for i in list(ids)]
+    shown = ", ".join(texts[:_MAX_IDS])
+    more = f" and {len(texts) - _MAX_IDS} more" if len(texts) > _MAX_IDS else ""
+    return f"{shown}{more} ({len(texts)} row{'s' if len(texts) != 1 else ''})"
 
 
 class LayerCheck:
@@ -228,7 +229,7 @@ def numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
     >>> numeric_values(pd.DataFrame({"a": [1, "x", None]}), "a")
     array([ 1., nan, nan])
     """
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return cast(np.ndarray, pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float))
 
 
 def check_columns(
@@ -351,7 +352,7 @@ def require_amounts(frame: pd.DataFrame, column: str, *, name: str, ids: pd.Inde
     layout.errors.ValidationError: demand.children must be a finite number >= 0; rows b ...
     """
     require_columns(frame, [column], name=name)
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    values: np.ndarray = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         raise ValidationError(

@@ -459,7 +459,7 @@ def _localised(table: pd.DataFrame, lang: Lang, *, sizes: Mapping[str, int]) -> 
     """
     out = table.reset_index(drop=True)
     if "item" in out.columns:
-        out["item"] = [header(item, lang) for item in out["item"]]  # type: ignore[arg-type]
+        out["item"] = [header(item, lang) for item in out["item"]]
     if lang == "zh":
         for col in out.columns:
             if col in CODED:

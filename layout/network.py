@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import geopandas as gpd
 import numpy as np
@@ -52,7 +52,7 @@ def _snap_vertices(xy: np.ndarray, tolerance: float) -> np.ndarray:
         (np.ones(counts.sum()), (np.repeat(np.arange(len(xy)), counts), np.concatenate(near))),
         shape=(len(xy), len(xy)),
     )
-    return connected_components(pairs, directed=False)[1]
+    return cast(np.ndarray, connected_components(pairs, directed=False)[1])
 
 
 def _lightest_edges(

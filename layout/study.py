@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -213,7 +214,7 @@ def bundled_study_path(name: str = "anshan") -> Path:
     )
 
 
-def study_from_toml(path: str | Path | None = None) -> Study:
+def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     """Load a study: read its TOML and every layer, validate them, reproject them.
 
     Parameters

@@ -105,7 +105,7 @@ def settle_borders(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame
 
 
 def _border_seats(
-    unserved: pd.DataFrame, arcs: pd.DataFrame, spare: pd.Series, key: tuple
+    unserved: pd.DataFrame, arcs: pd.DataFrame, spare: pd.Series, key: tuple[str, int, str]
 ) -> pd.DataFrame:
     """Assign one scenario, year and level's unserved children to spare places across."""
     scenario, year, level = key

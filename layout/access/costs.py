@@ -321,7 +321,11 @@ def _require_positive(**options: float | None) -> None:
 
 
 def _csr_pair(
-    rows: np.ndarray, cols: np.ndarray, metres: np.ndarray, minutes: np.ndarray, shape: tuple
+    rows: np.ndarray,
+    cols: np.ndarray,
+    metres: np.ndarray,
+    minutes: np.ndarray,
+    shape: tuple[int, int],
 ) -> tuple[sparse.csr_array, sparse.csr_array]:
     """Build metres and minutes CSR matrices on one arc set, keeping the first of repeated arcs."""
     keys, first = np.unique(rows.astype(np.int64) * shape[1] + cols, return_index=True)
@@ -423,7 +427,9 @@ def _members(groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]
     return order, np.concatenate(([0], np.cumsum(np.bincount(groups, minlength=n_groups))))
 
 
-def _expand(pairs_group: np.ndarray, order: np.ndarray, ptr: np.ndarray) -> tuple:
+def _expand(
+    pairs_group: np.ndarray, order: np.ndarray, ptr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Repeat each pair once per member of its group: (pair index, member)."""
     lengths = ptr[pairs_group + 1] - ptr[pairs_group]
     pair = np.repeat(np.arange(len(pairs_group)), lengths)

@@ -345,17 +345,18 @@ def _summary(study: Study, result: Assignment, level: str, key: dict[str, object
     within = np.where(urban, flows["metres"] <= radius, flows["minutes"] <= minutes)
     children = float(result.cells["children"].sum())
     served = flows["children"].to_numpy()
+    within_norm = float(served[within].sum())
     row = {
         **key,
         "children": children,
         "assigned": float(result.cells["assigned"].sum()),
         "unserved": float(result.cells["unserved"].sum()),
-        "within_norm": float(served[within].sum()),
+        "within_norm": within_norm,
         "mean_minutes": float(np.average(flows["minutes"], weights=served))
         if served.sum()
         else np.nan,
     }
-    row["share_within_norm"] = row["within_norm"] / children if children else np.nan
+    row["share_within_norm"] = within_norm / children if children else np.nan
     return pd.DataFrame([row])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +29,7 @@ def _whole_split(totals: np.ndarray, weights: np.ndarray) -> np.ndarray:
     left = (totals - base.sum(axis=1)).astype(np.int64)
     order = np.argsort(-(raw - base), axis=1, kind="stable")
     rank = np.argsort(order, axis=1, kind="stable")
-    return (base + (rank < left[:, None])).astype(np.int64)
+    return cast(np.ndarray, (base + (rank < left[:, None])).astype(np.int64))
 
 
 def _schools_after(

@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -121,7 +121,7 @@ class CohortProjection:
         if level not in CHILD_LEVELS:
             raise ValidationError(f"level must be one of {CHILD_LEVELS}, got {level!r}")
         grades = np.asarray(LEVEL_GRADES[level]) - 1
-        return self.children[:, :, grades].sum(axis=2)
+        return cast(np.ndarray, self.children[:, :, grades].sum(axis=2))
 
     def to_frame(self, year: int) -> pd.DataFrame:
         """Return one year's children per cell as a table aligned to the population index.

@@ -49,7 +49,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -126,7 +126,8 @@ class Scenario:
         if not isinstance(self.name, str) or not self.name.strip():
             problems.append(f"{where}: the name must be non-empty text")
         if not isinstance(self.description, str):
-            problems.append(f"{where}: key 'description' must be text")
+            # a caller may pass anything; the annotation only says what is valid
+            problems.append(f"{where}: key 'description' must be text")  # type: ignore[unreachable]
         normal = {
             "birth_rate": _birth_rates(self.birth_rate, where=where, problems=problems),
             "survival": _survival(self.survival, where=where, problems=problems),
@@ -175,7 +176,7 @@ class Scenario:
         """
         known = np.fromiter(self.birth_rate.keys(), dtype=float)
         rates = np.fromiter(self.birth_rate.values(), dtype=float)
-        return np.interp(np.asarray(years, dtype=float), known, rates)
+        return cast(np.ndarray, np.interp(np.asarray(years, dtype=float), known, rates))
 
 
 def default_scenarios() -> list[Scenario]:
@@ -337,8 +338,8 @@ def _year_key(key: object) -> object:
 def _is_number(value: object) -> bool:
     """Tell whether ``value`` is a finite real number (booleans are not numbers here)."""
     return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool | np.bool_)
+        not isinstance(value, bool | np.bool_)
+        and isinstance(value, numbers.Real)
         and bool(np.isfinite(float(value)))
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -191,7 +192,7 @@ def _settings(frame: pd.DataFrame, townships: pd.DataFrame, *, layer: str) -> np
         "correct the code, or add the township to the townships layer",
     )
     rows.raise_if_any()
-    return codes.map(lookup).to_numpy()
+    return cast(np.ndarray, codes.map(lookup).to_numpy())
 
 
 def _plan_years(years: range | Sequence[int]) -> np.ndarray:

@@ -113,6 +113,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -334,7 +335,8 @@ def _by_row(pairs: pd.DataFrame, key: str | None, lang: Lang, n: int) -> list[st
         ]
         sep = separator(lang)
     joined = pd.Series(items, index=pairs["row"].to_numpy(), dtype=object)
-    return joined.groupby(level=0).agg(sep.join).reindex(range(n), fill_value="").tolist()
+    texts = joined.groupby(level=0).agg(sep.join).reindex(range(n), fill_value="")
+    return cast(list[str], texts.tolist())
 
 
 @dataclass(frozen=True)

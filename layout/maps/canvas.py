@@ -113,7 +113,7 @@ def add_legend(
         f"background:{html.escape(colour)};margin-right:4px'></span>{html.escape(label)}</div>"
         for colour, label in items
     )
-    fmap.get_root().html.add_child(
+    fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a branca Figure
         folium.Element(
             "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
             "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif;"

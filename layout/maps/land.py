@@ -35,7 +35,7 @@ from ..labels import Lang, code_name, header, in_language
 from ..land import verdicts
 from ..schema import CHILD_LEVELS
 from ..study import Study
-from .basemap import Basemap
+from .basemap import Basemap, Datum
 from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
@@ -46,7 +46,7 @@ FAIL_COLOUR = "#d7191c"
 _SCHOOL_COLOUR = "#636363"
 _LINK_COLOUR = "#2c7bb6"
 
-_Builder = Callable[[gpd.GeoDataFrame, Lang, str], folium.GeoJson]
+_Builder = Callable[[gpd.GeoDataFrame, Lang, Datum], folium.GeoJson]
 
 _PARCEL_RULES = ("land", "overlap", "demand")
 _DEVELOPMENT_RULES = (*CHILD_LEVELS, "sync")
@@ -97,7 +97,7 @@ def land_map(
     folium.Map
         Save it with :func:`layout.maps.offline.save_html`.
     """
-    datum = basemap.datum if basemap else "wgs84"
+    datum: Datum = basemap.datum if basemap else "wgs84"
     layers: list[tuple[gpd.GeoDataFrame | None, _Builder]] = [
         (parcels, _parcels_layer),
         (developments, _developments_layer),
@@ -133,7 +133,7 @@ def _rule_columns(
     }
 
 
-def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     shown = {
         header("parcel_id", lang): parcels["parcel_id"].astype(str),
         header("planned_level", lang): parcels["planned_level"].map(lambda v: code_name(v, lang)),
@@ -150,7 +150,7 @@ def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.
     )
 
 
-def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     shown = {
         header("development_id", lang): developments["development_id"].astype(str),
         header("name", lang): developments["name"].astype(str),
@@ -176,7 +176,7 @@ def _layer(
     *,
     name: str,
     style: dict[str, str | float],
-    datum: str,
+    datum: Datum,
 ) -> folium.GeoJson:
     """Build a layer coloured by ``passed``, with the ``shown`` columns as its tooltip."""
     columns = {f"c{i}": values for i, values in enumerate(shown.values())}
@@ -196,7 +196,7 @@ def _layer(
     )
 
 
-def _links_layer(links: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _links_layer(links: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
             "development_id": links["development_id"].astype(str),
@@ -218,7 +218,7 @@ def _links_layer(links: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJ
     )
 
 
-def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _schools_layer(schools: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     data = gpd.GeoDataFrame(
         {
             "name": schools["name"].astype(str),

@@ -26,7 +26,7 @@ from ..labels import HEADERS, VALUES_ZH, Lang, in_language
 from ..schema import classes_columns, enrolment_columns
 from ..standards import Profile
 from ..study import Study
-from .basemap import Basemap
+from .basemap import Basemap, Datum
 from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 
@@ -70,7 +70,7 @@ def _aliases(columns: list[str], lang: Lang, sizes: dict[str, int]) -> dict[str,
 
 
 def _counties_layer(
-    counties: gpd.GeoDataFrame, lang: Lang, datum: str, sizes: dict[str, int]
+    counties: gpd.GeoDataFrame, lang: Lang, datum: Datum, sizes: dict[str, int]
 ) -> folium.GeoJson:
     columns = ["name", "county_code", "schools", "students", "classes", "mean_class_size",
                "classes_over_cap", "classes_large", "shortfall", "total_funding"]  # fmt: skip
@@ -84,7 +84,7 @@ def _counties_layer(
     )
 
 
-def _townships_layer(townships: gpd.GeoDataFrame, lang: Lang, datum: str) -> folium.GeoJson:
+def _townships_layer(townships: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     return geojson_from_geodataframe(
         townships,
         style={"color": "#888", "weight": 0.7, "fill": False},
@@ -96,7 +96,7 @@ def _townships_layer(townships: gpd.GeoDataFrame, lang: Lang, datum: str) -> fol
 
 
 def _schools_layer(
-    schools: gpd.GeoDataFrame, lang: Lang, datum: str, sizes: dict[str, int]
+    schools: gpd.GeoDataFrame, lang: Lang, datum: Datum, sizes: dict[str, int]
 ) -> folium.GeoJson:
     total = schools[enrolment_columns()].sum(axis=1).to_numpy()
     large = schools["school_classes_large"].fillna(0).to_numpy()
@@ -166,7 +166,7 @@ def overview_map(
     folium.Map
         Save it with :func:`layout.maps.offline.save_html`.
     """
-    datum = basemap.datum if basemap else "wgs84"
+    datum: Datum = basemap.datum if basemap else "wgs84"
     fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
     sizes = _sizes(study.standards)
     _counties_layer(counties, lang, datum, sizes).add_to(fmap)

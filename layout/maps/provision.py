@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..labels import Lang, code_name, header, in_language
 from ..study import Study
-from .basemap import Basemap
+from .basemap import Basemap, Datum
 from .budget import within_budget
 from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
@@ -87,7 +87,7 @@ def provision_map(
     -------
     folium.Map
     """
-    datum = basemap.datum if basemap else "wgs84"
+    datum: Datum = basemap.datum if basemap else "wgs84"
     fmap = study_canvas(study, lang=lang, basemap=basemap)
     scenario = _scenario(demand_by_township)
     years = _year_layers(fmap, study, demand_by_township, level, scenario, lang, datum)
@@ -121,7 +121,7 @@ def _year_layers(
     level: str,
     scenario: str,
     lang: Lang,
-    datum: str,
+    datum: Datum,
 ) -> list[tuple[str, float]]:
     """One township choropleth per year, one shown at a time by a slider; return the key."""
     rows = totals[(totals["scenario"].astype(str) == scenario) & (totals["level"] == level)]
@@ -179,11 +179,12 @@ window.addEventListener("load", function () {{
   }});
 }});
 </script>"""
-    fmap.get_root().html.add_child(folium.Element(script))
+    root = fmap.get_root()  # a branca Figure; folium types it as an Element
+    root.html.add_child(folium.Element(script))  # type: ignore[attr-defined]
 
 
 def _areas_layer(
-    areas: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: str
+    areas: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
 ) -> folium.GeoJson:
     rows = areas[(areas["level"] == level) & (areas["year"] == year)] if len(areas) else areas
     shown = gpd.GeoDataFrame(
@@ -207,7 +208,7 @@ def _areas_layer(
 
 
 def _flags_layer(
-    flags: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: str
+    flags: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
 ) -> tuple[folium.GeoJson, str | None]:
     """Draw the flagged cells of a level and year (summed by township beyond the map budget)."""
     rows = flags[(flags["level"] == level) & (flags["year"] == year) & flags["flagged"]]
@@ -232,7 +233,7 @@ def _flags_layer(
 
 
 def _catchments_layer(
-    catchments: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: str
+    catchments: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
 ) -> folium.GeoJson:
     rows = catchments[(catchments["level"] == level) & (catchments["year"] == year)]
     shown = rows[["school_id", "cells", "attending", "geometry"]].assign(

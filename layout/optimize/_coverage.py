@@ -18,6 +18,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -51,7 +53,7 @@ def merge_rows(cover: sp.csr_array, weights: FloatArray) -> tuple[sp.csr_array, 
     representative = first[group]
     if not np.array_equal(cover.indices, _gather(cover, representative)):
         return cover, weights  # a hash collision (never seen in practice): do not merge
-    merged_weights = np.bincount(group, weights, minlength=len(first))
+    merged_weights = np.asarray(np.bincount(group, weights, minlength=len(first)), dtype=np.float64)
     return cover[first], merged_weights
 
 
@@ -59,7 +61,7 @@ def _gather(cover: sp.csr_array, rows: IntArray) -> IntArray:
     """Concatenate the column indices of ``rows`` (each with the same length as row i)."""
     counts = np.diff(cover.indptr)[rows]
     offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    return cover.indices[np.repeat(cover.indptr[rows], counts) + offsets]
+    return cast(IntArray, cover.indices[np.repeat(cover.indptr[rows], counts) + offsets])
 
 
 def greedy_max_cover(

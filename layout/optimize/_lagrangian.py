@@ -147,7 +147,10 @@ def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing)
     if isinstance(costs, SortedCosts):
         idx = costs.below(lam)
         row, col = costs.row[idx], costs.col[idx]
-        rho = np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base))
+        rho = np.asarray(
+            np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base)),
+            dtype=np.float64,
+        )
     else:
         reduced = np.minimum(costs - lam[:, None], 0.0)
         rho = reduced.sum(axis=0)

@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +29,7 @@ from ..errors import ValidationError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-CostMatrix = npt.ArrayLike | sp.sparray | sp.spmatrix
+CostMatrix: TypeAlias = npt.ArrayLike | sp.sparray | sp.spmatrix
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class Problem:
 
     def unreachable_rows(self) -> IntArray:
         """Caller's ids of the kept rows that reach no column where a facility may open."""
-        return self.rows[np.diff(self.table.indptr) == 0]
+        return cast(IntArray, self.rows[np.diff(self.table.indptr) == 0])
 
 
 def check_inputs(  # noqa: PLR0913 - one place for the checks every solver shares
@@ -189,9 +190,10 @@ def check_inputs(  # noqa: PLR0913 - one place for the checks every solver share
 
 
 def _as_matrix(cost: CostMatrix, problems: list[str]) -> FloatArray | sp.csr_array | None:
+    values: FloatArray
     if sp.issparse(cost):
         matrix: FloatArray | sp.csr_array = sp.csr_array(cost, dtype=np.float64, copy=True)
-        values = matrix.data
+        values = cast(sp.csr_array, matrix).data
     else:
         try:
             matrix = np.array(cost, dtype=np.float64)
@@ -226,8 +228,9 @@ def _where(matrix: FloatArray | sp.csr_array, mask: npt.NDArray[np.bool_]) -> In
     """Return (row, column) pairs of the flagged values of a dense array or of CSR data."""
     if not sp.issparse(matrix):
         return np.argwhere(mask)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    return np.column_stack([rows[mask], matrix.indices[mask]])
+    csr = cast(sp.csr_array, matrix)
+    rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+    return np.column_stack([rows[mask], csr.indices[mask]])
 
 
 def _as_weights(weights: npt.ArrayLike | None, n_rows: int, problems: list[str]) -> FloatArray:
@@ -334,8 +337,9 @@ def nearest_open(
         order = np.lexsort((c, v, r))
         r, c, v = r[order], c[order], v[order]
         first = np.r_[True, r[1:] != r[:-1]] if len(r) else np.zeros(0, dtype=bool)
-        assign = np.full(cost.shape[0], -1, dtype=np.int64)
-        dist = np.full(cost.shape[0], np.inf)
+        n_rows = cast(sp.csr_array, cost).shape[0]
+        assign = np.full(n_rows, -1, dtype=np.int64)
+        dist = np.full(n_rows, np.inf)
         assign[r[first]] = open_cols[c[first]]
         dist[r[first]] = v[first]
         return assign, dist

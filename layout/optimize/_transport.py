@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import highspy
 import numpy as np
@@ -134,7 +134,7 @@ class _TransportLP:
         freed = np.bincount(p.school[cheapest[cells]], weights=demand, minlength=len(self.upper))
         touched = np.flatnonzero(freed).astype(np.int32)
         self.upper[touched] += freed[touched]
-        highs.changeRowsBounds(
+        highs.changeRowsBounds(  # type: ignore[attr-defined]  # missing from highspy's stubs
             len(touched), touched, np.full(len(touched), -_INF), self.upper[touched]
         )
 
@@ -147,10 +147,14 @@ class _TransportLP:
         self.problem = problem
         cells = np.flatnonzero(self.row >= 0)
         demand = problem.demand[cells]
-        self.highs.changeRowsBounds(len(cells), self.row[cells].astype(np.int32), demand, demand)
+        rows = self.row[cells].astype(np.int32)
+        # changeRowsBounds is missing from highspy's stubs
+        self.highs.changeRowsBounds(len(cells), rows, demand, demand)  # type: ignore[attr-defined]
         self.upper = residual.copy()
         m = len(residual)
-        self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), np.full(m, -_INF), self.upper)
+        self.highs.changeRowsBounds(  # type: ignore[attr-defined]
+            m, np.arange(m, dtype=np.int32), np.full(m, -_INF), self.upper
+        )
 
     def add_arcs(self, arcs: np.ndarray) -> None:
         """Add arcs of cells already in the LP."""
@@ -201,7 +205,7 @@ class _TransportLP:
         arcs = expand_ranges(p.ptr[cells], p.ptr[cells + 1] - p.ptr[cells])
         arcs = arcs[~self.in_model[arcs]]
         reduced = p.cost[arcs] + prices[p.school[arcs]] - duals[self.row[self.cell_of_arc[arcs]]]
-        return arcs[reduced < -_tolerance(p)]
+        return cast(np.ndarray, arcs[reduced < -_tolerance(p)])
 
     def solution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Return (arcs, their flows, cells, their unserved children) of the LP."""
@@ -216,7 +220,12 @@ class _TransportLP:
             cells.append(block_cells)
             unserved.append(values[start : start + len(block_cells)])
             start += len(block_cells)
-        return tuple(np.concatenate(x) for x in (arcs, flows, cells, unserved))
+        return (
+            np.concatenate(arcs),
+            np.concatenate(flows),
+            np.concatenate(cells),
+            np.concatenate(unserved),
+        )
 
 
 def _tolerance(problem: TransportProblem) -> float:
@@ -257,7 +266,7 @@ def solve_transport(
     active = (problem.demand > 0) & (cheapest >= 0)
     in_lp = _first_lp_cells(problem, nearest, margin, active) if decompose else active.copy()
     lp = _TransportLP(problem, _residual(problem, nearest, active))
-    solved = []
+    solved: list[tuple[np.ndarray, np.ndarray]] = []
     for demand in [problem.demand, *demands]:
         problem = problem._replace(demand=demand)
         active = (demand > 0) & (cheapest >= 0)

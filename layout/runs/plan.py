@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 import folium
 import geopandas as gpd
@@ -336,8 +336,8 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
         if lang == "zh":
             row = {
                 **row,
-                "level": VALUES_ZH[row["level"]],
-                "scenario": VALUES_ZH.get(row["scenario"], row["scenario"]),
+                "level": VALUES_ZH[str(row["level"])],
+                "scenario": VALUES_ZH.get(str(row["scenario"]), row["scenario"]),
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
@@ -348,7 +348,7 @@ def _access_findings(
     summary: pd.DataFrame | None,
     profile: Profile,
     *,
-    text: dict[str, str],
+    text: _Findings,
     lang: Literal["zh", "en"],
 ) -> list[str]:
     """Children without a place and within the norm, by level: focus scenario, first plan year.
@@ -378,7 +378,17 @@ def _access_findings(
     return lines
 
 
-_FINDINGS = {
+class _Findings(TypedDict):
+    """The sentences of the findings in one language."""
+
+    base: list[str]
+    demand: str
+    access: str
+    across: str
+    end: str
+
+
+_FINDINGS: dict[str, _Findings] = {
     "zh": {
         "base": [
             "{n}个县（市、区），{schools}所学校，{year}年在校生{students:,}人。",
@@ -424,7 +434,7 @@ def _demand_trend(totals: pd.DataFrame) -> list[dict[str, object]] | None:
     rows = totals[totals["scenario"] == scenario]
     by_year = rows.groupby(["level", "year"], observed=True)["children"].sum()
     first, last = int(rows["year"].min()), int(rows["year"].max())
-    trend = []
+    trend: list[dict[str, object]] = []
     for level in ("primary", "junior"):
         start, end = float(by_year[(level, first)]), float(by_year[(level, last)])
         change = (end - start) / start if start else float("nan")

@@ -373,7 +373,7 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True)
 
 
-def _check_options(*, workers: int | None, scheduler: str | None, retries: int) -> None:
+def _check_options(*, workers: int | None, scheduler: object, retries: int) -> None:
     problems = []
     if workers is not None and (isinstance(workers, bool) or workers < 0):
         problems.append(f"workers must be None or a whole number >= 0; got {workers!r}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -212,4 +213,4 @@ def _nearest_m(xy: np.ndarray, points: gpd.GeoSeries) -> np.ndarray:
     if len(points) == 0 or len(xy) == 0:
         return np.full(len(xy), np.inf)
     tree = cKDTree(np.column_stack([points.x.to_numpy(), points.y.to_numpy()]))
-    return tree.query(xy)[0]
+    return cast(np.ndarray, tree.query(xy)[0])

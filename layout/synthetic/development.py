@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ def _hosts(
 
 def _before(owner: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Sum of ``values`` over the earlier rows of the same owner (rows sorted by owner)."""
-    return pd.Series(values).groupby(owner).cumsum().to_numpy() - values
+    return cast(np.ndarray, pd.Series(values).groupby(owner).cumsum().to_numpy() - values)
 
 
 def _phase_rows(
@@ -102,7 +103,7 @@ def _phase_rows(
 def _site_side(rows: pd.DataFrame) -> np.ndarray:
     """Side (m) of each development's square site."""
     total = np.bincount(rows["dev"], weights=rows["households"])
-    return np.sqrt(total * LAND_PER_HOUSEHOLD_M2)
+    return cast(np.ndarray, np.sqrt(total * LAND_PER_HOUSEHOLD_M2))
 
 
 def _strips(centre: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
@@ -113,7 +114,7 @@ def _strips(centre: np.ndarray, rows: pd.DataFrame) -> np.ndarray:
     side = _site_side(rows)[owner]
     x0 = centre[owner, 0] - side / 2 + side * _before(owner, share)
     y0 = centre[owner, 1] - side / 2
-    return shapely.box(x0, y0, x0 + side * share, y0 + side)
+    return cast(np.ndarray, shapely.box(x0, y0, x0 + side * share, y0 + side))
 
 
 def _completed(
@@ -170,7 +171,7 @@ def _squares(centre: np.ndarray, area: np.ndarray) -> np.ndarray:
     """Square polygons of the given areas centred on points."""
     half = np.sqrt(area) / 2
     x, y = centre[:, 0], centre[:, 1]
-    return shapely.box(x - half, y - half, x + half, y + half)
+    return cast(np.ndarray, shapely.box(x - half, y - half, x + half, y + half))
 
 
 def _parcels(

@@ -14,7 +14,7 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
     [4, 3, 3]
     """
     quota = total * np.asarray(weights, dtype=float) / np.sum(weights)
-    share = np.floor(quota).astype(np.int64)
+    share: np.ndarray = np.floor(quota).astype(np.int64)
     short = int(total - share.sum())
     order = np.argsort(-(quota - share), kind="stable")
     share[order[:short]] += 1

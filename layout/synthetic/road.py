@@ -14,6 +14,8 @@ the network is connected through shared end points.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -53,7 +55,7 @@ def _lines(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray
     normal = np.column_stack([-step[:, 1], step[:, 0]])
     offset = rng.normal(0.0, 0.04, (len(a), 2))
     inner = [a + step * t + normal * offset[:, [i]] for i, t in enumerate((1 / 3, 2 / 3))]
-    return shapely.linestrings(np.stack([a, *inner, b], axis=1))
+    return cast(np.ndarray, shapely.linestrings(np.stack([a, *inner, b], axis=1)))
 
 
 def _frame(geometry: np.ndarray, road_class: str | np.ndarray) -> pd.DataFrame:

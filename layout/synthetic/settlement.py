@@ -14,6 +14,7 @@ The density model (all of it an assumption, see ``data/README.md``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -49,7 +50,8 @@ class Field:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Evaluate the surface at points (metres)."""
         angle = np.multiply.outer(x, self.wave[:, 0]) + np.multiply.outer(y, self.wave[:, 1])
-        return np.sqrt(2.0 / len(self.phase)) * np.cos(angle + self.phase).sum(axis=-1)
+        value: np.ndarray = np.sqrt(2.0 / len(self.phase)) * np.cos(angle + self.phase).sum(axis=-1)
+        return value
 
 
 def random_field(
@@ -119,7 +121,7 @@ def weighted_centres(
     """
     positive = np.flatnonzero(weight > 0)
     start = rng.choice(positive, size=k, replace=False, p=weight[positive] / weight[positive].sum())
-    centres = xy[start].astype(float)
+    centres: np.ndarray = xy[start].astype(float)
     for _ in range(iterations):
         label = cKDTree(centres).query(xy)[1]
         total = np.bincount(label, weights=weight, minlength=k)
@@ -173,7 +175,7 @@ def spread(
 def _softmax(log_weight: np.ndarray) -> np.ndarray:
     """Normalised ``exp(log_weight)`` without overflow or underflow to all-zero."""
     w = np.exp(log_weight - log_weight.max())
-    return w / w.sum()
+    return cast(np.ndarray, w / w.sum())
 
 
 def _villages(
@@ -190,7 +192,7 @@ def _villages(
     p = _softmax(np.log(cells.area[pool]) + 1.2 * field[pool])
     pick = np.sort(rng.choice(pool, size=count, replace=False, p=p))
     jitter = rng.uniform(-_JITTER, _JITTER, (count, 2)) * cells.size * cells.interior[pick, None]
-    return cells.xy[pick] + jitter
+    return cast(np.ndarray, cells.xy[pick] + jitter)
 
 
 def _rural_seats(
@@ -227,7 +229,7 @@ def _urban_seats(
     pool_xy = cells.xy[pool]
     centres = weighted_centres(pool_xy, urban[pool] + 1e-9, k, rng=rng)
     xy = pool_xy[snap_distinct(centres, pool_xy)]
-    return xy[np.lexsort((xy[:, 0], -xy[:, 1]))]
+    return cast(np.ndarray, xy[np.lexsort((xy[:, 0], -xy[:, 1]))])
 
 
 def settle(

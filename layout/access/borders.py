@@ -44,7 +44,7 @@ def settle_borders(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame
     without a place take the places its own children left spare in schools of other counties
     within the halo distance, by the same exact assignment (least total travel, then seating
     the most children possible). In a county-by-county run this happens once every county is
-    done, on the merged tables (:func:`layout.runs.province.merge_counties`), so that a county's
+    done, on the merged tables (:func:`layout.runs.merge.merge_counties`), so that a county's
     spare places are known and shared by all its neighbours.
 
     Parameters

@@ -11,15 +11,15 @@ A province is planned as many small runs, one per county, then merged:
    ``done`` marker. Tasks run in this process (``workers=0`` or ``1``), in a pool of
    ``workers`` processes, or on an existing Dask cluster (``scheduler="tcp://host:port"``;
    ``out_dir`` must then be on storage every worker sees).
-3. :func:`merge_counties` concatenates the counties' tables in county-code order (a table
-   that is the same in every county, like the standards profile, is taken once; one that
-   differs but has no ``county_code`` column gets one). Where the study's profile allows
-   ``cross_county_enrolment``, the children each county could not seat then take the spare
-   places of neighbouring counties' schools (:func:`layout.access.settle_borders`; each
-   county found its arcs to them among its halo schools). The results GeoPackage,
-   spreadsheet, charts and maps are written from the merge by
-   :func:`layout.runs.plan.write_outputs`. A serial, a process and a Dask run of one study give
-   identical tables.
+3. :func:`~layout.runs.merge.merge_counties` concatenates the counties' tables in
+   county-code order (a table that is the same in every county, like the standards
+   profile, is taken once; one that differs but has no ``county_code`` column gets one).
+   Where the study's profile allows ``cross_county_enrolment``, the children each county
+   could not seat then take the spare places of neighbouring counties' schools
+   (:func:`layout.access.settle_borders`; each county found its arcs to them among its halo
+   schools). The results GeoPackage, spreadsheet, charts and maps are written from the
+   merge by :func:`layout.runs.plan.write_outputs`. A serial, a process and a Dask run of
+   one study give identical tables.
 
 Faults: a task whose process dies (killed, out of memory, crashed) is run again, at most
 ``retries`` more times; then the run fails with :class:`~layout.errors.CountyRunError` naming
@@ -39,43 +39,30 @@ Running a study county by county in two processes::
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import multiprocessing
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
-import geopandas as gpd
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from ..access import BORDER_INPUTS, settle_borders
 from ..errors import CountyRunError, LayoutError, ValidationError
-from ..schema import HALO, LAYERS
-from ..sites import SitePlan
-from ..study import Study, bundled_study_path, study_from_toml
-from ._partition import (
-    partition_study,
-    read_manifest,
-    replacing_folder,
-    source_fingerprint,
-)
-from .plan import PlanResult, analyse, write_outputs
+from ..study import bundled_study_path, study_from_toml
+from ._partition import partition_study, read_manifest, source_fingerprint
+from .merge import MergedResult, _finished, _write_result, merge_counties, merge_tables
+from .plan import analyse, write_outputs
 
 LOG = logging.getLogger(__name__)
 
@@ -93,10 +80,6 @@ CRASH_ENV = "LAYOUT_TEST_CRASH_COUNTY"
 (``os._exit``) on its first attempt, as a worker killed by the system would die."""
 
 _ATTEMPTS = ".attempts"
-_DONE = "done"
-_TABLES = "tables"
-_LAYERS = "layers"
-_CELLS = "demand_by_cell.parquet"
 _running: dict[str, Path] = {}
 """In a pool worker: the attempt record of the task it is running (for the SIGTERM handler)."""
 
@@ -106,42 +89,6 @@ _Task = tuple[str, str, int, str]
 
 class _WorkerLostError(LayoutError):
     """A county's task was started more often than its retries allow (its process died)."""
-
-
-@dataclass
-class MergedResult(PlanResult):
-    """The merged result of a county-by-county run; a :class:`~layout.runs.plan.PlanResult`.
-
-    ``study`` holds the union of the counties' partition layers (the halo schools left out),
-    ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
-    The long demand layer is not held (``demand`` is ``None``): ``demand_cells`` holds its
-    per-cell form, the counties' :func:`layout.demand.demand_by_cell` tables concatenated.
-    ``sites`` is the counties' site plans joined (from the ``site_*`` layers), for the sites
-    map.
-
-    Attributes
-    ----------
-    demand_cells
-        Children per cell, scenario and year, one column per grade.
-    counties_run
-        The county codes merged: every county partitioned.
-    runs
-        One row per county: ``county_code``, ``kept`` (finished in an earlier run and kept
-        by ``resume``), ``attempts``, ``seconds`` (load and analysis) and ``worker_peak_mb``
-        (peak resident memory of the process that ran it, so far).
-    seconds
-        Wall time of each stage of :func:`run_counties`: ``partition``, ``counties``,
-        ``merge`` and ``outputs``.
-    """
-
-    demand_cells: pd.DataFrame | None = None
-    counties_run: tuple[str, ...] = ()
-    runs: pd.DataFrame = field(default_factory=pd.DataFrame)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def cell_demand(self) -> pd.DataFrame | None:
-        """Demand per cell, scenario and year: the counties' tables concatenated."""
-        return self.demand_cells
 
 
 def run_counties(  # noqa: PLR0913 - the options of `layout plan`
@@ -244,135 +191,6 @@ def _county_tasks(
     return tasks, kept
 
 
-def merge_counties(
-    partitions: str | os.PathLike[str], counties_dir: str | os.PathLike[str]
-) -> MergedResult:
-    """Merge the finished counties of a run into one result.
-
-    Parameters
-    ----------
-    partitions
-        The folder written by :func:`partition_study`.
-    counties_dir
-        The folder holding one finished result folder per county.
-
-    Returns
-    -------
-    MergedResult
-
-    Raises
-    ------
-    CountyRunError
-        Naming every partitioned county with no finished result for its current partition.
-    """
-    parts, root = Path(partitions), Path(counties_dir)
-    manifest = read_manifest(parts)
-    if manifest is None:
-        raise ValidationError(
-            f"{parts} holds no partitions (no partition.json). Fix: run partition_study first."
-        )
-    hashes: dict[str, str] = manifest["counties"]
-    codes = sorted(hashes)
-    missing = [code for code in codes if not _finished(root / code, hashes[code])]
-    if missing:
-        raise CountyRunError(
-            dict.fromkeys(missing, "no finished result for its current partition in the merge")
-        )
-    tables, layers, cells, runs = {}, {}, [], []
-    for code in codes:
-        done = json.loads((root / code / _DONE).read_text(encoding="utf-8"))
-        folder = root / code
-        tables[code] = {n: _read_table(folder / _TABLES / f"{n}.parquet") for n in done["tables"]}
-        layers[code] = {n: _read_table(folder / _LAYERS / f"{n}.parquet") for n in done["layers"]}
-        if (root / code / _CELLS).is_file():
-            cells.append(pd.read_parquet(root / code / _CELLS))
-        runs.append({k: done[k] for k in ("county_code", "attempts", "seconds", "worker_peak_mb")})
-    merged = merge_tables(tables)
-    if set(BORDER_INPUTS) <= set(merged):
-        merged = settle_borders(merged)
-    shapes = merge_tables(layers)
-    plans = [shapes.get(f"site_{part}") for part in ("proposals", "candidates", "coverage")]
-    return MergedResult(
-        study=_merged_study(parts, codes, Path(manifest["study"])),
-        tables=merged,
-        layers=shapes,
-        sites=SitePlan(*plans) if all(p is not None for p in plans) else None,
-        demand_cells=_concat(cells) if cells else None,
-        counties_run=tuple(codes),
-        runs=pd.DataFrame(runs),
-    )
-
-
-def merge_tables(
-    tables: Mapping[str, Mapping[str, pd.DataFrame]],
-    *,
-    rules: Mapping[str, Callable[[Mapping[str, pd.DataFrame]], pd.DataFrame]] | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Merge the result tables of several counties into one table per name.
-
-    A table with a ``county_code`` column is concatenated in county-code order; a table
-    without one is taken once when it is the same in every county (the standards profile),
-    else concatenated with a ``county_code`` column added in front. ``rules`` replace this for
-    the tables they name (for example a table of schools in which a halo school appears in
-    several counties and whose figures must be summed).
-
-    Parameters
-    ----------
-    tables
-        County code to table name to table.
-    rules
-        Table name to a function of the county code to table mapping (in county-code order).
-
-    Returns
-    -------
-    dict of str to pandas.DataFrame
-        In the order the names first appear (counties in code order); fresh index.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> a = {"t": pd.DataFrame({"county_code": ["2"], "n": [1]}), "p": pd.DataFrame({"k": [0]})}
-    >>> b = {"t": pd.DataFrame({"county_code": ["1"], "n": [5]}), "p": pd.DataFrame({"k": [0]})}
-    >>> merged = merge_tables({"2": a, "1": b})
-    >>> merged["t"]["n"].tolist(), len(merged["p"])
-    ([5, 1], 1)
-
-    County "0" found nothing and gives an empty table without columns:
-
-    >>> merge_tables({"0": {"t": pd.DataFrame()}, "1": b})["t"].columns.tolist()
-    ['county_code', 'n']
-    """
-    codes = sorted(tables)
-    names = list(dict.fromkeys(name for code in codes for name in tables[code]))
-    merged = {}
-    for name in names:
-        present = {code: tables[code][name] for code in codes if name in tables[code]}
-        rule = (rules or {}).get(name, _default_merge)
-        merged[name] = rule(present).reset_index(drop=True)
-    return merged
-
-
-def _default_merge(present: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate, take once, or concatenate tagged (see :func:`merge_tables`).
-
-    A county with nothing to report may give an empty table without columns: it neither
-    decides how the others merge nor takes their columns away.
-    """
-    frames = list(present.values())
-    if any("county_code" in frame.columns for frame in frames):
-        return _concat(frames)
-    if all(frame.equals(frames[0]) for frame in frames[1:]):
-        return frames[0]
-    tagged = _concat([frame.assign(county_code=code) for code, frame in present.items()])
-    return tagged[["county_code", *tagged.columns.drop("county_code")]]
-
-
-def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate, leaving out empty frames unless every frame is empty."""
-    filled = [f for f in frames if len(f)] or list(frames[:1])
-    return pd.concat(filled, ignore_index=True)
-
-
 def _check_options(*, workers: int | None, scheduler: object, retries: int) -> None:
     problems = []
     if workers is not None and (isinstance(workers, bool) or workers < 0):
@@ -405,14 +223,6 @@ def _current_partitions(
     current = read_manifest(parts)
     assert current is not None
     return current
-
-
-def _finished(folder: Path, digest: str) -> bool:
-    """Whether a county result folder is complete and made from the partition ``digest``."""
-    marker = folder / _DONE
-    if not marker.is_file():
-        return False
-    return bool(json.loads(marker.read_text(encoding="utf-8")).get("partition") == digest)
 
 
 def _engine(
@@ -590,20 +400,6 @@ def _county_task(toml: str, counties_dir: str, retries: int, digest: str) -> dic
         _running.pop("attempt", None)
 
 
-def _write_result(result: PlanResult, target: Path, summary: Mapping[str, Any]) -> None:
-    """Write a county's tables, layers and per-cell demand, then its ``done`` marker, at once."""
-    with replacing_folder(target) as tmp:
-        for kind, frames in ((_TABLES, result.tables), (_LAYERS, result.layers)):
-            (tmp / kind).mkdir()
-            for name, frame in frames.items():
-                frame.to_parquet(tmp / kind / f"{name}.parquet", index=False)
-        cells = result.cell_demand()
-        if cells is not None:
-            cells.to_parquet(tmp / _CELLS, index=False)
-        done = {**summary, "tables": list(result.tables), "layers": list(result.layers)}
-        (tmp / _DONE).write_text(json.dumps(done, ensure_ascii=False), encoding="utf-8")
-
-
 def _peak_mb() -> int | None:
     """Peak resident memory of this process in MB (``None`` where unknown)."""
     try:
@@ -612,24 +408,3 @@ def _peak_mb() -> int | None:
         return None
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
-
-def _read_table(path: Path) -> pd.DataFrame:
-    """Read a table written by :func:`_write_result` (GeoParquet when it has geometry)."""
-    metadata = pq.read_schema(path).metadata or {}
-    return gpd.read_parquet(path) if b"geo" in metadata else pd.read_parquet(path)
-
-
-def _merged_study(parts: Path, codes: Sequence[str], path: Path) -> Study:
-    """Return a study of the union of the counties' partition layers (without halo schools)."""
-    first = study_from_toml(parts / codes[0] / "study.toml")
-    layers = {}
-    for name in first.layers:
-        if name == HALO:
-            continue
-        files = [parts / code / f"{name}.parquet" for code in codes]
-        spatial = LAYERS[name].geometry is not None
-        frames = [gpd.read_parquet(f) if spatial else pd.read_parquet(f) for f in files]
-        merged = _concat(frames)
-        key = LAYERS[name].id_column
-        layers[name] = merged[~merged[key].duplicated()].reset_index(drop=True)
-    return dataclasses.replace(first, path=path, layers=layers)

@@ -161,6 +161,7 @@ def _run_land(args: argparse.Namespace) -> int:
 
 
 def _run_closure(args: argparse.Namespace) -> int:
+    from .report import closure_texts
     from .runs.closure import closure_report, screening_report
     from .study import study_from_toml
 
@@ -185,7 +186,8 @@ def _run_closure(args: argparse.Namespace) -> int:
             tiles=args.tiles,
             **options,
         )
-        for row in impact.summary.itertuples():
+        worded = closure_texts({"closure_summary": impact.summary}, args.lang)
+        for row in worded["closure_summary"].itertuples():
             LOG.info("%s: %.0f children move; %s", row.level, row.children_moved, row.reason)
         outputs = impact.outputs
     for path in outputs:

@@ -214,6 +214,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     **{f"grade_{g}": (f"{g}年级", f"Grade {g}") for g in range(1, 10)},
     "children": ("学龄儿童数", "Children"),
     "from_developments": ("其中新建住宅带来", "Of which from new developments"),
+    "leaves_no_school": ("撤并后无该学段学校", "Leaves no school of level"),
     "reason": ("说明", "Reason"),
     "n_developments": ("已知生源的住宅分期数", "Phases with known enrolment"),
     "cv_mae": ("交叉验证平均绝对误差", "Cross-validated MAE"),

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from .charts import plot_county_demand
+from .closure_words import closure_texts, harm_reasons, reuse_advice
 from .files import replacing, write_geopackage, write_index, write_pack, write_spreadsheet
 from .statement import Block, html_page, markdown, statement, statement_title
 
 __all__ = [
     "Block",
+    "closure_texts",
+    "harm_reasons",
+    "reuse_advice",
     "html_page",
     "markdown",
     "plot_county_demand",

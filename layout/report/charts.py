@@ -20,6 +20,7 @@ from .files import replacing
 
 log = logging.getLogger(__name__)
 
+
 def plot_county_demand(
     totals: pd.DataFrame,
     path: str | Path,

@@ -33,6 +33,7 @@ from ..labels import TABLE_TITLES, localise
 if TYPE_CHECKING:
     from ..study import Study
 
+
 @contextmanager
 def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only on success.

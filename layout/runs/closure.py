@@ -12,6 +12,7 @@ from ..maps import save_html
 from ..maps.basemap import basemap_from_name
 from ..maps.closure import closure_map
 from ..report import (
+    closure_texts,
     html_page,
     markdown,
     replacing,
@@ -73,7 +74,8 @@ def write_closure(
     with replacing(folder / "statement.html") as tmp:
         tmp.write_text(html_page(blocks, title=title, lang=lang), encoding="utf-8")
     written.append(folder / "statement.html")
-    written += write_pack(impact.tables(), folder, stem="closure", study=study, lang=lang)
+    tables = closure_texts(impact.tables(), lang)
+    written += write_pack(tables, folder, stem="closure", study=study, lang=lang)
     maps = Path(maps_dir)
     maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
@@ -124,7 +126,7 @@ def closure_report(  # noqa: PLR0913 - the command's options, all keyword-only
     See ``tests/test_closure.py``; ``layout closure STUDY --school ID`` runs it.
     """
     impact = close_schools(
-        study, school_ids=school_ids, year=year, scenario=scenario, lang=lang, options=options
+        study, school_ids=school_ids, year=year, scenario=scenario, options=options
     )
     write_closure(impact, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles)
     return impact
@@ -164,8 +166,8 @@ def screening_report(
         max_students=max_students,
         year=year,
         scenario=scenario,
-        lang=lang,
     )
+    table = closure_texts({"closure_screening": table}, lang)["closure_screening"]
     folder = Path(out_dir) / "closure"
     shown = localise({"closure_screening": table}, lang=lang, profile=study.standards)[
         "closure_screening"

@@ -2,18 +2,21 @@
 
 Examples
 --------
+The analysis runs these steps in order, each adding tables and layers to the result:
+
+>>> [name for name, _ in STEPS]
+['indicators', 'demand', 'access', 'sites']
+
+Running the bundled study end to end takes about a minute on two cores (it is run, and its
+outputs checked, by ``tests/test_bundled_study.py``):
+
 >>> import tempfile, pathlib
->>> from layout.runs.plan import plan
 >>> tmp = pathlib.Path(tempfile.mkdtemp())
->>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)
->>> sorted(p.name for p in result.outputs if p.suffix == ".html")
+>>> result = plan(out_dir=tmp / "out", maps_dir=tmp / "maps", progress=False)  # doctest: +SKIP
+>>> sorted(p.name for p in result.outputs if p.suffix == ".html")  # doctest: +SKIP
 ['balance.html', 'index.html', 'overview.html', 'provision.html', 'sites.html']
->>> sorted(p.name for p in result.outputs if p.suffix in {".gpkg", ".xlsx"})
-['results.gpkg', 'tables.xlsx']
->>> findings(result, lang="en")[0]
+>>> findings(result, lang="en")[0]  # doctest: +SKIP
 '7 counties, 327 schools, 197,129 pupils in 2024.'
->>> "class_size_ledger" in result.tables and result.demand is not None
-True
 """
 
 from __future__ import annotations

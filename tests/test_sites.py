@@ -376,4 +376,4 @@ def test_plan_sites_gives_an_urban_county_the_urban_plan(study) -> None:
     plan = plan_sites(study, pd.DataFrame(rows), counties=["210302"], year=2030, level="primary")
     assert plan.proposals["kind"].tolist() == ["urban_school"]
     assert plan.proposals["candidate_id"].tolist() == ["parcel:P1"]
-    assert plan.proposals["proposal_id"].tolist() == ["P001"]
+    assert plan.proposals["proposal_id"].tolist() == ["P210302-001"]

@@ -19,9 +19,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import LayoutError
+
+if TYPE_CHECKING:
+    from .study import Study
 
 LOG = logging.getLogger("layout")
 
@@ -112,10 +116,13 @@ def _county_by_county(parser: argparse.ArgumentParser) -> None:
 
 def _run_plan(args: argparse.Namespace) -> int:
     options = {"out_dir": args.out, "maps_dir": args.maps, "lang": args.lang, "tiles": args.tiles}
+    checked = _checked(args.study, out_dir=args.out)
+    if checked is None:
+        return 2
     if args.workers is None and args.scheduler is None and not args.resume:
         from .runs.plan import plan
 
-        result = plan(args.study, **options, progress=not args.quiet)
+        result = plan(checked, **options, progress=not args.quiet)
     else:
         from .runs.province import run_counties
 
@@ -246,6 +253,74 @@ def _sites_options(parser: argparse.ArgumentParser) -> None:
     _scenario(parser)
 
 
+# -- layout check / layout init (issue 15) -------------------------------------------------
+
+
+def _checked(study: str | None, *, out_dir: str) -> Study | None:
+    """Check the study, show the findings; return it loaded, or ``None`` when it cannot run."""
+    from .runs.check import check_report
+
+    result, written = check_report(study, out_dir=out_dir)
+    if len(result.findings):
+        from .check import findings_text
+
+        sys.stdout.write(findings_text(result.findings) + "\n")
+    for path in written:
+        LOG.info("wrote %s", path)
+    if not result.ok:
+        LOG.error("the study cannot run: fix the errors above (also in %s)", written[0])
+    return result.study if result.ok else None
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    study = _checked(args.study, out_dir=args.out)
+    if study is not None:
+        LOG.info("the study can run")
+    return 0 if study is not None else 2
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from .runs.init import init_study
+
+    draft, path = init_study(args.folder, out=args.out, name=args.name, crs=args.crs)
+    LOG.info("wrote %s: %d layer(s), %d TODO(s) to answer", path, len(draft.layers), draft.todos)
+    for line in draft.notes:
+        LOG.info("%s", line)
+    return 0
+
+
+def _check_init_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``layout check`` and ``layout init``."""
+    p_check = sub.add_parser(
+        "check",
+        help="check a study and every layer; list all problems (exit 2 if it cannot run)",
+        description="Check the study TOML and every layer it names and list every problem "
+        "(file, layer, column, rows, fix) at once; writes check.xlsx and check.html to --out. "
+        "Exit 0 when the study can run, 2 when not.",
+        epilog="examples:\n  layout check my/study.toml --out check/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_check.add_argument("study", nargs="?", default=None, help="study TOML (default: the sample)")
+    p_check.add_argument("--out", default="out", help="folder for check.xlsx/.html (out/)")
+    p_check.add_argument("--quiet", action="store_true", help="warnings only")
+    p_check.set_defaults(run=_run_check)
+    p_init = sub.add_parser(
+        "init",
+        help="draft a study TOML from a folder of files (xlsx, csv, shp, gpkg, ...)",
+        description="Look at every file in FOLDER, recognise its layer and columns from the "
+        "headers, and write a commented study TOML with every mapping made and a TODO "
+        "(Chinese and English) for every choice left to you.",
+        epilog="examples:\n  layout init 县教育局数据/ --out 县教育局数据/study.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_init.add_argument("folder", help="folder holding the county's files")
+    p_init.add_argument("--out", help="study TOML to write (default: FOLDER/study.toml)")
+    p_init.add_argument("--name", help="study name (default: the folder name)")
+    p_init.add_argument("--crs", help="projected CRS of the study (default: found from the data)")
+    p_init.add_argument("--quiet", action="store_true", help="warnings only")
+    p_init.set_defaults(run=_run_init)
+
+
 def _subcommand(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
 ) -> argparse.ArgumentParser:
@@ -310,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sites = _subcommand(sub, "sites")
     _sites_options(p_sites)
     p_sites.set_defaults(run=_run_sites)
+    _check_init_parsers(sub)
     return parser
 
 

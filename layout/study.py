@@ -204,8 +204,8 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     unknown = _validate.unknown_keys(list(config), TABLES, where=toml_path.name)
     if unknown:
         raise StudyError("\n".join(unknown))
-    meta = _study_table(config, toml_path)
-    crs = _projected_crs(meta["crs"], toml_path)
+    meta = study_table(config, toml_path)
+    crs = project_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
     sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
     layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
@@ -288,7 +288,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise StudyError(f"{path.name}: not valid TOML ({exc}). Fix: correct that line.") from exc
 
 
-def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Return the checked ``[study]`` table with its defaults; raise :class:`StudyError`."""
     table = config.get("study")
     if not isinstance(table, dict):
         raise StudyError(f"{path.name}: no [study] table. Fix: add one (see layout.study).")
@@ -319,7 +320,8 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def _projected_crs(text: str, path: Path) -> str:
+def project_crs(text: str, path: Path) -> str:
+    """Return the study CRS after checking it is a projected CRS; raise :class:`StudyError`."""
     if is_web_datum(text):
         raise StudyError(f"{path.name}: [study] {web_datum_fix(text, layer=None)}.")
     try:

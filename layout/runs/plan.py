@@ -152,7 +152,7 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
 
 
 def plan(
-    study_path: str | os.PathLike[str] | None = None,
+    study_path: str | os.PathLike[str] | Study | None = None,
     *,
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
@@ -165,7 +165,8 @@ def plan(
     Parameters
     ----------
     study_path
-        Study TOML; ``None`` runs the bundled synthetic Anshan sample.
+        Study TOML, or a study already loaded (as :func:`layout.check.check_study` returns
+        it); ``None`` runs the bundled synthetic Anshan sample.
     out_dir
         Folder for the results GeoPackage, spreadsheet and charts (created if missing).
     maps_dir
@@ -184,7 +185,8 @@ def plan(
     PlanResult
     """
     LOG.info("load study")
-    result = analyse(study_from_toml(study_path), progress=progress)
+    study = study_path if isinstance(study_path, Study) else study_from_toml(study_path)
+    result = analyse(study, progress=progress)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
     )

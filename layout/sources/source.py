@@ -137,15 +137,16 @@ def sources_from_toml(
     """
     from ..errors import StudyError
 
-    sources, problems = _sources(config, path, required=required)
+    sources, problems = sources_and_problems(config, path, required=required)
     if problems:
         raise StudyError("\n".join(problems))
     return sources
 
 
-def _sources(
+def sources_and_problems(
     config: Mapping[str, Any], path: Path, *, required: tuple[str, ...]
 ) -> tuple[dict[str, LayerSource], list[str]]:
+    """Return the sources that are right, and one problem line per mistake of the others."""
     table = config.get("layers")
     if not isinstance(table, dict):
         return {}, [f"{path.name}: no [layers] table. Fix: add [layers.<name>] tables."]

@@ -165,7 +165,14 @@ class LayerCheck:
         for col, allowed in spec.choices.items():
             if col in frame.columns:
                 bad = ~frame[col].isin(allowed)
-                self.add(col, bad, "value not allowed", f"use one of {', '.join(allowed)}")
+                fix = f"use one of {', '.join(allowed)}"
+                if self.file and bad.any():
+                    found = ", ".join(map(repr, pd.unique(frame[col][bad].astype(str))[:_MAX_IDS]))
+                    fix += (
+                        f" (found {found}), or map the file's values in [layers.{spec.name}]: "
+                        f'values.{col} = {{ "<value>" = "<code>" }}'
+                    )
+                self.add(col, bad, "value not allowed", fix)
 
     def _number(self, col: str, *, integer: bool) -> None:
         raw = self.frame[col]

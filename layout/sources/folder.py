@@ -129,16 +129,19 @@ def _candidates(path: Path) -> list[tuple[LayerSource, pd.DataFrame, str | None]
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         engine = "xlrd" if suffix == ".xls" else "openpyxl"
-        book = pd.ExcelFile(path, engine=engine)
         out = []
-        for sheet in book.sheet_names:
-            raw = book.parse(sheet, header=None, dtype=str, nrows=_SAMPLE_ROWS)
-            if raw.dropna(how="all").empty:
-                continue
-            row = header_row(raw)
-            body = raw.iloc[row + 1 :].set_axis([str(h).strip() for h in raw.iloc[row]], axis=1)
-            src = LayerSource("schools", path, sheet=str(sheet), header_row=row + 1)
-            out.append((src, body, None))
+        with pd.ExcelFile(path, engine=engine) as book:
+            for sheet in book.sheet_names:
+                raw = pd.read_excel(
+                    book, sheet_name=sheet, header=None, dtype=str, nrows=_SAMPLE_ROWS
+                )
+                if raw.dropna(how="all").empty:
+                    continue
+                row = header_row(raw)
+                headers = [str(h).strip() for h in raw.iloc[row]]
+                body = raw.iloc[row + 1 :].set_axis(headers, axis=1)
+                src = LayerSource("schools", path, sheet=str(sheet), header_row=row + 1)
+                out.append((src, body, None))
         return out
     if suffix in {".csv", ".txt"}:
         encoding = detect_encoding(path.read_bytes())
@@ -356,9 +359,11 @@ def _read(root: Path, draft: LayerDraft) -> pd.DataFrame:
 
 def _base_year(root: Path, layers: dict[str, LayerDraft]) -> int:
     if "population" in layers:
-        years = pd.to_numeric(_read(root, layers["population"]).get("year"), errors="coerce")
-        if years is not None and years.notna().any():
-            return int(years.mode().iloc[0])
+        frame = _read(root, layers["population"])
+        if "year" in frame.columns:
+            years = pd.to_numeric(frame["year"], errors="coerce").dropna()
+            if len(years):
+                return int(years.mode().iloc[0])
     return 2020
 
 

@@ -144,18 +144,18 @@ def _read_excel(source: LayerSource) -> pd.DataFrame:
     engine = "xlrd" if source.path.suffix.lower() == ".xls" else "openpyxl"
     if engine == "xlrd":
         _needs("xlrd", source)
-    sheets = pd.ExcelFile(source.path, engine=engine)
-    names = [str(s) for s in sheets.sheet_names]
-    sheet = source.sheet if source.sheet is not None else 0
-    if (isinstance(sheet, str) and sheet not in names) or (
-        isinstance(sheet, int) and not 0 <= sheet < len(names)
-    ):
-        raise _fail(
-            source,
-            f"no sheet {sheet!r}; the workbook has {', '.join(names)}",
-            f'set sheet = "<name>" in [layers.{source.name}]',
-        )
-    raw = sheets.parse(sheet, header=None, dtype=str)
+    with pd.ExcelFile(source.path, engine=engine) as book:
+        names = [str(s) for s in book.sheet_names]
+        sheet = source.sheet if source.sheet is not None else 0
+        if (isinstance(sheet, str) and sheet not in names) or (
+            isinstance(sheet, int) and not 0 <= sheet < len(names)
+        ):
+            raise _fail(
+                source,
+                f"no sheet {sheet!r}; the workbook has {', '.join(names)}",
+                f'set sheet = "<name>" in [layers.{source.name}]',
+            )
+        raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str)
     row = source.header_row - 1 if source.header_row else header_row(raw)
     if source.header_row is None and row:
         LOG.info("%s: headers found in row %d (set header_row to change)", source.where, row + 1)

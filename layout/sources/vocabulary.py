@@ -213,7 +213,8 @@ def value_codes(fieldname: str, allowed: Sequence[str]) -> dict[str, str]:
     """
     out = {normalise(code): code for code in allowed}
     out.update({normalise(VALUES_ZH[c]): c for c in allowed if c in VALUES_ZH})
-    out.update({normalise(k): c for k, c in VALUES.get(fieldname, {}).items() if c in allowed})
+    known = VALUES.get("level" if fieldname == "planned_level" else fieldname, {})
+    out.update({normalise(k): c for k, c in known.items() if c in allowed})
     return out
 
 

@@ -227,7 +227,8 @@ class LayerCheck:
             return
         pts = frame.geometry.representative_point()
         x, y = pts.x.to_numpy(), pts.y.to_numpy()
-        swapped = (np.abs(y) > 90) | ((np.abs(x) <= 60) & (np.abs(y) > 60))
+        metres = (np.abs(x) > 180) | (np.abs(y) > 180)  # a wrong CRS: see sources.datum
+        swapped = ~metres & ((np.abs(y) > 90) | ((np.abs(x) <= 60) & (np.abs(y) > 60)))
         self.add(
             "geometry",
             swapped,

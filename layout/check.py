@@ -40,6 +40,7 @@ from .study import (
     read_layers,
     read_toml,
     study_table,
+    with_scenarios,
 )
 
 LOG = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def _load(toml: Path, found: list[dict[str, str]]) -> Study | None:
             warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
     if failed or across is not None or problems:
         return None
+    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml)
     return Study(path=toml, layers=layers, config=config, standards=standards, **meta)
 
 
@@ -173,4 +175,4 @@ def findings_text(findings: pd.DataFrame, *, width: int = 60) -> str:
     short = findings.apply(
         lambda col: col.map(lambda v: v if len(v) <= width else v[: width - 1] + "…")
     )
-    return short.to_string(index=False)
+    return str(short.to_string(index=False))

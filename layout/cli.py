@@ -116,7 +116,7 @@ def _county_by_county(parser: argparse.ArgumentParser) -> None:
 
 def _run_plan(args: argparse.Namespace) -> int:
     options = {"out_dir": args.out, "maps_dir": args.maps, "lang": args.lang, "tiles": args.tiles}
-    checked = _checked(args.study, out_dir=args.out)
+    checked = _checked(args.study, out_dir=None)
     if checked is None:
         return 2
     if args.workers is None and args.scheduler is None and not args.resume:
@@ -256,19 +256,32 @@ def _sites_options(parser: argparse.ArgumentParser) -> None:
 # -- layout check / layout init (issue 15) -------------------------------------------------
 
 
-def _checked(study: str | None, *, out_dir: str) -> Study | None:
-    """Check the study, show the findings; return it loaded, or ``None`` when it cannot run."""
-    from .runs.check import check_report
+def _checked(study: str | None, *, out_dir: str | None) -> Study | None:
+    """Check the study; return it loaded, or ``None`` (errors logged) when it cannot run.
 
-    result, written = check_report(study, out_dir=out_dir)
-    if len(result.findings):
-        from .check import findings_text
+    With ``out_dir`` (``layout check``) the findings are also printed as a table and written
+    to check.xlsx and check.html; ``layout plan`` writes nothing when the study cannot run.
+    """
+    from .check import check_study, findings_text
 
-        sys.stdout.write(findings_text(result.findings) + "\n")
+    if out_dir is None:
+        result, written = check_study(study), []
+    else:
+        from .runs.check import check_report
+
+        result, written = check_report(study, out_dir=out_dir)
+        if len(result.findings):
+            sys.stdout.write(findings_text(result.findings) + "\n")
     for path in written:
         LOG.info("wrote %s", path)
-    if not result.ok:
-        LOG.error("the study cannot run: fix the errors above (also in %s)", written[0])
+    errors = result.findings[result.findings["severity"] == "error"]
+    if len(errors):
+        lines = [
+            f"{r.file}, layer {r.layer}{f', column {r.column}' if r.column else ''}: {r.problem}"
+            f"{f' in {r.rows}' if r.rows else ''}. Fix: {r.fix}"
+            for r in errors.itertuples()
+        ]
+        LOG.error("the study cannot run; %d error(s):\n%s", len(lines), "\n".join(lines))
     return result.study if result.ok else None
 
 

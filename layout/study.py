@@ -217,6 +217,7 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     across = check_across(layers, sources)
     if across is not None:
         raise across
+    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml_path)
     return Study(path=toml_path, layers=layers, config=config, standards=standards, **meta)
 
 
@@ -262,6 +263,32 @@ def _context(layers: Mapping[str, pd.DataFrame], *, base_year: int | None) -> Co
     return Context(
         base_year=base_year, townships=townships, area=area, near=(float(centre.x), float(centre.y))
     )
+
+
+def with_scenarios(
+    config: dict[str, Any], population: pd.DataFrame, *, year: int, path: Path
+) -> dict[str, Any]:
+    """Return ``config`` with a ``[scenarios]`` table: the study's own, else one from its data.
+
+    A study without ``[scenarios]`` gets a ``medium`` scenario derived from its own population
+    (:func:`layout.demand.scenarios.scenarios_from_population`), with a notice in the log;
+    no other place's birth rates are used silently.
+    """
+    if "scenarios" in config:
+        return config
+    from .demand.scenarios import scenarios_from_population
+
+    table = scenarios_from_population(population, year=year)
+    medium = table["medium"]
+    LOG.warning(
+        "%s has no [scenarios]: one scenario, medium, is derived from its own population: "
+        "%s births per 1000 residents (age 0-4 / 5 / residents), child share %s, residents and "
+        "migration flat. Add [scenarios.<name>] tables to set your own (see docs/study.md).",
+        path.name,
+        medium["birth_rate"][str(year)],
+        medium["child_share"],
+    )
+    return {**config, "scenarios": table}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     if total <= 0 or shares.sum() <= 0:
         return np.zeros(len(shares), dtype=np.int64)
     exact = shares / shares.sum() * total
-    out = np.floor(exact).astype(np.int64)
+    out: np.ndarray = np.floor(exact).astype(np.int64)
     order = np.argsort(-(exact - out), kind="stable")
     out[order[: total - int(out.sum())]] += 1
     return out

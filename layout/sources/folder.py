@@ -112,7 +112,7 @@ class StudyDraft:
     base_year: int
     layers: dict[str, LayerDraft]
     notes: list[str]
-    scenario: dict[str, float] | None = None
+    scenario: dict[str, Any] | None = None
 
     @property
     def todos(self) -> int:
@@ -127,9 +127,9 @@ class StudyDraft:
 def _candidates(path: Path) -> list[tuple[LayerSource, pd.DataFrame, str | None]]:
     """Return the tables of a file: ``(source, sample rows, geometry kind)`` per layer or sheet."""
     suffix = path.suffix.lower()
+    out: list[tuple[LayerSource, pd.DataFrame, str | None]] = []
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         engine = "xlrd" if suffix == ".xls" else "openpyxl"
-        out = []
         with pd.ExcelFile(path, engine=engine) as book:
             for sheet in book.sheet_names:
                 raw = pd.read_excel(
@@ -152,7 +152,6 @@ def _candidates(path: Path) -> list[tuple[LayerSource, pd.DataFrame, str | None]
         frame = gpd.read_parquet(path) if b"geo" in _parquet_meta(path) else pd.read_parquet(path)
         return [(LayerSource("schools", path), frame, _kind(frame))]
     layers = [row[0] for row in pyogrio.list_layers(path)] if suffix == ".gpkg" else [None]
-    out = []
     for layer in layers:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio", max_features=_SAMPLE_ROWS)
         out.append((LayerSource("schools", path, layer=layer), frame, _kind(frame)))
@@ -309,13 +308,14 @@ def draft_from_folder(
     notes += [f"TODO 缺少图层 / no file found for layer '{n}'" for n in missing]
     study_crs = crs or (crs_found[0] if crs_found else _zone_crs(lons))
     ordered = {n: best[n] for n in _ORDER if n in best}
+    year = _base_year(root, ordered)
     return StudyDraft(
         name=name or root.name,
         crs=study_crs,
-        base_year=_base_year(root, ordered),
+        base_year=year,
         layers=ordered,
         notes=notes,
-        scenario=_scenario(root, ordered),
+        scenario=_scenario(root, ordered, year=year),
     )
 
 
@@ -367,21 +367,17 @@ def _base_year(root: Path, layers: dict[str, LayerDraft]) -> int:
     return 2020
 
 
-def _scenario(root: Path, layers: dict[str, LayerDraft]) -> dict[str, float] | None:
-    """Births per 1000 and the share aged 0-14 from the population layer's own counts."""
+def _scenario(root: Path, layers: dict[str, LayerDraft], *, year: int) -> dict[str, Any] | None:
+    """Return the ``medium`` scenario the population layer's own counts imply, if it has ages."""
+    from ..demand.scenarios import scenarios_from_population
+
     if "population" not in layers:
         return None
     frame = _read(root, layers["population"])
-    if "residents" not in frame.columns or "age_0" not in frame.columns:
+    if "age_0" not in frame.columns:
         return None
-    residents = pd.to_numeric(frame["residents"], errors="coerce").sum()
-    ages = frame[[f"age_{a}" for a in range(15)]].apply(pd.to_numeric, errors="coerce").sum()
-    if not residents > 0:
-        return None
-    return {
-        "birth_rate": round(float(ages.iloc[:5].sum()) / 5 / residents * 1000, 2),
-        "child_share": round(float(ages.sum()) / residents, 4),
-    }
+    medium: dict[str, Any] = scenarios_from_population(frame, year=year)["medium"]
+    return medium
 
 
 def _q(value: object) -> str:
@@ -412,15 +408,17 @@ def _toml(draft: StudyDraft) -> str:
     for draft_layer in draft.layers.values():
         lines += ["", *_layer_lines(draft_layer)]
     if draft.scenario is not None:
-        rate, share = draft.scenario["birth_rate"], draft.scenario["child_share"]
+        rate = draft.scenario["birth_rate"][str(draft.base_year)]
         lines += [
             "",
-            f"# 情景由本地人口数据推算: 0-4岁人数/5/常住人口 = 出生率 {rate}‰ / scenario from the",
-            f"# study's own population: births per 1000 = (age 0-4 / 5) / residents = {rate}",
+            f"# 情景由本地人口数据推算: 出生率 = 0-4岁人数/5/常住人口 = {rate}‰; 人口与迁移不变",
+            f"# scenario from the study's own population: births per 1000 = {rate}; flat",
+            "# TODO 核对或补充情景 (low/high) / check, or add low and high scenarios",
             "[scenarios.medium]",
-            'description = "birth rate from the study\'s own age 0-4 counts"',
-            f"birth_rate = {{ {draft.base_year} = {rate} }}",
-            f"child_share = {share}",
+            *(
+                f"{k} = {_q(v) if not isinstance(v, dict) else _inline(v)}"
+                for k, v in draft.scenario.items()
+            ),
         ]
     return "\n".join(lines) + "\n"
 

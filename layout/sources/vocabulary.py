@@ -171,9 +171,8 @@ def header_aliases(layer: str) -> dict[str, str]:
     fields = (*spec.required, *spec.optional, *SOURCE_FIELDS.get(layer, ()))
     found: dict[str, str] = {}
     for fieldname in fields:
-        names = [fieldname, *HEADERS.get(fieldname, ()), *COMMON.get(fieldname, ())]
-        names += BY_LAYER.get(layer, {}).get(fieldname, ())
-        for name in names:
+        names = (fieldname, *HEADERS.get(fieldname, ()), *COMMON.get(fieldname, ()))
+        for name in (*names, *BY_LAYER.get(layer, {}).get(fieldname, ())):
             found.setdefault(normalise(name), fieldname)
     for fieldname, names in BY_LAYER.get(layer, {}).items():
         for name in names:

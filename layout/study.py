@@ -15,13 +15,15 @@ A study TOML looks like this (paths are relative to the TOML file)::
     data_date = "2024-09-01"
 
     [layers.schools]
-    path = "anshan.gpkg"       # GeoPackage, GeoParquet (.parquet), Shapefile or CSV
+    path = "anshan.gpkg"       # GeoPackage, GeoParquet, Shapefile, GeoJSON, Excel or CSV
     layer = "schools"          # layer inside a multi-layer file
-    # a CSV point layer also names its coordinate columns and CRS:
-    # x = "lon"; y = "lat"; crs = "EPSG:4490"
+    # a table of points names its coordinate columns and their datum (or CRS):
+    # x = "经度"; y = "纬度"; datum = "gcj02"
+    # see layout.sources.source for sheet, header_row, encoding, columns and values
 
-Every layer is read, checked against :mod:`layout.schema` and reprojected to the study CRS.
-Input files are only read, never written.
+Every layer is read as the file keeps it (:mod:`layout.sources`), checked against
+:mod:`layout.schema` and reprojected to the study CRS; every layer is read before the problems
+of all of them are raised together. Input files are only read, never written.
 
 Examples
 --------
@@ -60,7 +62,7 @@ from .standards import Profile, load_profile
 
 LOG = logging.getLogger(__name__)
 
-_STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
+STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "title": str,
     "synthetic": bool,
@@ -73,6 +75,23 @@ _STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "profile": str,
     "data_date": str,
 }
+"""Keys of the ``[study]`` table and their types."""
+
+STUDY_NOTES: dict[str, str] = {
+    "name": "short name, used in file names (required)",
+    "title": "title of maps and reports (default: the name)",
+    "synthetic": "true when the data are synthetic; every output then says so",
+    "description": "free text: where the data come from",
+    "crs": 'projected CRS of all metric work, e.g. "EPSG:4550" (CGCS2000 3-degree zone, CM 123E)',
+    "base_year": "year of the population layer (required)",
+    "school_year": "year of the school data (required)",
+    "plan_start": "first planning year (required)",
+    "plan_end": "last planning year (required)",
+    "profile": 'standards profile, e.g. "anshan-2020" (required)',
+    "data_date": 'date of the data, e.g. "2024-09-01" (default: the school year)',
+}
+"""What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""
+
 TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields")
 """The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
 _FIRST = ("counties", "townships")
@@ -321,20 +340,20 @@ def study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise StudyError(f"{path.name}: no [study] table. Fix: add one (see layout.study).")
     problems = []
-    for key, kind in _STUDY_KEYS.items():
+    for key, kind in STUDY_KEYS.items():
         if key not in table:
             if key not in {"description", "synthetic", "title", "data_date"}:
                 problems.append(f"{path.name}: [study] lacks '{key}'.")
         elif not isinstance(table[key], kind) or (kind is int and isinstance(table[key], bool)):
             problems.append(f"{path.name}: [study] {key} must be {_kind_name(kind)}.")
     problems += _validate.unknown_keys(
-        list(table), list(_STUDY_KEYS), where=f"{path.name}: [study]"
+        list(table), list(STUDY_KEYS), where=f"{path.name}: [study]"
     )
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
     if problems:
         raise StudyError("\n".join(problems))
-    meta = {k: table[k] for k in _STUDY_KEYS if k in table and k != "description"}
+    meta = {k: table[k] for k in STUDY_KEYS if k in table and k != "description"}
     meta.setdefault("title", meta["name"])
     meta.setdefault("synthetic", False)
     meta.setdefault("data_date", str(meta["school_year"]))

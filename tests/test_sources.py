@@ -172,3 +172,15 @@ def test_init_writes_a_todo_for_what_it_cannot_find(tmp_path: Path) -> None:
     assert '# values.level = { "完小" = "" }' in text
     assert "no file found for layer 'counties'" in text
     assert draft.crs == "EPSG:4550"  # the 3-degree zone of 123E
+
+
+def test_schema_reference_and_template_are_up_to_date() -> None:
+    """docs/study.md and data/template/study.toml are generated from the schema the code uses."""
+    from layout.reference import study_reference, study_template
+
+    root = Path(__file__).resolve().parent.parent
+    fix = "run python tools/make_study_doc.py"
+    assert (root / "docs" / "study.md").read_text(encoding="utf-8") == study_reference(), fix
+    assert (root / "data" / "template" / "study.toml").read_text(encoding="utf-8") == (
+        study_template()
+    ), fix

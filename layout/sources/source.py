@@ -52,6 +52,20 @@ _KINDS: dict[str, tuple[type, ...]] = {
 }
 FILE_KEYS: tuple[str, ...] = tuple(_KINDS)
 """Keys of a ``[layers.<name>]`` table of a file layer."""
+FILE_NOTES: dict[str, str] = {
+    "path": "the file, relative to the study TOML: .xlsx .xls .csv .shp .gpkg .geojson .parquet",
+    "layer": "layer inside a multi-layer file (GeoPackage)",
+    "x": "longitude (or easting) column of a table of points",
+    "y": "latitude (or northing) column of a table of points",
+    "crs": 'CRS of a file without one, or of projected x/y, e.g. "EPSG:4550"',
+    "sheet": "Excel sheet, by name or 0-based position (default: the first)",
+    "header_row": "Excel row of the headers, 1 = first (default: found under a title row)",
+    "encoding": 'encoding of a CSV, or of a Shapefile without .cpg, e.g. "gbk" (default: found)',
+    "datum": "datum of x/y degrees: wgs84 (GPS, 天地图), cgcs2000, gcj02 (高德, 腾讯), bd09 (百度)",
+    "columns": 'file header to field, e.g. { "学校名称" = "name" } (known headers need none)',
+    "values": 'per field, file value to code, e.g. values.level = { "完小" = "primary" }',
+}
+"""What each key of :data:`FILE_KEYS` means (the schema reference docs/study.md shows it)."""
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def conform(
         LOG.info("%s: no year column; the study's base_year %d is used", source.where, base_year)
     if (
         source.name in {"schools", "halo_schools"}
-        and "enrolment" in frame.columns
+        and {"enrolment", "level"} <= set(frame.columns)
         and not (set(enrolment_columns()) & set(frame.columns))
     ):
         frame = grades_from_totals(frame)

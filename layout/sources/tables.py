@@ -118,7 +118,11 @@ def read_source(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
             "the text is in none of UTF-8, UTF-8 with BOM, GBK or GB18030",
             f'name the encoding: encoding = "big5" (for example) in [layers.{source.name}]',
         ) from None
-    except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
+    except ValidationError:
+        raise
+    except Exception as exc:
+        # any reader's failure on a user's file (zip, xlrd, openpyxl, GDAL, Arrow ...) becomes
+        # one message naming the file, not a traceback
         raise _fail(
             source,
             f"the file cannot be read ({type(exc).__name__}: {exc})",

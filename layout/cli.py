@@ -25,6 +25,8 @@ from . import __version__
 from .errors import LayoutError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .study import Study
 
 LOG = logging.getLogger("layout")
@@ -264,8 +266,9 @@ def _checked(study: str | None, *, out_dir: str | None) -> Study | None:
     """
     from .check import check_study, findings_text
 
+    written: list[Path] = []
     if out_dir is None:
-        result, written = check_study(study), []
+        result = check_study(study)
     else:
         from .runs.check import check_report
 

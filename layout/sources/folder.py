@@ -55,16 +55,7 @@ _KINDS: dict[str, str] = {
     "LineString": "line",
     "MultiLineString": "line",
 }
-_ORDER = (
-    "counties",
-    "townships",
-    "schools",
-    "population",
-    "developments",
-    "reserved_land",
-    "teachers",
-    "roads",
-)
+_ORDER = (*REQUIRED_LAYERS, "teachers", "roads")
 _SAMPLE_ROWS = 200
 _GK_FIRST_EPSG, _GK_FIRST_CM = 4534, 75
 

@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from . import _validate
 from .errors import FINDING_COLUMNS, DataWarning, LayoutError, ValidationError, finding_from_text
-from .schema import REQUIRED_LAYERS
+from .schema import LAYERS, REQUIRED_LAYERS
 from .study import (
     TABLES,
     Study,
@@ -48,7 +49,46 @@ LOG = logging.getLogger(__name__)
 FindingSource = Callable[[Study], pd.DataFrame]
 """A check of a loaded study: returns findings (:data:`layout.errors.FINDING_COLUMNS`)."""
 
-FINDING_SOURCES: list[FindingSource] = []
+
+def township_findings(study: Study) -> pd.DataFrame:
+    """Warn of schools and parcels whose township code is not the township holding them.
+
+    Codes filled by location are right by construction; codes a bureau typed may not be (a
+    school listed under the township it used to belong to, or a point in the wrong place).
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> township_findings(study_from_toml()).empty
+    True
+    """
+    townships = study["townships"][["township_code", "geometry"]]
+    rows = []
+    for name in ("schools", "reserved_land"):
+        frame = study[name]
+        points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs)
+        held = gpd.sjoin(points, townships, how="left", predicate="within")
+        held = held[~held.index.duplicated()]["township_code"].reindex(frame.index)
+        wrong = held.notna() & (held.astype(str) != frame["township_code"].astype(str))
+        if wrong.any():
+            ids = frame.loc[wrong, LAYERS[name].id_column].astype(str)
+            rows.append(
+                {
+                    "severity": "warning",
+                    "file": "",
+                    "layer": name,
+                    "column": "township_code",
+                    "rows": ", ".join(ids),
+                    "problem": "township code is not that of the township "
+                    "holding the row (" + ", ".join(sorted(set(held[wrong].astype(str)))) + ")",
+                    "fix": "correct the code, or the location; leave the column out to fill it by "
+                    "location",
+                }
+            )
+    return findings_frame(rows)
+
+
+FINDING_SOURCES: list[FindingSource] = [township_findings]
 """Further checks run on a study that loaded: add a :data:`FindingSource` here."""
 
 

@@ -184,3 +184,13 @@ def test_schema_reference_and_template_are_up_to_date() -> None:
     assert (root / "data" / "template" / "study.toml").read_text(encoding="utf-8") == (
         study_template()
     ), fix
+
+
+def test_a_school_typed_under_another_township_is_a_warning(tmp_path: Path) -> None:
+    def elsewhere(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(township_code=["210303101", *frame["township_code"][1:]])
+
+    result = check_study(write_tiny_study(tmp_path / "s", edit={"schools": elsewhere}))
+    (row,) = result.findings.itertuples()
+    assert result.ok and row.severity == "warning" and row.rows == "S1"
+    assert "(210302001)" in row.problem  # the township that holds S1

@@ -281,19 +281,24 @@ def draft_from_folder(
     ):
         try:
             candidates = _candidates(path)
-        except (OSError, ValueError, UnicodeDecodeError, pyogrio.errors.DataSourceError) as exc:
-            notes.append(f"skipped {path.name}: cannot be read ({exc})")
+        except Exception as exc:  # a file no reader opens is noted, not fatal to the draft
+            notes.append(f"TODO 无法读取 / cannot read {path.name} ({type(exc).__name__}): {exc}")
             continue
         for src, sample, kind in candidates:
             draft = _draft_layer(src, sample, kind, root)
             _locate(sample, draft, crs_found, lons)
+            label = _label(draft)
             if draft.score <= 0:
-                notes.append(f"skipped {draft.path}: no layer recognised from its headers")
-            elif draft.name in best and best[draft.name].score >= draft.score:
+                notes.append(f"TODO 未识别 / not recognised: {label}; add it by hand if needed")
+                continue
+            kept = best.get(draft.name)
+            if kept is not None:
+                loser = label if kept.score >= draft.score else _label(kept)
                 notes.append(
-                    f"{draft.path} also looks like '{draft.name}'; {best[draft.name].path} kept"
+                    f"TODO {label} 也像 / also looks like '{draft.name}'; "
+                    f"{loser} left out: check which file is right"
                 )
-            else:
+            if kept is None or draft.score > kept.score:
                 best[draft.name] = draft
     missing = [n for n in REQUIRED_LAYERS if n not in best]
     notes += [f"TODO 缺少图层 / no file found for layer '{n}'" for n in missing]
@@ -308,6 +313,11 @@ def draft_from_folder(
         notes=notes,
         scenario=_scenario(root, ordered, year=year),
     )
+
+
+def _label(draft: LayerDraft) -> str:
+    inner = draft.options.get("layer") or draft.options.get("sheet")
+    return f"{draft.path} ({inner})" if inner else draft.path
 
 
 def _locate(

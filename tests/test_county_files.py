@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import prcoords
+import pyogrio
 import pytest
 
 from layout.cli import main
@@ -176,6 +177,8 @@ def test_a_folder_of_bureau_files_to_a_first_plan(
     moved = schools.geometry.distance(true.geometry.to_crs(schools.crs).loc[schools.index])
     assert moved.max() < 1.0  # GCJ-02 left as it was would move them about 500 m
     assert schools["grades_estimated"].all()
+    ledger = pyogrio.read_dataframe(out / "results.gpkg", layer="class_size_ledger")
+    assert ledger["grades_estimated"].astype(bool).all()  # flagged where the grades are used
     pupils = true.filter(like="enrolment_g").sum(axis=1).loc[schools.index]
     assert (schools.filter(like="enrolment_g").sum(axis=1) == pupils).all()
     cells = gpd.read_file(out / "results.gpkg", layer="cells")

@@ -194,3 +194,37 @@ def test_a_school_typed_under_another_township_is_a_warning(tmp_path: Path) -> N
     (row,) = result.findings.itertuples()
     assert result.ok and row.severity == "warning" and row.rows == "S1"
     assert "(210302001)" in row.problem  # the township that holds S1
+
+
+def test_a_missing_sheet_or_an_unreadable_workbook_is_one_message(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    toml = write_tiny_study(folder)
+    schools = pd.read_csv(folder / "schools.csv", dtype=str)
+    schools.to_excel(folder / "schools.xlsx", sheet_name="小学", index=False)
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    text = TOML.replace('path = "schools.csv"', 'path = "schools.xlsx"\nsheet = "初中"')
+    toml.write_text(text.replace('path = "population.parquet"', 'path = "broken.xlsx"'))
+    found = check_study(toml).findings.set_index("layer")
+    assert found.loc["schools", "file"] == "schools.xlsx"
+    assert found.loc["schools", "problem"] == "no sheet '初中'; the workbook has 小学"
+    assert found.loc["population", "problem"].startswith("the file cannot be read (BadZipFile")
+
+
+def test_a_gis_layer_in_gcj02_is_shifted_back(tmp_path: Path) -> None:
+    """A GeoJSON digitised on a Gaode basemap: every vertex comes back within a metre."""
+    from layout.sources.fields import conform
+    from layout.sources.source import LayerSource
+
+    truth = gpd.GeoSeries([Point(X0 + 4_000, Y0 + 4_000)], crs=CRS).to_crs(4326)
+    shifted = prcoords.wgs_gcj((truth.y.iloc[0], truth.x.iloc[0]))
+    raw = gpd.GeoDataFrame({"学校标识码": ["S1"]}, geometry=[Point(shifted.lon, shifted.lat)],
+                           crs="EPSG:4326")  # fmt: skip
+    frame, problems = conform(raw, LayerSource("schools", None, datum="gcj02"), base_year=None)
+    back = np.column_stack([frame.geometry.x, frame.geometry.y])
+    assert problems == [] and _metres(back, np.column_stack([truth.x, truth.y]))[0] < 1.0
+
+
+def test_init_never_replaces_a_study(tmp_path: Path) -> None:
+    (tmp_path / "study.toml").write_text("# mine\n", encoding="utf-8")
+    assert main(["init", str(tmp_path), "--quiet"]) == 2
+    assert (tmp_path / "study.toml").read_text(encoding="utf-8") == "# mine\n"

@@ -105,7 +105,19 @@ def _renamed(raw: pd.DataFrame, source: LayerSource, problems: list[Problem]) ->
             mapping[header] = fieldname
     if source.x and source.y:
         mapping = {h: f for h, f in mapping.items() if f not in {"x", "y"}}
-    return raw.rename(columns=mapping)
+    renamed = [mapping.get(h, h) for h in headers]
+    twice = sorted({c for c in renamed if renamed.count(c) > 1})
+    for column in twice:
+        sources = [h for h, r in zip(headers, renamed, strict=True) if r == column]
+        problems.append(
+            (
+                column,
+                f"{len(sources)} columns would be '{column}' ({', '.join(sources)})",
+                f"map only one of them to '{column}' in columns of [layers.{source.name}]",
+            )
+        )
+    out = raw.rename(columns=mapping)
+    return out.loc[:, ~pd.Index(renamed).duplicated()]
 
 
 def _coded(frame: pd.DataFrame, source: LayerSource) -> None:

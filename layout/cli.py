@@ -359,7 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="layout",
         description="Plan the layout of compulsory schools (primary and junior middle).",
         epilog="examples:\n  layout plan\n  layout plan my/study.toml --workers 2\n"
-        "  layout closure --school S2103810081\n\n"
+        "  layout closure --school S2103810081\n"
+        "  layout init 县数据/ && layout check 县数据/study.toml   (a county's own files)\n\n"
         "run 'layout <command> --help' for the options of one command",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

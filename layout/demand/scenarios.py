@@ -260,6 +260,13 @@ def scenario_named(table: Mapping[str, Any] | None, name: str) -> Scenario:
     return by_name[name]
 
 
+DERIVED = (
+    "from the study's own population: births per 1000 = (age 0-4 / 5) / residents; "
+    "residents and migration held flat"
+)
+"""Description of the scenario :func:`scenarios_from_population` derives (outputs say so)."""
+
+
 def scenarios_from_population(population: pd.DataFrame, *, year: int) -> dict[str, Any]:
     """Return a ``[scenarios]`` table of one scenario, ``medium``, from a study's own population.
 
@@ -292,8 +299,7 @@ def scenarios_from_population(population: pd.DataFrame, *, year: int) -> dict[st
     rate = round(float(ages.iloc[:5].sum()) / 5 / residents * 1000, 2) if residents > 0 else 0.0
     return {
         "medium": {
-            "description": "from the study's own population: births per 1000 = (age 0-4 / 5) / "
-            "residents; residents and migration held flat",
+            "description": DERIVED,
             "birth_rate": {str(year): rate},
             "child_share": share,
             "net_migration": {ALL_CELLS: 0.0},

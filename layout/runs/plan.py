@@ -343,7 +343,38 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
-    return lines
+    return lines + estimate_notes(result.study, lang=lang)
+
+
+def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
+    """Say which inputs were estimated rather than given (layout.sources.estimates).
+
+    Examples
+    --------
+    >>> estimate_notes(study_from_toml(), lang="en")  # the sample states everything
+    []
+    """
+    from ..demand.scenarios import DERIVED
+
+    zh = lang == "zh"
+    notes = []
+    medium = study.config.get("scenarios", {}).get("medium", {})
+    if medium.get("description") == DERIVED:
+        rate = next(iter(medium["birth_rate"].values()))
+        notes.append(f"研究未设情景: 出生率取本地人口数据推算值 {rate}‰ (0-4岁人数/5/常住人口)。"
+                     if zh else f"The study sets no scenarios: a birth rate of {rate} per 1000 "
+                     "is derived from its own population (age 0-4 / 5 / residents).")  # fmt: skip
+    for layer, flag, what_zh, what_en in (
+        ("schools", "grades_estimated", "所学校的分年级学生和班级由总数估算",
+         "schools have grades estimated from their totals"),
+        ("population", "ages_estimated", "个人口单元的单岁年龄由5岁组估算",
+         "population units have single years of age estimated from 5-year groups"),
+    ):  # fmt: skip
+        frame = study.layers.get(layer)
+        if frame is not None and flag in frame.columns and frame[flag].any():
+            count = int(frame[flag].sum())
+            notes.append(f"{count} {what_zh}。" if zh else f"{count} {what_en}.")
+    return notes
 
 
 def _access_findings(

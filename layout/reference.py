@@ -70,11 +70,14 @@ def _layer_section(name: str, spec: LayerSpec) -> list[str]:
     ]
     for column in dict.fromkeys((*spec.required, *spec.optional)):
         need = "optional" if column in spec.optional else "yes"
-        lines.append(f"| {column} | {_kind(spec, column)} | {need} | "
-                     f"{', '.join(headers.get(column, []))} |")  # fmt: skip
+        lines.append(
+            f"| {column} | {_kind(spec, column)} | {need} | {', '.join(headers.get(column, []))} |"
+        )
     for column in SOURCE_FIELDS.get(name, ()):
-        lines.append(f"| {column} | {_SOURCE_NOTES[column]} | source field | "
-                     f"{', '.join(headers.get(column, []))} |")  # fmt: skip
+        lines.append(
+            f"| {column} | {_SOURCE_NOTES[column]} | source field | "
+            f"{', '.join(headers.get(column, []))} |"
+        )
     return [*lines, ""]
 
 
@@ -117,8 +120,11 @@ def study_reference() -> str:
         for value, code in value_codes(fieldname, allowed).items():
             if value != code:
                 lines.append(f"| {fieldname} | {value} | {code} |")
-    lines += ["", "`backbone` (teachers): " + ", ".join(f"{k} = {v}" for k, v in
-                                                       VALUES["backbone"].items()), ""]  # fmt: skip
+    lines += [
+        "",
+        "`backbone` (teachers): " + ", ".join(f"{k} = {v}" for k, v in VALUES["backbone"].items()),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -131,9 +137,16 @@ def study_template() -> str:
         "",
         "[study]",
     ]
-    examples = {"name": '"county"', "title": '"某县义务教育学校布局"', "crs": '"EPSG:4550"',
-                "base_year": "2020", "school_year": "2024", "plan_start": "2025",
-                "plan_end": "2035", "profile": '"anshan-2020"'}  # fmt: skip
+    examples = {
+        "name": '"county"',
+        "title": '"某县义务教育学校布局"',
+        "crs": '"EPSG:4550"',
+        "base_year": "2020",
+        "school_year": "2024",
+        "plan_start": "2025",
+        "plan_end": "2035",
+        "profile": '"anshan-2020"',
+    }
     for key in STUDY_KEYS:
         value = examples.get(key)
         prefix = "" if value else "# "

@@ -346,9 +346,7 @@ def study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
                 problems.append(f"{path.name}: [study] lacks '{key}'.")
         elif not isinstance(table[key], kind) or (kind is int and isinstance(table[key], bool)):
             problems.append(f"{path.name}: [study] {key} must be {_kind_name(kind)}.")
-    problems += _validate.unknown_keys(
-        list(table), list(STUDY_KEYS), where=f"{path.name}: [study]"
-    )
+    problems += _validate.unknown_keys(list(table), list(STUDY_KEYS), where=f"{path.name}: [study]")
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
     if problems:

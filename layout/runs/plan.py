@@ -361,15 +361,26 @@ def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
     medium = study.config.get("scenarios", {}).get("medium", {})
     if medium.get("description") == DERIVED:
         rate = next(iter(medium["birth_rate"].values()))
-        notes.append(f"研究未设情景: 出生率取本地人口数据推算值 {rate}‰ (0-4岁人数/5/常住人口)。"
-                     if zh else f"The study sets no scenarios: a birth rate of {rate} per 1000 "
-                     "is derived from its own population (age 0-4 / 5 / residents).")  # fmt: skip
+        notes.append(
+            f"研究未设情景: 出生率取本地人口数据推算值 {rate}‰ (0-4岁人数/5/常住人口)。"
+            if zh
+            else f"The study sets no scenarios: a birth rate of {rate} per 1000 "
+            "is derived from its own population (age 0-4 / 5 / residents)."
+        )
     for layer, flag, what_zh, what_en in (
-        ("schools", "grades_estimated", "所学校的分年级学生和班级由总数估算",
-         "schools have grades estimated from their totals"),
-        ("population", "ages_estimated", "个人口单元的单岁年龄由5岁组估算",
-         "population units have single years of age estimated from 5-year groups"),
-    ):  # fmt: skip
+        (
+            "schools",
+            "grades_estimated",
+            "所学校的分年级学生和班级由总数估算",
+            "schools have grades estimated from their totals",
+        ),
+        (
+            "population",
+            "ages_estimated",
+            "个人口单元的单岁年龄由5岁组估算",
+            "population units have single years of age estimated from 5-year groups",
+        ),
+    ):
         frame = study.layers.get(layer)
         if frame is not None and flag in frame.columns and frame[flag].any():
             count = int(frame[flag].sum())

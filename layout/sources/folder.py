@@ -404,7 +404,9 @@ def _toml(draft: StudyDraft) -> str:
         f"school_year = {draft.base_year}  # TODO 学校数据年份 / year of the school data",
         f"plan_start = {draft.base_year + 1}",
         f"plan_end = {draft.base_year + 10}",
-        'profile = "anshan-2020"  # TODO 核对: 标准配置 / check: the standards profile',
+        'profile = "anshan-2020"  # TODO 核对标准: 鞍山地方规定+国家标准, 本地值写入 [standards]',
+        "# / check the profile: Anshan's local rules and national standards; put local values "
+        "in [standards], e.g. [standards.funding] primary_per_student = 800",
     ]
     for draft_layer in draft.layers.values():
         lines += ["", *_layer_lines(draft_layer)]

@@ -145,7 +145,7 @@ def study_template() -> str:
         "school_year": "2024",
         "plan_start": "2025",
         "plan_end": "2035",
-        "profile": '"anshan-2020"',
+        "profile": '"national"',
     }
     for key in STUDY_KEYS:
         value = examples.get(key)

@@ -87,7 +87,7 @@ STUDY_NOTES: dict[str, str] = {
     "school_year": "year of the school data (required)",
     "plan_start": "first planning year (required)",
     "plan_end": "last planning year (required)",
-    "profile": 'standards profile, e.g. "anshan-2020" (required)',
+    "profile": 'standards profile: "national", or a local one that extends it, e.g. "anshan-2020"',
     "data_date": 'date of the data, e.g. "2024-09-01" (default: the school year)',
 }
 """What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""

@@ -404,9 +404,10 @@ def _toml(draft: StudyDraft) -> str:
         f"school_year = {draft.base_year}  # TODO 学校数据年份 / year of the school data",
         f"plan_start = {draft.base_year + 1}",
         f"plan_end = {draft.base_year + 10}",
-        'profile = "anshan-2020"  # TODO 核对标准: 鞍山地方规定+国家标准, 本地值写入 [standards]',
-        "# / check the profile: Anshan's local rules and national standards; put local values "
-        "in [standards], e.g. [standards.funding] primary_per_student = 800",
+        'profile = "national"  # TODO 核对标准: 国家标准; 地方规定写入 [standards] 或用地方配置',
+        "# / check the profile: national standards, with placeholders for the local rules "
+        "(funding,",
+        '# rotation, ...): set them in [standards] or use a local profile such as "anshan-2020"',
     ]
     for draft_layer in draft.layers.values():
         lines += ["", *_layer_lines(draft_layer)]

@@ -228,3 +228,15 @@ def test_init_never_replaces_a_study(tmp_path: Path) -> None:
     (tmp_path / "study.toml").write_text("# mine\n", encoding="utf-8")
     assert main(["init", str(tmp_path), "--quiet"]) == 2
     assert (tmp_path / "study.toml").read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_init_out_of_the_folder_writes_paths_relative_to_the_toml(tmp_path: Path) -> None:
+    from layout.runs.init import init_study
+
+    folder = tmp_path / "data"
+    write_tiny_study(folder)
+    draft, toml = init_study(folder, out=tmp_path / "studies" / "tiny.toml")
+    text = toml.read_text(encoding="utf-8")
+    assert 'path = "../data/schools.csv"' in text and "schools" in draft.layers
+    assert sorted(draft.layers) == sorted(["counties", "townships", "schools", "population",
+                                           "developments", "reserved_land"])  # fmt: skip

@@ -227,6 +227,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "assumption": ("假设值", "Assumption"),
     "note": ("说明", "Note"),
     "school_id": ("学校代码", "School id"),
+    "grades_estimated": ("分年级数据为估算", "Grades estimated from totals"),
     "name": ("名称", "Name"),
     "county_code": ("县(市、区)代码", "County code"),
     "township_code": ("乡镇(街道)代码", "Township code"),

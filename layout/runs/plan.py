@@ -155,7 +155,7 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
 
 
 def plan(
-    study_path: str | os.PathLike[str] | None = None,
+    study_path: str | os.PathLike[str] | Study | None = None,
     *,
     out_dir: str | os.PathLike[str],
     maps_dir: str | os.PathLike[str],
@@ -168,7 +168,8 @@ def plan(
     Parameters
     ----------
     study_path
-        Study TOML; ``None`` runs the bundled synthetic Anshan sample.
+        Study TOML, or a study already loaded (as :func:`layout.check.check_study` returns
+        it); ``None`` runs the bundled synthetic Anshan sample.
     out_dir
         Folder for the results GeoPackage, spreadsheet and charts (created if missing).
     maps_dir
@@ -187,7 +188,8 @@ def plan(
     PlanResult
     """
     LOG.info("load study")
-    result = analyse(study_from_toml(study_path), progress=progress)
+    study = study_path if isinstance(study_path, Study) else study_from_toml(study_path)
+    result = analyse(study, progress=progress)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
     )
@@ -344,7 +346,49 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
-    return lines
+    return lines + estimate_notes(result.study, lang=lang)
+
+
+def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
+    """Say which inputs were estimated rather than given (layout.sources.estimates).
+
+    Examples
+    --------
+    >>> estimate_notes(study_from_toml(), lang="en")  # the sample states everything
+    []
+    """
+    from ..demand.scenarios import DERIVED
+
+    zh = lang == "zh"
+    notes = []
+    medium = study.config.get("scenarios", {}).get("medium", {})
+    if medium.get("description") == DERIVED:
+        rate = next(iter(medium["birth_rate"].values()))
+        notes.append(
+            f"研究未设情景: 出生率取本地人口数据推算值 {rate}‰ (0-4岁人数/5/常住人口)。"
+            if zh
+            else f"The study sets no scenarios: a birth rate of {rate} per 1000 "
+            "is derived from its own population (age 0-4 / 5 / residents)."
+        )
+    for layer, flag, what_zh, what_en in (
+        (
+            "schools",
+            "grades_estimated",
+            "所学校的分年级学生和班级由总数估算",
+            "schools have grades estimated from their totals",
+        ),
+        (
+            "population",
+            "ages_estimated",
+            "个人口单元的单岁年龄由5岁组估算",
+            "population units have single years of age estimated from 5-year groups",
+        ),
+    ):
+        frame = study.layers.get(layer)
+        if frame is not None and flag in frame.columns and frame[flag].any():
+            count = int(frame[flag].sum())
+            notes.append(f"{count} {what_zh}。" if zh else f"{count} {what_en}.")
+    return notes
 
 
 def _access_findings(

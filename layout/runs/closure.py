@@ -17,6 +17,7 @@ from ..report import (
     replacing,
     statement,
     statement_title,
+    write_csv,
     write_pack,
     write_spreadsheet,
 )
@@ -175,7 +176,4 @@ def screening_report(
         folder / "screening.xlsx",
         sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
     )
-    csv = folder / "screening.csv"
-    with replacing(csv) as tmp:
-        shown.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return [xlsx, csv]
+    return [xlsx, write_csv(shown, folder / "screening.csv")]

@@ -22,6 +22,7 @@ from ..report import (
     write_spreadsheet,
 )
 from ..study import Study
+from ._pack import Pack, staged_pack
 
 # --------------------------------------------------------------------------- outputs
 
@@ -63,7 +64,16 @@ def write_closure(
     --------
     See ``tests/test_closure.py`` (a hand-worked closure, statement and map).
     """
-    folder = Path(out_dir) / "closure"
+    with staged_pack("closure", [Path(out_dir) / "closure", maps_dir]) as pack:
+        written = _write_closure(impact, pack, lang=lang, tiles=tiles)
+    written = [pack.final(path) for path in written]
+    impact.outputs += written
+    return written
+
+
+def _write_closure(impact: ClosureImpact, pack: Pack, *, lang: Lang, tiles: str) -> list[Path]:
+    """Write the files of :func:`write_closure` into the staging folders of ``pack``."""
+    folder, maps = pack.folders
     study = impact.study
     blocks = statement(impact, lang)
     title = statement_title(lang)
@@ -75,8 +85,6 @@ def write_closure(
         tmp.write_text(html_page(blocks, title=title, lang=lang), encoding="utf-8")
     written.append(folder / "statement.html")
     written += write_pack(impact.tables(), folder, stem="closure", study=study, lang=lang)
-    maps = Path(maps_dir)
-    maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
     fmap = closure_map(
         study,
@@ -88,7 +96,6 @@ def write_closure(
         basemap=basemap,
     )
     written.append(save_html(fmap, maps / "closure.html", title=title, basemap=basemap))
-    impact.outputs += written
     return written
 
 
@@ -167,13 +174,15 @@ def screening_report(
         scenario=scenario,
         lang=lang,
     )
-    folder = Path(out_dir) / "closure"
     shown = localise({"closure_screening": table}, lang=lang, profile=study.standards)[
         "closure_screening"
     ]
-    xlsx = write_spreadsheet(
-        {"closure_screening": shown},
-        folder / "screening.xlsx",
-        sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
-    )
-    return [xlsx, write_csv(shown, folder / "screening.csv")]
+    with staged_pack("screening", [Path(out_dir) / "closure"]) as pack:
+        (folder,) = pack.folders
+        xlsx = write_spreadsheet(
+            {"closure_screening": shown},
+            folder / "screening.xlsx",
+            sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
+        )
+        csv = write_csv(shown, folder / "screening.csv")
+    return [pack.final(xlsx), pack.final(csv)]

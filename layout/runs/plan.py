@@ -52,6 +52,7 @@ from ..schema import HALO
 from ..sites import SitePlan, plan_sites
 from ..standards import Profile
 from ..study import Study, study_from_toml
+from ._pack import Pack, staged_pack
 
 LOG = logging.getLogger(__name__)
 
@@ -213,7 +214,16 @@ def write_outputs(
     list of pathlib.Path
         The files written.
     """
-    out, maps = Path(out_dir), Path(maps_dir)
+    with staged_pack("plan", [out_dir, maps_dir]) as pack:
+        written = _write_pack(result, pack, lang=lang, tiles=tiles)
+    return [pack.final(path) for path in written]
+
+
+def _write_pack(
+    result: PlanResult, pack: Pack, *, lang: Literal["zh", "en"], tiles: str
+) -> list[Path]:
+    """Write the files of :func:`write_outputs` into the staging folders of ``pack``."""
+    out, maps = pack.folders
     study = result.study
     LOG.info("write results")
     tables = _reported(result.tables)
@@ -223,7 +233,6 @@ def write_outputs(
     written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
     written += _charts(result, out / "charts")
     LOG.info("maps")
-    maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
     charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
     map_files = [
@@ -231,6 +240,7 @@ def write_outputs(
         for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
+    index = out / "index.html"
     links = {
         "地图 Maps": map_files,
         "数据与表格 Data and tables": [f for f in written if f.suffix in {".gpkg", ".xlsx"}],
@@ -239,10 +249,10 @@ def write_outputs(
     note = "合成样例数据，非真实学校数据 / Synthetic sample data, not real school data"
     written.append(
         write_index(
-            out / "index.html",
+            index,
             title=study.title,
             findings=findings(result, lang=lang),
-            links=links,
+            links={k: [pack.seen_from(f, index) for f in v] for k, v in links.items()},
             note=note if study.synthetic else "",
         )
     )

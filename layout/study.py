@@ -77,6 +77,8 @@ TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields"
 """The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
 _TABLE_SUFFIXES = {".csv"}
 _SCHOOL_LAYERS = frozenset({"schools", "halo_schools"})
+_SKIPPED = "layout_skipped_ids"
+"""Key of a layer's ``attrs`` holding the ids of rows skipped for a missing geometry."""
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
 """Layers whose rows need not belong to a county or township of the study."""
 
@@ -247,9 +249,10 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     meta = _study_table(config, toml_path)
     crs = _projected_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
+    _check_plan_period(meta, standards.checks.plan_years_max, toml_path)
     sources = _sources(config, toml_path)
     layers = {name: read_layer(src, target_crs=crs) for name, src in sources.items()}
-    _check_across(layers, sources)
+    _check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
     return Study(path=toml_path, layers=layers, config=config, standards=standards, **meta)
 
 
@@ -279,6 +282,12 @@ def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
     )
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
+    if not problems and table["plan_start"] < table["base_year"]:
+        problems.append(
+            f"{path.name}: [study] plan_start {table['plan_start']} is before base_year "
+            f"{table['base_year']} (the population's year, from which children are projected). "
+            "Fix: start the plan in or after the base year."
+        )
     if problems:
         raise StudyError("\n".join(problems))
     meta = {k: table[k] for k in _STUDY_KEYS if k in table and k != "description"}
@@ -286,6 +295,19 @@ def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
     meta.setdefault("synthetic", False)
     meta.setdefault("data_date", str(meta["school_year"]))
     return meta
+
+
+def _check_plan_period(meta: Mapping[str, Any], most: int, path: Path) -> None:
+    """Refuse a plan period (or a projection from the base year) longer than ``most`` years."""
+    for first, key in (("plan_start", "plan_end"), ("base_year", "plan_end")):
+        years = meta["plan_end"] - meta[first] + 1
+        if years > most:
+            raise StudyError(
+                f"{path.name}: [study] {first} {meta[first]} to {key} {meta[key]} is {years} "
+                f"years, more than the {most} a plan may span (profile checks.plan_years_max): "
+                "children would be projected for decades of births not yet known. Fix: correct "
+                f"{key} (e.g. {meta[first] + 10}), or raise checks.plan_years_max in [standards]."
+            )
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -388,8 +410,11 @@ def read_layer(source: LayerSource, *, target_crs: str) -> pd.DataFrame:
     check.swapped_lonlat(frame)
     keep = check.geometry(skip_empty=source.name in {*_SCHOOL_LAYERS, "developments"})
     check.raise_if_any()
-    frame = _typed(frame[keep], spec)
-    return frame.to_crs(target_crs)
+    skipped = check.ids[~keep].tolist()
+    frame = _typed(frame[keep], spec).to_crs(target_crs)
+    if skipped:
+        frame.attrs[_SKIPPED] = skipped  # read by the study's cross-layer checks, then dropped
+    return frame
 
 
 def _read_file(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
@@ -471,8 +496,18 @@ def _typed(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSource]) -> None:
-    """Cross-layer checks: codes that must exist, and rows lying outside the study area."""
+def _check_across(
+    layers: dict[str, pd.DataFrame],
+    sources: Mapping[str, LayerSource],
+    *,
+    base_year: int,
+    far: float,
+) -> None:
+    """Cross-layer checks: codes that must exist, and rows lying outside the study area.
+
+    Rows more than ``far`` metres outside are refused; rows nearer are skipped with a warning,
+    and the teachers of skipped schools refused, naming why the school was skipped.
+    """
     counties = layers["counties"]
     area = counties.geometry.union_all()
     problems: list[str] = []
@@ -501,6 +536,20 @@ def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSo
                 _validate.outside(frame, area),
                 "cell outside the study boundary (its children would be lost)",
                 "clip the grid to the counties layer",
+            )
+            check.add(
+                "year",
+                frame["year"] != base_year,
+                f"year other than the study's base_year {base_year}",
+                f"give the population of {base_year}, or set base_year in [study] to the "
+                "layer's year",
+            )
+        if name in {"schools", "developments", "reserved_land"}:
+            check.add(
+                "geometry",
+                frame.distance(area) > far,
+                f"more than {far / 1000:,.0f} km outside the study boundary",
+                "check the coordinates and their CRS (x is the longitude or easting)",
             )
         problems += check.problems
     if "halo_schools" in layers:
@@ -541,5 +590,27 @@ def _skip_outside(
             "outside the study boundary (check the coordinates and their CRS)",
             "move the rows inside the counties layer or remove them",
         )
+        skipped = [*frame.attrs.pop(_SKIPPED, []), *check.ids[~keep]]
         if not keep.all():
             layers[name] = frame[keep].reset_index(drop=True)
+        if name == "schools":
+            _check_skipped_teachers(layers, sources, skipped=set(skipped))
+    for layer in layers.values():
+        layer.attrs.pop(_SKIPPED, None)
+
+
+def _check_skipped_teachers(
+    layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSource], *, skipped: set[str]
+) -> None:
+    """Refuse teachers of schools skipped for their geometry, naming why they were skipped."""
+    teachers = layers.get("teachers")
+    if teachers is None or not skipped:
+        return
+    skipped = set(teachers["school_id"].astype(str)) & skipped
+    if skipped:
+        raise ValidationError(
+            f"{sources['teachers'].where}, column 'school_id': teachers of schools skipped from "
+            f"{sources['schools'].where} for a missing geometry or one outside the study "
+            f"boundary, in school_id {_validate.ids_text(sorted(skipped))}. Fix: correct the "
+            "schools' coordinates (or their CRS), or remove their teachers."
+        )

@@ -162,8 +162,9 @@ def staged_pack(command: str, folders: Sequence[str | os.PathLike[str]]) -> Iter
 def recover(folder: str | os.PathLike[str]) -> None:
     """Finish or throw away what killed runs left in an output folder.
 
-    A staging folder (in the folder or one of its subfolders) with a commit marker is swapped in (the run had finished writing); one
-    without is removed unless the process that made it still runs. Temporary files of
+    A staging folder (in the folder or one of its subfolders) with a commit marker is swapped
+    in (the run had finished writing); one without is removed unless the process that made it
+    still runs. Temporary files of
     :func:`layout.report.replacing` in the folder and its subfolders are removed.
 
     Parameters

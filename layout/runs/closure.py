@@ -23,6 +23,7 @@ from ..report import (
 )
 from ..study import Study
 from ._pack import Pack, staged_pack
+from ._preflight import before_work
 
 # --------------------------------------------------------------------------- outputs
 
@@ -131,6 +132,8 @@ def closure_report(  # noqa: PLR0913 - the command's options, all keyword-only
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --school ID`` runs it.
     """
+    folders = {"--out": Path(out_dir) / "closure", "--maps": maps_dir}
+    before_work(study, folders, year=year)
     impact = close_schools(
         study, school_ids=school_ids, year=year, scenario=scenario, lang=lang, options=options
     )
@@ -166,6 +169,7 @@ def screening_report(
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --screen COUNTY_CODE`` runs it.
     """
+    before_work(study, {"--out": Path(out_dir) / "closure"}, year=year)
     table = screen_closures(
         study,
         county_code=county_code,

@@ -23,6 +23,7 @@ from ..maps.land import land_map
 from ..report import write_pack
 from ..study import Study
 from ._pack import staged_pack
+from ._preflight import before_work
 
 
 def land_check(
@@ -60,6 +61,7 @@ def land_check(
     LandCheck
         With ``outputs`` naming the files written.
     """
+    before_work(study, {"--out": out_dir, "--maps": maps_dir})
     with tqdm(total=3, disable=not progress, unit="step") as bar:
         bar.set_description("checks")
         result = land_checks(study, scenario=scenario, options=LandOptions(lang=lang))

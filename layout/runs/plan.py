@@ -53,6 +53,7 @@ from ..sites import SitePlan, plan_sites
 from ..standards import Profile
 from ..study import Study, study_from_toml
 from ._pack import Pack, staged_pack
+from ._preflight import before_work
 
 LOG = logging.getLogger(__name__)
 
@@ -185,7 +186,9 @@ def plan(
     PlanResult
     """
     LOG.info("load study")
-    result = analyse(study_from_toml(study_path), progress=progress)
+    study = study_from_toml(study_path)
+    before_work(study, {"--out": out_dir, "--maps": maps_dir})
+    result = analyse(study, progress=progress)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
     )

@@ -14,6 +14,7 @@ from ..report import write_pack
 from ..sites import SitePlan, plan_sites
 from ..study import Study
 from ._pack import staged_pack
+from ._preflight import before_work
 
 
 def write_site_plan(
@@ -101,6 +102,7 @@ def sites_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     tuple of SitePlan and list of pathlib.Path
         The plan and the files written.
     """
+    before_work(study, {"--out": out_dir, "--maps": maps_dir}, year=year)
     demand = study_demand(study, scenarios=None if scenario is None else [scenario])
     chosen = scenario or focus_scenario(scenario_names(demand))
     found = plan_sites(

@@ -47,6 +47,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
+from pyarrow.lib import ArrowException
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -427,6 +429,25 @@ def _read_file(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
             f"{source.where}: file {path} not found. Fix: correct 'path' in "
             f"[layers.{source.name}] of the study TOML (relative to the TOML file)."
         )
+    try:
+        return _read_path(source, path, spatial=spatial)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ArrowException) as exc:
+        raise ValidationError(
+            f"{source.where}: {path.name} cannot be read ({str(exc).splitlines()[0]}); it looks "
+            "damaged or cut short, e.g. by an interrupted copy. Fix: copy it again from its "
+            "source (check it opens in QGIS or with ogrinfo)."
+        ) from exc
+    except ValueError as exc:
+        if "geo metadata" not in str(exc):
+            raise
+        raise ValidationError(
+            f"{source.where}: {path.name} is a plain Parquet table without GeoParquet metadata, "
+            "so its geometry column cannot be read. Fix: write it with GeoPandas "
+            "(gdf.to_parquet(...)) or convert it, e.g. ogr2ogr -f Parquet out.parquet in.gpkg."
+        ) from exc
+
+
+def _read_path(source: LayerSource, path: Path, *, spatial: bool) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in _TABLE_SUFFIXES:
         return _read_csv(source, spatial=spatial)

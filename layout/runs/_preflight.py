@@ -4,7 +4,8 @@ A run that would fail at write time (a folder that is a file, read-only, immutab
 answer for a year outside the study is refused at once, before minutes of analysis. The
 study's own years (plan period, base year against the population layer) are checked when it is
 loaded (:func:`layout.study.study_from_toml`); its implausible values are logged here as one
-block (:func:`layout.plausibility.plausibility_warnings`).
+block (:func:`layout.plausibility.plausibility_warnings`), and how its travel is costed
+(:func:`layout.access.log_cost_method`).
 
 Examples
 --------
@@ -27,6 +28,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..access import log_cost_method
 from ..errors import ValidationError
 from ..plausibility import log_warnings, plausibility_warnings
 from ..study import Study
@@ -171,3 +173,4 @@ def before_work(
     check_year(study, year)
     check_outputs(folders, needed_bytes=plan_bytes(study) if needed_bytes is None else needed_bytes)
     log_warnings(plausibility_warnings(study))
+    log_cost_method(study)

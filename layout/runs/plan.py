@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..access import BORDER_INPUTS, access, settle_borders
+from ..access import BORDER_INPUTS, access, cost_method, settle_borders
 from ..demand import (
     demand_by_cell,
     demand_totals,
@@ -354,7 +354,18 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
-    return lines
+    return [*lines, _method_finding(result.study, text=text)]
+
+
+def _method_finding(study: Study, *, text: _Findings) -> str:
+    """State how travel was costed: along the roads or by straight line, and why."""
+    found = cost_method(study)
+    line = text["method"][found.reason].format(
+        roads=found.roads, circuity=study.standards.service.circuity
+    )
+    if found.connected_share < study.standards.checks.roads_connected_share_min:
+        line += text["unjoined"].format(share=found.connected_share)
+    return line
 
 
 def _access_findings(
@@ -399,6 +410,8 @@ class _Findings(TypedDict):
     access: str
     across: str
     end: str
+    method: dict[str, str]
+    unjoined: str
 
 
 _FINDINGS: dict[str, _Findings] = {
@@ -417,6 +430,13 @@ _FINDINGS: dict[str, _Findings] = {
         "{share:.0%}在就学标准内（城镇服务半径{radius:,.0f}米，乡村单程{minutes:g}分钟）",
         "across": "；其中{across:,.0f}人可在邻县学校空余学位就读",
         "end": "。",
+        "method": {
+            "roads layer": "出行时间沿道路图层计算（{roads:,}条道路）。",
+            "no roads layer": "出行时间按直线距离×{circuity:g}计算（研究未提供道路图层）。",
+            "empty roads layer": "出行时间按直线距离×{circuity:g}计算："
+            "道路图层为空，未沿道路计算。",
+        },
+        "unjoined": "注意：道路未连通，最大连通部分仅占道路总长的{share:.0%}。",
     },
     "en": {
         "base": [
@@ -435,6 +455,15 @@ _FINDINGS: dict[str, _Findings] = {
         "{minutes:g} minutes one way)",
         "across": "; {across:,.0f} of them can take spare places across a county border",
         "end": ".",
+        "method": {
+            "roads layer": "Travel costed along the roads layer ({roads:,} roads).",
+            "no roads layer": "Travel costed by straight-line distance x {circuity:g} (the "
+            "study has no roads layer).",
+            "empty roads layer": "Travel costed by straight-line distance x {circuity:g}: the "
+            "roads layer is empty, so not along roads.",
+        },
+        "unjoined": " The roads do not join up: the largest connected piece holds "
+        "{share:.0%} of their length.",
     },
 }
 

@@ -200,6 +200,7 @@ class Checks:
     boarders_per_bed_max: float = field()
     students_per_class_max: int = field()
     students_per_school_max: int = field()
+    roads_connected_share_min: float = field(metadata=_SHARE)
 
 
 @dataclass(frozen=True)

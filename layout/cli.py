@@ -316,11 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Stopped(BaseException):
-    """The process was asked to stop (SIGTERM); raised in the main thread like Ctrl-C."""
+class _Stopped(SystemExit):
+    """The process was asked to stop (SIGTERM); raised in the main thread like Ctrl-C.
+
+    A ``SystemExit`` (exit code 128 + the signal), which handlers that swallow ordinary
+    exceptions let through (tqdm's logging handler, for one, re-raises only ``SystemExit`` and
+    ``KeyboardInterrupt``).
+    """
 
     def __init__(self, signum: int) -> None:
-        super().__init__(signum)
+        super().__init__(128 + signum)
         self.signum = signum
 
 

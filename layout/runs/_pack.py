@@ -37,6 +37,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -232,15 +233,32 @@ def _commit(pack: Pack) -> None:
     first = pack._roots[0][0]
     with tempfile.NamedTemporaryFile("w", dir=first, delete=False, encoding="utf-8") as tmp:
         json.dump(plan, tmp)
-    held = hasattr(signal, "pthread_sigmask")
-    if held:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
+    with _signals_held():
         os.replace(tmp.name, first / _MARKER)  # the commit point
         _swap(plan)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends, then act on the first one caught.
+
+    Python runs signal handlers in the main thread whichever thread the signal reaches, so
+    the handlers are swapped for one that only records the signal (in the main thread; in
+    another thread, where handlers cannot be set, nothing is held).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {held: signal.signal(held, lambda signum, _: caught.append(signum))
+                for held in _HELD}  # fmt: skip
+    try:
+        yield
     finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def _swap(plan: Mapping[str, Any]) -> None:

@@ -130,8 +130,7 @@ def _crowded(schools: pd.DataFrame, most: int) -> np.ndarray:
     classes = schools[classes_columns()].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_class = np.where(classes > 0, pupils / classes, 0.0)
-    crowded: np.ndarray = (per_class > most).any(axis=1)
-    return crowded
+    return np.asarray((per_class > most).any(axis=1), dtype=bool)
 
 
 def _outside_own_county(study: Study) -> np.ndarray:
@@ -140,7 +139,7 @@ def _outside_own_county(study: Study) -> np.ndarray:
     counties = study["counties"].set_index("county_code").geometry
     own = counties.reindex(schools["county_code"].to_numpy())
     inside = own.covers(schools.geometry.set_axis(own.index), align=False)
-    return ~inside.to_numpy(dtype=bool)
+    return np.asarray(~inside.to_numpy(dtype=bool), dtype=bool)
 
 
 def _teachers_differ(

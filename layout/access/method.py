@@ -65,17 +65,11 @@ def cost_method(study: Study) -> CostMethod:
 
 
 def log_cost_method(study: Study) -> CostMethod:
-    """Log how a study's travel is costed; at WARNING for a fallback or roads that do not join.
+    """Log :func:`cost_method` of ``study`` and return it.
 
-    Parameters
-    ----------
-    study
-        The study.
-
-    Returns
-    -------
-    CostMethod
-        As :func:`cost_method`.
+    At INFO when the study's roads are used or it has none; at WARNING when its roads layer
+    is empty (straight lines instead) or its roads do not join up (less than the profile's
+    ``checks.roads_connected_share_min`` of their length in one connected piece).
     """
     found = cost_method(study)
     circuity = study.standards.service.circuity

@@ -170,18 +170,19 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     frame
         The table; its index is not written.
     path
-        Target ``.csv``; replaced whole if it exists.
+        Where the ``.csv`` goes; a file there is replaced whole.
 
     Returns
     -------
     pathlib.Path
+        ``path``.
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> from tempfile import mkdtemp
     >>> table = pd.DataFrame({"name": ["=1+1", "-x", "ok"], "n": [-1, 2, 3]})
-    >>> print(write_csv(table, target).read_text(encoding="utf-8-sig"), end="")
+    >>> written = write_csv(table, Path(mkdtemp()) / "t.csv")
+    >>> print(written.read_text(encoding="utf-8-sig"), end="")
     name,n
     '=1+1,-1
     '-x,2

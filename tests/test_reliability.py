@@ -512,3 +512,17 @@ def test_sigterm_during_the_analysis(old_pack: tuple[Path, str]) -> None:
     assert "ERROR layout: stopped by SIGTERM" in rest
     assert _pack(root) == old
     _no_leftovers(root)
+
+
+def test_a_county_without_schools_of_a_level_gets_a_plan(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The rural county 210303 has one teaching point and no junior school: its junior pupils
+    # reach no school, and the boarding school proposed for them is the answer, not an error.
+    toml = _study(tmp_path / "study")
+    argv = ["sites", str(toml), "--out", str(tmp_path / "out"), "--maps", str(tmp_path / "maps"),
+            "--county", "210303", "--level", "junior", "--lang", "en", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    proposals = gpd.read_file(tmp_path / "out" / "sites.gpkg", layer="site_proposals")
+    assert proposals["county_code"].tolist() == ["210303"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -90,7 +90,7 @@ def check_outputs(folders: Mapping[str, str | os.PathLike[str]], *, needed_bytes
         raise ValidationError(problems)
 
 
-def plan_bytes(study: Study, *, scenarios: int = 3) -> int:
+def plan_bytes(study: Study, *, scenarios: int = 3, years: int | None = None) -> int:
     """Return the expected size of a plan's outputs for a study, in bytes.
 
     Parameters
@@ -99,6 +99,8 @@ def plan_bytes(study: Study, *, scenarios: int = 3) -> int:
         The study (its population cells and plan years).
     scenarios
         Demographic scenarios projected.
+    years
+        Years of demand written; the plan years by default.
 
     Returns
     -------
@@ -111,7 +113,8 @@ def plan_bytes(study: Study, *, scenarios: int = 3) -> int:
     True
     """
     cells = len(study["population"])
-    return FIXED_BYTES + BYTES_PER_CELL_YEAR * cells * scenarios * len(study.plan_years)
+    count = len(study.plan_years) if years is None else years
+    return FIXED_BYTES + BYTES_PER_CELL_YEAR * cells * scenarios * count
 
 
 def check_year(study: Study, year: int | None, *, option: str = "--year") -> None:
@@ -168,9 +171,11 @@ def before_work(
     year
         The year the command was asked for, if any (:func:`check_year`).
     needed_bytes
-        Expected size of the outputs; :func:`plan_bytes` by default.
+        Expected size of the outputs; by default :func:`plan_bytes` of one scenario and year
+        (the commands other than ``plan`` write cells of one scenario and year at most).
     """
     check_year(study, year)
-    check_outputs(folders, needed_bytes=plan_bytes(study) if needed_bytes is None else needed_bytes)
+    least = plan_bytes(study, scenarios=1, years=1) if needed_bytes is None else needed_bytes
+    check_outputs(folders, needed_bytes=least)
     log_warnings(plausibility_warnings(study))
     log_cost_method(study)

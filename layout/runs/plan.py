@@ -53,7 +53,7 @@ from ..sites import SitePlan, plan_sites
 from ..standards import Profile
 from ..study import Study, study_from_toml
 from ._pack import Pack, staged_pack
-from ._preflight import before_work
+from ._preflight import before_work, plan_bytes
 
 LOG = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def plan(
     """
     LOG.info("load study")
     study = study_from_toml(study_path)
-    before_work(study, {"--out": out_dir, "--maps": maps_dir})
+    before_work(study, {"--out": out_dir, "--maps": maps_dir}, needed_bytes=plan_bytes(study))
     result = analyse(study, progress=progress)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles

@@ -195,7 +195,8 @@ def recover(folder: str | os.PathLike[str]) -> None:
         elif staging.is_dir() and not _running(staging):
             LOG.info("removing %s, left by an interrupted run", staging)
             shutil.rmtree(staging, ignore_errors=True)
-    for path in [root, *(p for p in root.iterdir() if p.is_dir())]:
+    folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(_STAGING)]
+    for path in [root, *folders]:  # not inside staging folders: another run may be writing
         for stale in path.iterdir():
             name = stale.name
             if stale.is_file() and _OLD_TEMPORARY.match(name) and not name.startswith(".layout-"):

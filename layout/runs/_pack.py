@@ -189,10 +189,12 @@ def recover(folder: str | os.PathLike[str]) -> None:
     found = [*root.glob(f"{_STAGING}*"), *root.glob(f"*/{_STAGING}*")]
     stagings = sorted(found, key=lambda p: not (p / _MARKER).exists())
     for staging in stagings:
+        if _running(staging):  # another command writing into the same folder
+            continue
         if (staging / _MARKER).exists():
             LOG.warning("finishing the swap of an interrupted run's outputs in %s", root)
             _swap(json.loads((staging / _MARKER).read_text(encoding="utf-8")))
-        elif staging.is_dir() and not _running(staging):
+        elif staging.is_dir():
             LOG.info("removing %s, left by an interrupted run", staging)
             shutil.rmtree(staging, ignore_errors=True)
     folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(_STAGING)]

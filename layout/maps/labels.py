@@ -12,7 +12,7 @@ Examples
 >>> name = "<b>第一小学</b>"
 >>> tip = folium.Tooltip(label_html(name))
 >>> tip.text
-'&lt;b&gt;第一小学&lt;/b&gt;'
+'&lt;b&gt;第一小学&lt;&#47;b&gt;'
 """
 
 from __future__ import annotations

@@ -254,6 +254,23 @@ def test_bad_input_gets_one_clear_message(
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_an_immutable_output_folder_is_found_before_work(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    toml = _study(tmp_path / "study")
+    out = tmp_path / "out"
+    out.mkdir()
+    if subprocess.run(["chattr", "+i", str(out)], capture_output=True, check=False).returncode:
+        pytest.skip("chattr +i needs root and a file system with immutable files")
+    try:
+        argv = ["land", str(toml), "--out", str(out), "--maps", str(tmp_path / "maps")]
+        assert main([*argv, "--quiet"]) == 2
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
+    assert f"--out: cannot write into {out} (Operation not permitted)" in caplog.text
+    assert "chattr -i if it is immutable" in caplog.text
+
+
 def test_a_full_disk_is_found_before_work(tmp_path: Path) -> None:
     free = shutil.disk_usage(tmp_path).free
     with pytest.raises(ValidationError) as info:

@@ -251,7 +251,7 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     meta = _study_table(config, toml_path)
     crs = _projected_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
-    _check_plan_period(meta, standards.checks.plan_years_max, toml_path)
+    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
     sources = _sources(config, toml_path)
     layers = {name: read_layer(src, target_crs=crs) for name, src in sources.items()}
     _check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
@@ -297,19 +297,6 @@ def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
     meta.setdefault("synthetic", False)
     meta.setdefault("data_date", str(meta["school_year"]))
     return meta
-
-
-def _check_plan_period(meta: Mapping[str, Any], most: int, path: Path) -> None:
-    """Refuse a plan period (or a projection from the base year) longer than ``most`` years."""
-    for first, key in (("plan_start", "plan_end"), ("base_year", "plan_end")):
-        years = meta["plan_end"] - meta[first] + 1
-        if years > most:
-            raise StudyError(
-                f"{path.name}: [study] {first} {meta[first]} to {key} {meta[key]} is {years} "
-                f"years, more than the {most} a plan may span (profile checks.plan_years_max): "
-                "children would be projected for decades of births not yet known. Fix: correct "
-                f"{key} (e.g. {meta[first] + 10}), or raise checks.plan_years_max in [standards]."
-            )
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -615,23 +602,11 @@ def _skip_outside(
         if not keep.all():
             layers[name] = frame[keep].reset_index(drop=True)
         if name == "schools":
-            _check_skipped_teachers(layers, sources, skipped=set(skipped))
+            teachers = layers.get("teachers")
+            if teachers is not None:
+                _validate.skipped_teachers(
+                    teachers, skipped=set(skipped), where=sources["teachers"].where,
+                    schools_where=sources["schools"].where,
+                )  # fmt: skip
     for layer in layers.values():
         layer.attrs.pop(_SKIPPED, None)
-
-
-def _check_skipped_teachers(
-    layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSource], *, skipped: set[str]
-) -> None:
-    """Refuse teachers of schools skipped for their geometry, naming why they were skipped."""
-    teachers = layers.get("teachers")
-    if teachers is None or not skipped:
-        return
-    skipped = set(teachers["school_id"].astype(str)) & skipped
-    if skipped:
-        raise ValidationError(
-            f"{sources['teachers'].where}, column 'school_id': teachers of schools skipped from "
-            f"{sources['schools'].where} for a missing geometry or one outside the study "
-            f"boundary, in school_id {_validate.ids_text(sorted(skipped))}. Fix: correct the "
-            "schools' coordinates (or their CRS), or remove their teachers."
-        )

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from .errors import DataWarning, ValidationError
+from .errors import DataWarning, StudyError, ValidationError
 from .schema import LAYERS, LEVEL_GRADES, LayerSpec, classes_columns, enrolment_columns
 
 _MAX_IDS = 10
@@ -534,3 +534,37 @@ def unknown_keys(found: Sequence[str], known: Sequence[str], *, where: str) -> l
         hint = f"did you mean {near[0]!r}? " if near else ""
         lines.append(f"{where}: unknown key {key!r}; {hint}(known: {', '.join(known)})")
     return lines
+
+
+def plan_period(meta: Mapping[str, Any], *, most: int, where: str) -> None:
+    """Refuse a plan period (or a projection from the base year) longer than ``most`` years.
+
+    Examples
+    --------
+    >>> plan_period({"base_year": 2020, "plan_start": 2025, "plan_end": 2035}, most=30,
+    ...             where="study.toml")
+    """
+    for first in ("plan_start", "base_year"):
+        years = meta["plan_end"] - meta[first] + 1
+        if years > most:
+            raise StudyError(
+                f"{where}: [study] {first} {meta[first]} to plan_end {meta['plan_end']} is "
+                f"{years} years, more than the {most} a plan may span (profile "
+                "checks.plan_years_max): children would be projected for decades of births not "
+                f"yet known. Fix: correct plan_end (e.g. {meta[first] + 10}), or raise "
+                "checks.plan_years_max in [standards]."
+            )
+
+
+def skipped_teachers(
+    teachers: pd.DataFrame, *, skipped: set[str], where: str, schools_where: str
+) -> None:
+    """Refuse teachers of schools skipped for their geometry, naming why they were skipped."""
+    listed = set(teachers["school_id"].astype(str)) & skipped
+    if listed:
+        raise ValidationError(
+            f"{where}, column 'school_id': teachers of schools skipped from {schools_where} for "
+            "a missing geometry or one outside the study boundary, in school_id "
+            f"{ids_text(sorted(listed))}. Fix: correct the schools' coordinates (or their CRS), "
+            "or remove their teachers."
+        )

@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import _validate
 from .errors import FINDING_COLUMNS, DataWarning, LayoutError, ValidationError, finding_from_text
+from .plausibility import plausibility_warnings
 from .schema import LAYERS, REQUIRED_LAYERS
 from .study import (
     TABLES,
@@ -88,7 +89,7 @@ def township_findings(study: Study) -> pd.DataFrame:
     return findings_frame(rows)
 
 
-FINDING_SOURCES: list[FindingSource] = [township_findings]
+FINDING_SOURCES: list[FindingSource] = [township_findings, plausibility_warnings]
 """Further checks run on a study that loaded: add a :data:`FindingSource` here."""
 
 
@@ -177,6 +178,7 @@ def _load(toml: Path, found: list[dict[str, str]]) -> Study | None:
     meta = study_table(config, toml)
     crs = project_crs(meta["crs"], toml)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
+    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml.name)
     if config.get("scenarios") is not None:
         scenarios_from_toml(config["scenarios"])
     sources, problems = sources_and_problems(config, toml, required=REQUIRED_LAYERS)
@@ -186,7 +188,7 @@ def _load(toml: Path, found: list[dict[str, str]]) -> Study | None:
         layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
         for exc in failed.values():
             found += exc.findings
-        across = check_across(layers, sources)
+        across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
     found += across.findings if across is not None else []
     for caught_warning in caught:
         if isinstance(caught_warning.message, DataWarning):

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import __version__
@@ -408,22 +411,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stopped(SystemExit):
+    """The process was asked to stop (SIGTERM); raised in the main thread like Ctrl-C.
+
+    A ``SystemExit`` (exit code 128 + the signal), which handlers that swallow ordinary
+    exceptions let through (tqdm's logging handler, for one, re-raises only ``SystemExit`` and
+    ``KeyboardInterrupt``).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``layout`` command; return the exit code (2 for bad input)."""
+    """Run the ``layout`` command; return the exit code.
+
+    2 for bad input; 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, each with one line in
+    the log: the output folders then hold the last complete pack (the run's own, if it had
+    finished writing, or the earlier one).
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     previous = LOG.level
     LOG.setLevel(logging.WARNING if args.quiet else logging.INFO)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         with logging_redirect_tqdm():
             return int(args.run(args))
     except LayoutError as exc:
         LOG.error("%s", exc)
         return 2
+    except (KeyboardInterrupt, _Stopped) as exc:
+        signum = exc.signum if isinstance(exc, _Stopped) else signal.SIGINT
+        name = signal.Signals(signum).name
+        LOG.error("stopped by %s; %s and %s hold the last complete outputs", name, args.out,
+                  args.maps)  # fmt: skip
+        return 128 + signum
     finally:
         LOG.setLevel(previous)
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

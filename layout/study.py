@@ -55,7 +55,7 @@ from .errors import StudyError, ValidationError
 from .network import RoadNetwork
 from .schema import LAYERS, REQUIRED_LAYERS
 from .sources.datum import is_web_datum, web_datum_fix
-from .sources.layer import Context, read_layer
+from .sources.layer import SKIPPED_IDS, Context, read_layer
 from .sources.source import LayerSource, sources_from_toml
 from .sources.tables import read_text
 from .standards import Profile, load_profile
@@ -226,6 +226,7 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     meta = study_table(config, toml_path)
     crs = project_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
+    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
     sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
     layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
     if failed:
@@ -233,7 +234,7 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
             [p for exc in failed.values() for p in exc.problems],
             findings=[f for exc in failed.values() for f in exc.findings],
         )
-    across = check_across(layers, sources)
+    across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
     if across is not None:
         raise across
     config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml_path)
@@ -349,6 +350,12 @@ def study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
     problems += _validate.unknown_keys(list(table), list(STUDY_KEYS), where=f"{path.name}: [study]")
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
+    if not problems and table["plan_start"] < table["base_year"]:
+        problems.append(
+            f"{path.name}: [study] plan_start {table['plan_start']} is before base_year "
+            f"{table['base_year']} (the population's year, from which children are projected). "
+            "Fix: start the plan in or after the base year."
+        )
     if problems:
         raise StudyError("\n".join(problems))
     meta = {k: table[k] for k in STUDY_KEYS if k in table and k != "description"}
@@ -381,12 +388,18 @@ def project_crs(text: str, path: Path) -> str:
 
 
 def check_across(
-    layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSource]
+    layers: dict[str, pd.DataFrame],
+    sources: Mapping[str, LayerSource],
+    *,
+    base_year: int,
+    far: float,
 ) -> ValidationError | None:
     """Cross-layer checks: codes that must exist, and rows lying outside the study area.
 
-    Layers that were read are checked (a layer that failed is left out); schools, developments
-    and parcels outside the study area are skipped from ``layers`` with a warning.
+    Layers that were read are checked (a layer that failed is left out). Population cells of
+    another year than ``base_year``, and schools, developments and parcels more than ``far``
+    metres outside the study area are refused; those nearer are skipped from ``layers`` with a
+    warning, and the teachers of skipped schools refused, naming why the school was skipped.
 
     Returns
     -------
@@ -423,6 +436,20 @@ def check_across(
                 _validate.outside(frame, area),
                 "cell outside the study boundary (its children would be lost)",
                 "clip the grid to the counties layer",
+            )
+            check.add(
+                "year",
+                frame["year"] != base_year,
+                f"year other than the study's base_year {base_year}",
+                f"give the population of {base_year}, or set base_year in [study] to the "
+                "layer's year",
+            )
+        if name in {"schools", "developments", "reserved_land"}:
+            check.add(
+                "geometry",
+                frame.distance(area) > far,
+                f"more than {far / 1000:,.0f} km outside the study boundary",
+                "check the coordinates and their CRS (x is the longitude or easting)",
             )
         checks.append(check)
     if "halo_schools" in layers and "schools" in layers:
@@ -470,5 +497,15 @@ def _skip_outside(
             "outside the study boundary (check the coordinates and their CRS)",
             "move the rows inside the counties layer or remove them",
         )
+        skipped = [*frame.attrs.pop(SKIPPED_IDS, []), *check.ids[~keep]]
         if not keep.all():
             layers[name] = frame[keep].reset_index(drop=True)
+        if name == "schools" and "teachers" in layers:
+            _validate.skipped_teachers(
+                layers["teachers"],
+                skipped=set(skipped),
+                where=sources["teachers"].where,
+                schools_where=sources["schools"].where,
+            )
+    for layer in layers.values():
+        layer.attrs.pop(SKIPPED_IDS, None)

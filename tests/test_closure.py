@@ -479,7 +479,8 @@ def written(impact, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_statement_files_hold_the_key_numbers(written: Path) -> None:
     folder = written / "out" / "closure"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
+    manifest = ".layout-closure.json"
+    assert names == [manifest, "closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
     markdown = (folder / "statement.md").read_text(encoding="utf-8")
     assert "# 学校撤并影响评估" in markdown
     assert "需转学学生96人（撤并学校96人，连带调整0人），无学位0人" in markdown

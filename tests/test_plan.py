@@ -41,11 +41,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
-    assert out == ["charts", "index.html", "results.gpkg", "tables.xlsx"]
+    assert out == [".layout-plan.json", "charts", "index.html", "results.gpkg", "tables.xlsx"]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
     maps = sorted(p.name for p in (run / "maps").iterdir())
-    assert maps == ["overview.html", "provision.html", "sites.html"]
+    assert maps == [".layout-plan.json", "overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")

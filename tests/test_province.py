@@ -122,6 +122,7 @@ def _assert_same_tables(a: MergedResult, b: MergedResult) -> None:
 def test_serial_outputs(serial: MergedResult) -> None:
     out = serial.outputs[0].parent
     assert sorted(p.name for p in out.iterdir()) == [
+        ".layout-plan.json",
         "charts",
         "counties",
         "index.html",

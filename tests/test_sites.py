@@ -276,7 +276,8 @@ def cli_run(study_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_writes_its_files(cli_run: Path) -> None:
-    assert sorted(p.name for p in (cli_run / "out").iterdir()) == ["sites.gpkg", "sites.xlsx"]
+    names = sorted(p.name for p in (cli_run / "out").iterdir())
+    assert names == [".layout-sites.json", "sites.gpkg", "sites.xlsx"]
     layers = [row[0] for row in pyogrio.list_layers(cli_run / "out" / "sites.gpkg")]
     assert layers == ["site_proposals", "site_candidates", "site_coverage"]
     props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="site_proposals")

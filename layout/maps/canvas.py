@@ -22,6 +22,7 @@ from ..labels import Lang
 from ..study import Study
 from .basemap import Basemap, add_basemap
 from .geojson import geojson_from_geodataframe
+from .labels import label_html
 
 WEB_CRS = "EPSG:4326"
 
@@ -118,10 +119,10 @@ def add_legend(
             "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
             "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif;"
             "max-width:40%'>"
-            f"<b>{html.escape(study.title)}</b><br>{html.escape(title)}"
+            f"<b>{label_html(study.title)}</b><br>{label_html(title)}"
             f"{note if study.synthetic else ''}"
             f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}"
-            + "".join(f"<div class='layout-notice'>{html.escape(n)}</div>" for n in notices)
+            + "".join(f"<div class='layout-notice'>{label_html(n)}</div>" for n in notices)
             + "</div>"
         )
     )

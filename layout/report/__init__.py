@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .charts import plot_county_demand
 from .closure_words import closure_texts, harm_reasons, reuse_advice
-from .files import replacing, write_geopackage, write_index, write_pack, write_spreadsheet
+from .files import (
+    replacing,
+    write_csv,
+    write_geopackage,
+    write_index,
+    write_pack,
+    write_spreadsheet,
+)
 from .statement import Block, html_page, markdown, statement, statement_title
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "replacing",
     "statement",
     "statement_title",
+    "write_csv",
     "write_geopackage",
     "write_index",
     "write_pack",

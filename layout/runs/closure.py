@@ -18,10 +18,13 @@ from ..report import (
     replacing,
     statement,
     statement_title,
+    write_csv,
     write_pack,
     write_spreadsheet,
 )
 from ..study import Study
+from ._pack import Pack, staged_pack
+from ._preflight import before_work
 
 # --------------------------------------------------------------------------- outputs
 
@@ -63,7 +66,16 @@ def write_closure(
     --------
     See ``tests/test_closure.py`` (a hand-worked closure, statement and map).
     """
-    folder = Path(out_dir) / "closure"
+    with staged_pack("closure", [Path(out_dir) / "closure", maps_dir]) as pack:
+        written = _write_closure(impact, pack, lang=lang, tiles=tiles)
+    written = [pack.final(path) for path in written]
+    impact.outputs += written
+    return written
+
+
+def _write_closure(impact: ClosureImpact, pack: Pack, *, lang: Lang, tiles: str) -> list[Path]:
+    """Write the files of :func:`write_closure` into the staging folders of ``pack``."""
+    folder, maps = pack.folders
     study = impact.study
     blocks = statement(impact, lang)
     title = statement_title(lang)
@@ -76,8 +88,6 @@ def write_closure(
     written.append(folder / "statement.html")
     tables = closure_texts(impact.tables(), lang)
     written += write_pack(tables, folder, stem="closure", study=study, lang=lang)
-    maps = Path(maps_dir)
-    maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
     fmap = closure_map(
         study,
@@ -89,7 +99,6 @@ def write_closure(
         basemap=basemap,
     )
     written.append(save_html(fmap, maps / "closure.html", title=title, basemap=basemap))
-    impact.outputs += written
     return written
 
 
@@ -125,6 +134,8 @@ def closure_report(  # noqa: PLR0913 - the command's options, all keyword-only
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --school ID`` runs it.
     """
+    folders = {"--out": Path(out_dir) / "closure", "--maps": maps_dir}
+    before_work(study, folders, year=year)
     impact = close_schools(
         study, school_ids=school_ids, year=year, scenario=scenario, options=options
     )
@@ -160,6 +171,7 @@ def screening_report(
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --screen COUNTY_CODE`` runs it.
     """
+    before_work(study, {"--out": Path(out_dir) / "closure"}, year=year)
     table = screen_closures(
         study,
         county_code=county_code,
@@ -168,16 +180,15 @@ def screening_report(
         scenario=scenario,
     )
     table = closure_texts({"closure_screening": table}, lang)["closure_screening"]
-    folder = Path(out_dir) / "closure"
     shown = localise({"closure_screening": table}, lang=lang, profile=study.standards)[
         "closure_screening"
     ]
-    xlsx = write_spreadsheet(
-        {"closure_screening": shown},
-        folder / "screening.xlsx",
-        sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
-    )
-    csv = folder / "screening.csv"
-    with replacing(csv) as tmp:
-        shown.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return [xlsx, csv]
+    with staged_pack("screening", [Path(out_dir) / "closure"]) as pack:
+        (folder,) = pack.folders
+        xlsx = write_spreadsheet(
+            {"closure_screening": shown},
+            folder / "screening.xlsx",
+            sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
+        )
+        csv = write_csv(shown, folder / "screening.csv")
+    return [pack.final(xlsx), pack.final(csv)]

@@ -33,7 +33,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..access import BORDER_INPUTS, access, settle_borders
+from ..access import BORDER_INPUTS, access, cost_method, settle_borders
 from ..demand import (
     demand_by_cell,
     demand_totals,
@@ -55,6 +55,8 @@ from ..schema import HALO
 from ..sites import SitePlan, plan_sites
 from ..standards import Profile
 from ..study import Study, study_from_toml
+from ._pack import Pack, staged_pack
+from ._preflight import before_work, plan_bytes
 
 LOG = logging.getLogger(__name__)
 
@@ -189,6 +191,7 @@ def plan(
     """
     LOG.info("load study")
     study = study_path if isinstance(study_path, Study) else study_from_toml(study_path)
+    before_work(study, {"--out": out_dir, "--maps": maps_dir}, needed_bytes=plan_bytes(study))
     result = analyse(study, progress=progress)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
@@ -218,7 +221,16 @@ def write_outputs(
     list of pathlib.Path
         The files written.
     """
-    out, maps = Path(out_dir), Path(maps_dir)
+    with staged_pack("plan", [out_dir, maps_dir]) as pack:
+        written = _write_pack(result, pack, lang=lang, tiles=tiles)
+    return [pack.final(path) for path in written]
+
+
+def _write_pack(
+    result: PlanResult, pack: Pack, *, lang: Literal["zh", "en"], tiles: str
+) -> list[Path]:
+    """Write the files of :func:`write_outputs` into the staging folders of ``pack``."""
+    out, maps = pack.folders
     study = result.study
     LOG.info("write results")
     tables = _reported(result.tables)
@@ -228,7 +240,6 @@ def write_outputs(
     written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
     written += _charts(result, out / "charts")
     LOG.info("maps")
-    maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
     charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
     map_files = [
@@ -236,6 +247,7 @@ def write_outputs(
         for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
+    index = out / "index.html"
     links = {
         "地图 Maps": map_files,
         "数据与表格 Data and tables": [f for f in written if f.suffix in {".gpkg", ".xlsx"}],
@@ -244,10 +256,10 @@ def write_outputs(
     note = "合成样例数据，非真实学校数据 / Synthetic sample data, not real school data"
     written.append(
         write_index(
-            out / "index.html",
+            index,
             title=study.title,
             findings=findings(result, lang=lang),
-            links=links,
+            links={k: [pack.seen_from(f, index) for f in v] for k, v in links.items()},
             note=note if study.synthetic else "",
         )
     )
@@ -346,7 +358,8 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
-    return lines + estimate_notes(result.study, lang=lang)
+    method = _method_finding(result.study, text=text)
+    return [*lines, method, *estimate_notes(result.study, lang=lang)]
 
 
 def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
@@ -391,6 +404,17 @@ def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
     return notes
 
 
+def _method_finding(study: Study, *, text: _Findings) -> str:
+    """State how travel was costed: along the roads or by straight line, and why."""
+    found = cost_method(study)
+    line = text["method"][found.reason].format(
+        roads=found.roads, circuity=study.standards.service.circuity
+    )
+    if found.connected_share < study.standards.checks.roads_connected_share_min:
+        line += text["unjoined"].format(share=found.connected_share)
+    return line
+
+
 def _access_findings(
     summary: pd.DataFrame | None,
     profile: Profile,
@@ -433,6 +457,8 @@ class _Findings(TypedDict):
     access: str
     across: str
     end: str
+    method: dict[str, str]
+    unjoined: str
 
 
 _FINDINGS: dict[str, _Findings] = {
@@ -451,6 +477,13 @@ _FINDINGS: dict[str, _Findings] = {
         "{share:.0%}在就学标准内（城镇服务半径{radius:,.0f}米，乡村单程{minutes:g}分钟）",
         "across": "；其中{across:,.0f}人可在邻县学校空余学位就读",
         "end": "。",
+        "method": {
+            "roads layer": "出行时间沿道路图层计算（{roads:,}条道路）。",
+            "no roads layer": "出行时间按直线距离×{circuity:g}计算（研究未提供道路图层）。",
+            "empty roads layer": "出行时间按直线距离×{circuity:g}计算："
+            "道路图层为空，未沿道路计算。",
+        },
+        "unjoined": "注意：道路未连通，最大连通部分仅占道路总长的{share:.0%}。",
     },
     "en": {
         "base": [
@@ -469,6 +502,15 @@ _FINDINGS: dict[str, _Findings] = {
         "{minutes:g} minutes one way)",
         "across": "; {across:,.0f} of them can take spare places across a county border",
         "end": ".",
+        "method": {
+            "roads layer": "Travel costed along the roads layer ({roads:,} roads).",
+            "no roads layer": "Travel costed by straight-line distance x {circuity:g} (the "
+            "study has no roads layer).",
+            "empty roads layer": "Travel costed by straight-line distance x {circuity:g}: the "
+            "roads layer is empty, so not along roads.",
+        },
+        "unjoined": " The roads do not join up: the largest connected piece holds "
+        "{share:.0%} of their length.",
     },
 }
 

@@ -35,6 +35,8 @@ LOG = logging.getLogger(__name__)
 
 _SCHOOL_LAYERS = frozenset({"schools", "halo_schools"})
 _SKIP_EMPTY = frozenset({*_SCHOOL_LAYERS, "developments"})
+SKIPPED_IDS = "layout_skipped_ids"
+"""Key of a layer's ``attrs`` holding the ids of rows skipped for a missing geometry."""
 _CODE_LAYERS = frozenset({"schools", "population", "developments", "reserved_land"})
 """Layers whose township and county codes may be filled by a spatial join."""
 
@@ -111,7 +113,11 @@ def read_layer(
     _zone(check, frame, near=context.near)
     keep = check.geometry(skip_empty=source.name in _SKIP_EMPTY)
     check.raise_if_any()
-    return typed(frame[keep], spec).to_crs(target_crs)
+    skipped = check.ids[~keep].tolist()
+    frame = typed(frame[keep], spec).to_crs(target_crs)
+    if skipped:
+        frame.attrs[SKIPPED_IDS] = skipped  # read by the study's cross-layer checks, then dropped
+    return frame
 
 
 def _zone(check: _validate.LayerCheck, frame: gpd.GeoDataFrame, *, near: Any) -> None:

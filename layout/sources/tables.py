@@ -26,6 +26,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
+from pyarrow.lib import ArrowException
 
 from ..errors import ValidationError, finding_from_text
 from .source import LayerSource
@@ -120,6 +122,27 @@ def read_source(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
         ) from None
     except ValidationError:
         raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ArrowException) as exc:
+        raise _fail(
+            source,
+            f"{path.name} cannot be read ({str(exc).splitlines()[0]}); it looks damaged or cut "
+            "short, e.g. by an interrupted copy",
+            "copy it again from its source (check it opens in QGIS or with ogrinfo)",
+        ) from None
+    except ValueError as exc:
+        if "geo metadata" not in str(exc):
+            raise _fail(
+                source,
+                f"the file cannot be read ({type(exc).__name__}: {exc})",
+                "open it in Excel or QGIS, save it again, and check 'path'",
+            ) from None
+        raise _fail(
+            source,
+            f"{path.name} is a plain Parquet table without GeoParquet metadata, so its geometry "
+            "column cannot be read",
+            "write it with GeoPandas (gdf.to_parquet(...)) or convert it, e.g. ogr2ogr -f "
+            "Parquet out.parquet in.gpkg",
+        ) from None
     except Exception as exc:
         # any reader's failure on a user's file (zip, xlrd, openpyxl, GDAL, Arrow ...) becomes
         # one message naming the file, not a traceback

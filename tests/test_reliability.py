@@ -138,7 +138,7 @@ BAD_INPUTS = [
     pytest.param(
         {"after": _plain_parquet},
         [],
-        ["population.parquet, layer 'population'", "without GeoParquet metadata",
+        ["population.parquet, layer population", "without GeoParquet metadata",
          "Fix: write it with GeoPandas"],
         id="parquet-without-geo-metadata",
     ),
@@ -151,7 +151,7 @@ BAD_INPUTS = [
     pytest.param(
         {"after": _cut("population.parquet")},
         [],
-        ["population.parquet, layer 'population'", "cannot be read", "Fix: copy it again"],
+        ["population.parquet, layer population", "cannot be read", "Fix: copy it again"],
         id="truncated-parquet",
     ),
     pytest.param(
@@ -159,8 +159,8 @@ BAD_INPUTS = [
         {"edit": {"schools": lambda f: _moved(2, X0 + 300_000, Y0)(
             _moved(1, X0 + 310_000, Y0)(_moved(0, X0 + 320_000, Y0)(f)))}},
         [],
-        ["schools.csv, layer 'schools', column 'geometry'",
-         "more than 30 km outside the study boundary in school_id S1, S2, S3 (3 rows)",
+        ["schools.csv, layer schools, column geometry",
+         "more than 30 km outside the study boundary in S1, S2, S3",
          "check the coordinates and their CRS"],
         id="schools-300-km-away",
     ),
@@ -189,8 +189,8 @@ BAD_INPUTS = [
     pytest.param(
         {"edit": {"population": lambda f: f.assign(year=2019)}},
         [],
-        ["population.parquet, layer 'population', column 'year'",
-         "year other than the study's base_year 2020 in cell_id C1, C2, C3, C4 (4 rows)",
+        ["population.parquet, layer population, column year",
+         "year other than the study's base_year 2020 in C1, C2, C3, C4",
          "set base_year in [study] to the layer's year"],
         id="base-year-not-the-population-year",
     ),

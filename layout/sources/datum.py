@@ -208,6 +208,8 @@ def zone_problem(
     >>> zone_problem(CRS.from_epsg(4550), 41_500_000.0, 4_550_000.0)[1]
     'set crs = "EPSG:4529" for this layer (the eastings carry the zone number 41)'
     """
+    if crs.is_geographic and abs(x) <= 180 and abs(y) <= 90:  # noqa: PLR2004
+        return None  # degrees in a degree CRS: rows far from the study are named by the study
     inside = False
     with np.errstate(all="ignore"):
         lon, lat = _lonlat(crs, x, y)

@@ -405,8 +405,9 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
         p=p,
         extra=count_problems(p, "p", minimum=1),
     )
+    del seed  # the solver is deterministic; kept for a uniform signature
     d, q = _capacitated.check_amounts(problem, p, demand, capacity)
-    out = _capacitated.solve(problem, p, d, q, deadline=_deadline(start, time_limit), seed=seed)
+    out = _capacitated.solve(problem, p, d, q, deadline=_deadline(start, time_limit))
     assignment = np.full(problem.n_rows, -1, dtype=np.int64)
     assignment[problem.rows] = problem.cols[out.assign]
     facilities = problem.cols[np.flatnonzero(out.open_mask)]

@@ -29,29 +29,29 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import ValidationError
+from ._answers import (
+    Answer,
+    BoolArray,
+    CapacitatedInstance,
+    answer_of,
+    capacitated_instance,
+    relocate,
+    repair,
+)
 from ._highs import MilpOutcome, capacitated_model
-from ._knapsack import Knapsacks, KnapsackUnits, knapsack_units, solve_knapsacks
+from ._knapsack import Knapsacks, knapsack_bounds, solve_knapsacks
 from ._problem import FloatArray, IntArray, Problem, SortedCosts, show_ids
-from ._transport import TransportProblem, solve_transport
 
 logger = logging.getLogger(__name__)
 
-BoolArray = npt.NDArray[np.bool_]
-
-PRIMAL_ARCS = 250_000
-"""The answers use every reachable pair up to this many, else the nearest columns of each row."""
-
-MILP_ARCS = 150_000
+MILP_ARCS = 50_000
 """Largest reduced model given to HiGHS whole; a larger one keeps each row's cheapest pairs."""
-
-ASSIGN_ARCS_PER_ROW = 12
-"""Nearest open columns of each row offered to the assignment of a heuristic open set."""
 
 DUAL_SHARE = 0.3
 """Share of the time limit for the subgradient, and again for the pool model, before the
@@ -78,45 +78,6 @@ class CapacitatedOutcome:
     assign: IntArray
     value: float
     lower: float
-
-
-@dataclass(frozen=True)
-class _Data:
-    """The instance as the solver sees it (local columns, rows of the sorted table)."""
-
-    table: SortedCosts
-    demand: FloatArray
-    capacity: FloatArray
-    base: BoolArray
-    p: int
-    units: KnapsackUnits
-    integral: bool
-    primal: IntArray
-
-    @property
-    def m(self) -> int:
-        return len(self.capacity)
-
-    def closing(self, upper: float) -> float:
-        """Gap under which ``upper`` is proven optimal (just under 1 for integer costs)."""
-        tol = 1e-9 * max(1.0, abs(upper))
-        return 1.0 - tol if self.integral else tol
-
-
-@dataclass
-class _Incumbent:
-    """The best answer so far: table positions of its pairs, open columns and cost."""
-
-    arcs: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    open_mask: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    value: float = np.inf
-
-    def offer(self, arcs: IntArray, open_mask: BoolArray, value: float) -> bool:
-        """Keep the answer if it beats the incumbent; say whether it did."""
-        if value < self.value - 1e-9 * max(1.0, abs(value)):
-            self.arcs, self.open_mask, self.value = arcs, open_mask, value
-            return True
-        return False
 
 
 @dataclass(frozen=True)
@@ -176,27 +137,27 @@ def solve(
 ) -> CapacitatedOutcome:
     """Solve the single-source capacitated p-median on ``problem``'s reachable pairs."""
     start = time.perf_counter()
-    data = _data(problem, p, demand, capacity)
-    best = _Incumbent()
-    top, often = _dual(data, best, _first_multipliers(data), deadline=_share(start, deadline))
+    inst = capacitated_instance(problem, p, demand=demand, capacity=capacity)
+    top, often, best = _dual(inst, _first_multipliers(inst), deadline=_share(start, deadline))
     lower = top.value
     logger.info("capacitated: Lagrangian bound %.6g, incumbent %.6g", lower, best.value)
-    if best.value - lower > data.closing(best.value) and np.isfinite(best.value):
-        _pool_milp(data, often, best, deadline=_share(start, deadline, 2 * DUAL_SHARE))
+    if best.value - lower > inst.closing(best.value) and np.isfinite(best.value):
+        best = _pool_model(inst, often, best, deadline=_share(start, deadline, 2 * DUAL_SHARE))
         logger.info("capacitated: pool model incumbent %.6g", best.value)
-    if best.value - lower > data.closing(best.value) and time.perf_counter() < deadline:
-        lower = max(lower, _reduced_milp(data, top, best, deadline=deadline))
+    if best.value - lower > inst.closing(best.value) and time.perf_counter() < deadline:
+        best, proved = _reduced_model(inst, top, best, deadline=deadline)
+        lower = max(lower, proved)
     if not np.isfinite(best.value):
         raise ValidationError(
             "no single-source assignment within the capacities was found in the time limit; "
             "raise time_limit, p or the capacities."
         )
-    if best.value - lower <= data.closing(best.value):
+    if best.value - lower <= inst.closing(best.value):
         lower = best.value
-    elif data.integral:
+    elif inst.integral:
         lower = float(math.ceil(lower - 1e-9 * max(1.0, abs(lower))))
-    assign = np.full(data.table.n_rows, -1, dtype=np.int64)
-    assign[data.table.row[best.arcs]] = data.table.col[best.arcs]
+    assign = np.full(inst.table.n_rows, -1, dtype=np.int64)
+    assign[inst.table.row[best.arcs]] = inst.table.col[best.arcs]
     return CapacitatedOutcome(best.open_mask, assign, best.value, min(lower, best.value))
 
 
@@ -205,49 +166,41 @@ def _share(start: float, deadline: float, share: float = DUAL_SHARE) -> float:
     return deadline if np.isinf(deadline) else start + share * (deadline - start)
 
 
-def _data(problem: Problem, p: int, demand: FloatArray, capacity: FloatArray) -> _Data:
-    t = problem.table
-    base = np.zeros(problem.n_local, dtype=bool)
-    base[problem.fixed] = True
-    if len(t.cost) <= PRIMAL_ARCS:
-        primal = np.arange(len(t.cost), dtype=np.int64)
-    else:
-        k = max(PRIMAL_ARCS // t.n_rows, 4 * problem.n_local // p, 1)
-        primal = t.prefix(np.minimum(np.diff(t.indptr), k))
-    return _Data(
-        table=t,
-        demand=demand,
-        capacity=capacity,
-        base=base,
-        p=p,
-        units=knapsack_units(demand, capacity),
-        integral=bool(np.all(t.cost == np.round(t.cost))),
-        primal=primal,
-    )
-
-
-def _first_multipliers(data: _Data) -> FloatArray:
+def _first_multipliers(inst: CapacitatedInstance) -> FloatArray:
     """Each row's cost to its ``ceil(n / p)``-th nearest column: rows share out over p columns."""
-    t = data.table
+    t = inst.table
     length = np.diff(t.indptr)
-    rank = np.minimum(math.ceil(t.n_rows / data.p), length) - 1
+    rank = np.minimum(math.ceil(t.n_rows / inst.p), length) - 1
     return t.cost[t.indptr[:-1] + rank].astype(np.float64)
 
 
-def _relax(data: _Data, lam: FloatArray) -> _Relaxed:
-    """Solve the subproblem at ``lam``: every column's knapsack, then the p best columns."""
-    t = data.table
+def _relax(inst: CapacitatedInstance, lam: FloatArray, *, every: bool = False) -> _Relaxed:
+    """Solve the subproblem at ``lam``: the columns' knapsacks, then the p best columns.
+
+    Only the knapsacks that may be among the p best (fractional bound under the p-th best
+    greedy value) are solved exactly unless ``every``; the others keep their fractional
+    bound, which leaves ``L(lam)`` a valid bound either way.
+    """
+    t = inst.table
     items = t.below(lam)
+    col, row = t.col[items], t.row[items]
+    reduced = t.cost[items] - lam[row]
+    free = np.flatnonzero(~inst.base)
+    k = inst.p - int(inst.base.sum())
+    exact = None
+    if not every and k > 0:
+        lower, upper = knapsack_bounds(
+            col=col,
+            reduced=reduced,
+            weight=inst.units.demand[row],
+            capacity=inst.units.capacity,
+            n_cols=inst.m,
+        )
+        exact = inst.base | (lower <= np.partition(upper[free], k - 1)[k - 1] + 1e-9)
     knapsacks = solve_knapsacks(
-        col=t.col[items],
-        row=t.row[items],
-        reduced=t.cost[items] - lam[t.row[items]],
-        units=data.units,
-        n_cols=data.m,
+        col=col, row=row, reduced=reduced, units=inst.units, n_cols=inst.m, exact=exact
     )
-    chosen = data.base.copy()
-    free = np.flatnonzero(~data.base)
-    k = data.p - int(data.base.sum())
+    chosen = inst.base.copy()
     if k > 0:
         chosen[free[np.argpartition(knapsacks.value[free], k - 1)[:k]]] = True
     value = float(lam.sum() + knapsacks.value[chosen].sum())
@@ -255,33 +208,34 @@ def _relax(data: _Data, lam: FloatArray) -> _Relaxed:
 
 
 def _dual(
-    data: _Data, best: _Incumbent, lam: FloatArray, *, deadline: float
-) -> tuple[_Relaxed, FloatArray]:
+    inst: CapacitatedInstance, lam: FloatArray, *, deadline: float
+) -> tuple[_Relaxed, FloatArray, Answer]:
     """Raise the Lagrangian bound by subgradient steps, repairing open sets on the way.
 
-    Returns the best subproblem and how often each column was open in the subproblems.
+    Returns the best subproblem, how often each column was open in the subproblems and the
+    best answer found (repaired and relocated open sets).
     """
-    current = top = _relax(data, lam)
+    current = top = _relax(inst, lam)
+    best = Answer.none(inst.m)
     theta, stall = 1.0, 0
     seen: set[bytes] = set()
-    often = np.zeros(data.m)
+    often = np.zeros(inst.m)
     for it in range(MAX_ITERATIONS):
         often += current.chosen
         if it % HEURISTIC_EVERY == 0 and current.chosen.tobytes() not in seen:
             seen.add(current.chosen.tobytes())
-            _repair(data, current.chosen, best, deadline=deadline)
-        if best.value - top.value <= data.closing(best.value) or theta < 1e-3:
+            best = _better(inst, current.chosen, best, deadline=deadline)
+        if best.value - top.value <= inst.closing(best.value) or theta < 1e-3:
             break
         if time.perf_counter() > deadline:
             break
-        g = 1.0 - current.served(data.table)
+        g = 1.0 - current.served(inst.table)
         norm = float(g @ g)
         if norm == 0.0:
-            _repair(data, current.chosen, best, deadline=deadline)
             break
         upper = best.value if np.isfinite(best.value) else top.value + 0.1 * abs(top.value) + 1
         step = theta * max(upper - current.value, 1e-9 * max(1.0, abs(upper))) / norm
-        current = _relax(data, current.lam + step * g)
+        current = _relax(inst, current.lam + step * g)
         if current.value > top.value + 1e-12 * abs(top.value):
             top, stall = current, 0
         else:
@@ -289,159 +243,74 @@ def _dual(
             if stall >= PATIENCE:
                 theta, stall = theta / 2.0, 0
     logger.debug("capacitated dual: %d iterations, %d open sets repaired", it + 1, len(seen))
-    if top.chosen.tobytes() not in seen:
-        _repair(data, top.chosen, best, deadline=deadline)
-    return top, often
+    for chosen in (current.chosen, top.chosen):
+        if chosen.tobytes() not in seen:
+            best = _better(inst, chosen, best, deadline=deadline)
+    return top, often, best
 
 
-def _repair(data: _Data, chosen: BoolArray, best: _Incumbent, *, deadline: float) -> None:
-    """Assign every row to the open set ``chosen`` within capacities; offer the answer.
-
-    The transportation LP (HiGHS) splits at most one row per open column in a basic answer;
-    the rows it does not split keep their column and the split ones are assigned by a small
-    single-source model on the capacity left (the whole assignment model when that fails).
-    """
-    chosen = _enough_capacity(data, chosen)
-    if chosen is None:
-        return
-    t = data.table
-    arcs = data.primal[chosen[t.col[data.primal]]]
-    rows = t.row[arcs]
-    if len(np.unique(rows)) < t.n_rows:
-        return
-    flow = _transport(data, arcs)
-    whole = flow >= data.demand[rows] - 1e-9 * np.maximum(data.demand[rows], 1.0)
-    zero = data.demand[rows] == 0
-    first = np.r_[True, rows[1:] != rows[:-1]]
-    settled = (whole & ~zero) | (zero & first)
-    fixed_arcs = arcs[settled]
-    split = np.ones(t.n_rows, dtype=bool)
-    split[t.row[fixed_arcs]] = False
-    left = deadline - time.perf_counter()
-    limit = None if np.isinf(deadline) else max(min(left / 4, 5.0), 0.1)
-    if split.any():
-        cap = data.capacity - np.bincount(
-            t.col[fixed_arcs], data.demand[t.row[fixed_arcs]], minlength=data.m
-        )
-        rest = arcs[split[rows]]
-        out = _assignment(data, rest, cap, chosen, limit)
-        if out is None:
-            out = _assignment(data, arcs, data.capacity, chosen, limit)
-            fixed_arcs = np.zeros(0, dtype=np.int64)
-        if out is None:
-            return
-        fixed_arcs = np.union1d(fixed_arcs, out)
-    best.offer(fixed_arcs, chosen, float(t.cost[fixed_arcs].sum()))
-
-
-def _transport(data: _Data, arcs: IntArray) -> FloatArray:
-    """Flow on each of ``arcs`` (table positions, ascending) in the transportation LP."""
-    t = data.table
-    ptr = np.zeros(t.n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(t.row[arcs], minlength=t.n_rows), out=ptr[1:])
-    problem = TransportProblem(
-        ptr=ptr,
-        school=t.col[arcs],
-        cost=t.cost[arcs],
-        position=np.arange(len(arcs)),
-        demand=data.demand,
-        capacity=data.capacity,
-        penalty=1.0 + 2.0 * float(t.cost[arcs].max(initial=0.0)) * t.n_rows,
-    )
-    flow, _ = solve_transport(problem, decompose=False)[0]
-    return flow
-
-
-def _assignment(
-    data: _Data, arcs: IntArray, capacity: FloatArray, chosen: BoolArray, limit: float | None
-) -> IntArray | None:
-    """Single-source assignment of the rows of ``arcs`` within ``capacity`` (HiGHS)."""
-    t = data.table
-    cols = np.flatnonzero(chosen)
-    rows, local = np.unique(t.row[arcs], return_inverse=True)
-    model = capacitated_model(
-        local, t.col[arcs], t.cost[arcs], data.demand[rows], capacity, cols, chosen, data.p
-    )
-    out = model.solve(limit)
-    if out.x is None:
-        return None
-    return arcs[out.x[: len(arcs)] > 0.5]
-
-
-def _enough_capacity(data: _Data, chosen: BoolArray) -> BoolArray | None:
-    """Swap the smallest free open columns for the largest closed ones until demand fits."""
-    need = float(data.demand.sum())
-    if data.capacity[chosen].sum() >= need:
-        return chosen
-    chosen = chosen.copy()
-    shut = np.flatnonzero(~chosen)
-    shut = shut[np.argsort(-data.capacity[shut])]
-    movable = np.flatnonzero(chosen & ~data.base)
-    movable = movable[np.argsort(data.capacity[movable])]
-    for out, inn in zip(movable, shut, strict=False):
-        if data.capacity[inn] <= data.capacity[out]:
-            break
-        chosen[out], chosen[inn] = False, True
-        if data.capacity[chosen].sum() >= need:
-            return chosen
-    return None
+def _better(
+    inst: CapacitatedInstance, chosen: BoolArray, best: Answer, *, deadline: float
+) -> Answer:
+    """The better of ``best`` and the open set ``chosen`` repaired and relocated."""
+    limit = None if np.isinf(deadline) else max(min((deadline - time.perf_counter()) / 4, 5.0), 0.1)
+    found = repair(inst, chosen, time_limit=limit)
+    found = relocate(inst, found, deadline=deadline)
+    return found if found.beats(best) else best
 
 
 def _solve_model(  # noqa: PLR0913 - the model's data
-    data: _Data,
+    inst: CapacitatedInstance,
     arcs: IntArray,
     cols: IntArray,
-    forced: BoolArray,
     time_limit: float | None,
-    best: _Incumbent,
-    *,
-    warm: bool,
-) -> MilpOutcome:
-    """Solve the single-source model on ``arcs`` (table positions, ascending) to ``cols``.
+    best: Answer,
+) -> tuple[Answer, MilpOutcome]:
+    """Solve the single-source model on ``arcs`` (ascending) to ``cols`` from ``best``.
 
-    ``forced`` columns stay open; with ``warm`` HiGHS starts from the incumbent (whose pairs
-    and columns must be in the model). An answer better than the incumbent replaces it.
+    ``best``'s pairs and columns must be in the model. Returns the better answer.
     """
-    t = data.table
+    t = inst.table
     model = capacitated_model(
-        t.row[arcs], t.col[arcs], t.cost[arcs], data.demand, data.capacity, cols, forced, data.p
+        t.row[arcs], t.col[arcs], t.cost[arcs], inst.demand, inst.capacity, cols, inst.base, inst.p
     )
-    start = None
-    if warm and np.isfinite(best.value):
-        start = np.r_[np.isin(arcs, best.arcs), best.open_mask[cols]].astype(float)
+    start = np.r_[np.isin(arcs, best.arcs), best.open_mask[cols]].astype(float)
     out = model.solve(time_limit, start=start)
     if out.x is not None:
-        chosen = out.x[: len(arcs)] > 0.5
-        open_mask = np.zeros(data.m, dtype=bool)
+        open_mask = np.zeros(inst.m, dtype=bool)
         open_mask[cols[out.x[len(arcs) :] > 0.5]] = True
-        open_mask[t.col[arcs[chosen]]] = True
-        best.offer(arcs[chosen], open_mask, float(t.cost[arcs[chosen]].sum()))
-    return out
+        found = answer_of(inst, arcs[out.x[: len(arcs)] > 0.5], open_mask)
+        best = found if found.beats(best) else best
+    return best, out
 
 
-def _pool_milp(data: _Data, often: FloatArray, best: _Incumbent, *, deadline: float) -> None:
-    """Improve the incumbent: HiGHS on the columns most often open, rows to their nearest ones.
+def _pool_model(
+    inst: CapacitatedInstance, often: FloatArray, best: Answer, *, deadline: float
+) -> Answer:
+    """Improve ``best``: HiGHS on the columns most often open, rows to their nearest ones.
 
-    A restriction of the problem (a matheuristic), started from the incumbent.
+    A restriction of the problem (a matheuristic), started from ``best``.
     """
-    t = data.table
-    pool = np.zeros(data.m, dtype=bool)
-    ranked = np.argsort(-often, kind="stable")
-    pool[ranked[: POOL_SIZE * data.p][often[ranked[: POOL_SIZE * data.p]] > 0]] = True
-    pool |= best.open_mask | data.base
-    arcs = data.primal[pool[t.col[data.primal]]]
+    t = inst.table
+    pool = np.zeros(inst.m, dtype=bool)
+    ranked = np.argsort(-often, kind="stable")[: POOL_SIZE * inst.p]
+    pool[ranked[often[ranked] > 0]] = True
+    pool |= best.open_mask | inst.base
+    arcs = inst.primal[pool[t.col[inst.primal]]]
     rows = t.row[arcs]
     rank = np.arange(len(arcs)) - np.searchsorted(rows, rows)
     arcs = np.union1d(arcs[rank < POOL_ARCS_PER_ROW], best.arcs)
     left = None if np.isinf(deadline) else max(deadline - time.perf_counter(), 0.1)
     logger.info("capacitated pool model: %d pairs, %d columns", len(arcs), int(pool.sum()))
-    _solve_model(data, arcs, np.flatnonzero(pool), data.base, left, best, warm=True)
+    return _solve_model(inst, arcs, np.flatnonzero(pool), left, best)[0]
 
 
-def _reduced_milp(data: _Data, top: _Relaxed, best: _Incumbent, *, deadline: float) -> float:
-    """Solve the model the reduced costs leave with HiGHS; return the bound it proves."""
-    arcs, exact = _reduce(data, top, best)
-    cols = np.union1d(np.unique(data.table.col[arcs]), np.flatnonzero(best.open_mask))
+def _reduced_model(
+    inst: CapacitatedInstance, top: _Relaxed, best: Answer, *, deadline: float
+) -> tuple[Answer, float]:
+    """Solve the model the reduced costs leave with HiGHS; return the answer and the bound."""
+    arcs, exact = _reduce(inst, _relax(inst, top.lam, every=True), best)
+    cols = np.union1d(np.unique(inst.table.col[arcs]), np.flatnonzero(best.open_mask))
     logger.info(
         "capacitated reduced model: %d pairs, %d columns (%s)",
         len(arcs),
@@ -449,21 +318,21 @@ def _reduced_milp(data: _Data, top: _Relaxed, best: _Incumbent, *, deadline: flo
         "exact" if exact else "restricted",
     )
     left = None if np.isinf(deadline) else deadline - time.perf_counter()
-    out = _solve_model(data, arcs, cols, data.base, left, best, warm=True)
+    found, out = _solve_model(inst, arcs, cols, left, best)
     if not exact:
-        return -np.inf
-    return best.value if out.proven else min(best.value, out.bound)
+        return found, -np.inf
+    return found, (found.value if out.proven else min(found.value, out.bound))
 
 
-def _reduce(data: _Data, top: _Relaxed, best: _Incumbent) -> tuple[IntArray, bool]:
+def _reduce(inst: CapacitatedInstance, top: _Relaxed, best: Answer) -> tuple[IntArray, bool]:
     """Pairs that may be in an answer better than the incumbent, and whether that is all of them.
 
     When more than :data:`MILP_ARCS` pairs are left, each row keeps its cheapest-to-force
     ones (then the model is a heuristic restriction, not exact).
     """
-    t, rho, chosen = data.table, top.knapsacks.value, top.chosen
-    slack = best.value - top.value - data.closing(best.value) + 1e-9 * max(1.0, abs(best.value))
-    free_chosen = chosen & ~data.base
+    t, rho, chosen = inst.table, top.knapsacks.value, top.chosen
+    slack = best.value - top.value - inst.closing(best.value) + 1e-9 * max(1.0, abs(best.value))
+    free_chosen = chosen & ~inst.base
     worst_in = rho[free_chosen].max(initial=-np.inf)
     open_price = np.where(chosen, 0.0, rho - worst_in)
     idx = t.below(top.lam + max(slack, 0.0) + 1e-12)

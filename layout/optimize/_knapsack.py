@@ -114,19 +114,61 @@ class Knapsacks:
     units: KnapsackUnits
 
 
-def solve_knapsacks(
+def knapsack_bounds(
+    *, col: IntArray, reduced: FloatArray, weight: IntArray, capacity: IntArray, n_cols: int
+) -> tuple[FloatArray, FloatArray]:
+    """Bounds of every column's knapsack: the fractional one below, a greedy one above.
+
+    Both take items by decreasing ``-reduced / weight``: the fractional knapsack fills the
+    capacity with a part of the first item that does not fit (a lower bound of the minimum);
+    the greedy one stops before it (a feasible choice, so an upper bound).
+    """
+    with np.errstate(divide="ignore"):
+        ratio = np.where(weight > 0, -reduced / np.maximum(weight, 1), np.inf)
+    order = np.lexsort((-ratio, col))
+    c, w, v = col[order], weight[order].astype(np.float64), reduced[order]
+    cum = np.cumsum(w)
+    first = np.searchsorted(c, c, side="left")
+    used = cum - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+    room = capacity[c] - (used - w)
+    part = np.where(w > 0, np.clip(room / np.where(w > 0, w, 1.0), 0.0, 1.0), 1.0)
+    lower = np.bincount(c, v * part, minlength=n_cols)
+    upper = np.bincount(c, v * (used <= capacity[c]), minlength=n_cols)
+    return lower, upper
+
+
+def solve_knapsacks(  # noqa: PLR0913 - the items and what to solve
     *,
     col: IntArray,
     row: IntArray,
     reduced: FloatArray,
     units: KnapsackUnits,
     n_cols: int,
+    exact: npt.NDArray[np.bool_] | None = None,
 ) -> Knapsacks:
     """Solve the 0-1 knapsack of every column over the items ``(row, col, reduced)``.
 
     ``reduced`` must be < 0 (items of reduced cost >= 0 never help). Each column ``j`` picks
     items whose row units sum to at most ``units.capacity[j]`` minimising their ``reduced``.
+    Only the columns of ``exact`` (default all) are solved; the others get the fractional
+    lower bound as ``value``, no item taken and a table row of zeros.
     """
+    if exact is not None:
+        wanted = exact[col]
+        out = solve_knapsacks(
+            col=col[wanted], row=row[wanted], reduced=reduced[wanted], units=units, n_cols=n_cols
+        )
+        lower, _ = knapsack_bounds(
+            col=col,
+            reduced=reduced,
+            weight=out.units.demand[row],
+            capacity=out.units.capacity,
+            n_cols=n_cols,
+        )
+        take = np.zeros(len(col), dtype=bool)
+        take[np.flatnonzero(wanted)[out.take]] = True
+        value = np.where(exact, out.value, lower)
+        return Knapsacks(value=value, take=take, table=out.table, units=out.units)
     n_items = len(col)
     width = int(units.capacity.max(initial=0)) + 1
     if n_items * width > TABLE_CELLS:

@@ -3,8 +3,7 @@
 :func:`repair` assigns every row to a given open set within capacities: the transportation LP
 (HiGHS, :func:`layout.optimize._transport.solve_transport`) splits at most one row per open
 column in a basic answer; the rows it does not split keep their column and the split ones go,
-largest first, to their cheapest open column with room left (a small single-source model on
-HiGHS when one does not fit). :func:`relocate` is the alternating local search: each open
+largest first, to their cheapest open column with room left. :func:`relocate` is the alternating local search: each open
 column moves to the best site of its own cluster, then every row is reassigned.
 
 Examples
@@ -15,10 +14,10 @@ Examples
 >>> inst = capacitated_instance(
 ...     build_problem(cost, weights=None, fixed=None, candidates=None), 2,
 ...     demand=np.ones(3), capacity=np.array([1.0, 1.0, 2.0]))
->>> answer = repair(inst, np.array([True, True, False]), time_limit=None)
+>>> answer = repair(inst, np.array([True, True, False]))
 >>> answer.value  # columns 0 and 1 hold one row each: row 2 cannot be served
 inf
->>> answer = repair(inst, np.array([True, False, True]), time_limit=None)
+>>> answer = repair(inst, np.array([True, False, True]))
 >>> answer.value, answer.open_mask.tolist()
 (3.0, [True, False, True])
 """
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ._highs import capacitated_model
+from .._arrays import expand_ranges
 from ._knapsack import KnapsackUnits, knapsack_units
 from ._problem import FloatArray, IntArray, Problem, SortedCosts
 from ._transport import TransportProblem, solve_transport
@@ -141,7 +140,7 @@ def answer_of(inst: CapacitatedInstance, arcs: IntArray, open_mask: BoolArray) -
     return Answer(np.sort(arcs), open_mask, float(inst.table.cost[arcs].sum()))
 
 
-def repair(inst: CapacitatedInstance, chosen: BoolArray, *, time_limit: float | None) -> Answer:
+def repair(inst: CapacitatedInstance, chosen: BoolArray) -> Answer:
     """Assign every row to the open set ``chosen`` within capacities (``inf`` cost if none).
 
     When the capacity of ``chosen`` falls short of the demand, its smallest free columns are
@@ -151,11 +150,11 @@ def repair(inst: CapacitatedInstance, chosen: BoolArray, *, time_limit: float | 
     fitted = _enough_capacity(inst, chosen)
     if fitted is None:
         return none
-    t = inst.table
-    arcs = inst.primal[fitted[t.col[inst.primal]]]
-    rows = t.row[arcs]
-    if len(np.unique(rows)) < t.n_rows:
+    arcs = _open_arcs(inst, fitted)
+    if arcs is None:
         return none
+    t = inst.table
+    rows = t.row[arcs]
     flow = _transport(inst, arcs)
     need = inst.demand[rows]
     first = np.r_[True, rows[1:] != rows[:-1]]
@@ -167,14 +166,7 @@ def repair(inst: CapacitatedInstance, chosen: BoolArray, *, time_limit: float | 
         room = inst.capacity - np.bincount(
             t.col[fixed_arcs], inst.demand[t.row[fixed_arcs]], minlength=inst.m
         )
-        placed = _place(inst, arcs[split[rows]], room)
-        if placed is None:
-            placed = _assignment(inst, arcs[split[rows]], room, fitted, time_limit)
-        if placed is None:
-            placed, fixed_arcs = (
-                _assignment(inst, arcs, inst.capacity, fitted, time_limit),
-                arcs[:0],
-            )
+        placed = _place(inst, arcs[split[rows]], room, fitted)
         if placed is None:
             return none
         fixed_arcs = np.concatenate([fixed_arcs, placed])
@@ -214,11 +206,27 @@ def relocate(inst: CapacitatedInstance, answer: Answer, *, deadline: float) -> A
             break
         chosen = np.zeros(inst.m, dtype=bool)
         chosen[site] = True
-        moved = repair(inst, chosen, time_limit=max(deadline - time.perf_counter(), 0.1))
+        moved = repair(inst, chosen)
         if not moved.beats(answer):
             break
         answer = moved
     return answer
+
+
+def _open_arcs(inst: CapacitatedInstance, chosen: BoolArray) -> IntArray | None:
+    """The answers' pairs to ``chosen`` columns, plus every reachable pair to them of the
+    rows that have none of those; None when a row reaches no chosen column at all."""
+    t = inst.table
+    arcs = inst.primal[chosen[t.col[inst.primal]]]
+    lonely = np.ones(t.n_rows, dtype=bool)
+    lonely[t.row[arcs]] = False
+    if lonely.any():
+        rows = np.flatnonzero(lonely)
+        more = expand_ranges(t.indptr[rows], np.diff(t.indptr)[rows])
+        arcs = np.union1d(arcs, more[chosen[t.col[more]]])
+        if len(np.unique(t.row[arcs])) < t.n_rows:
+            return None
+    return arcs
 
 
 def _enough_capacity(inst: CapacitatedInstance, chosen: BoolArray) -> BoolArray | None:
@@ -258,10 +266,13 @@ def _transport(inst: CapacitatedInstance, arcs: IntArray) -> FloatArray:
     return np.asarray(flow, dtype=np.float64)
 
 
-def _place(inst: CapacitatedInstance, arcs: IntArray, room: FloatArray) -> IntArray | None:
-    """Put the rows of ``arcs`` (few: the LP's split rows), largest demand first, each on its
-    cheapest column with ``room`` left; None when one does not fit.
-    """
+def _place(
+    inst: CapacitatedInstance, arcs: IntArray, room: FloatArray, chosen: BoolArray
+) -> IntArray | None:
+    """Put the rows of ``arcs`` (the LP's split rows, at most about one per open column),
+    largest demand first, on their cheapest pair with ``room`` left; when none of ``arcs``
+    has room, on the row's cheapest reachable ``chosen`` column that has. None when a row
+    fits nowhere."""
     t = inst.table
     room = room.copy()
     rows = np.unique(t.row[arcs])
@@ -270,33 +281,10 @@ def _place(inst: CapacitatedInstance, arcs: IntArray, room: FloatArray) -> IntAr
         own = arcs[t.row[arcs] == i]
         fit = own[room[t.col[own]] >= inst.demand[i] - 1e-9]
         if not len(fit):
+            own = np.arange(t.indptr[i], t.indptr[i + 1])
+            fit = own[chosen[t.col[own]] & (room[t.col[own]] >= inst.demand[i] - 1e-9)]
+        if not len(fit):
             return None
         placed.append(fit[0])
         room[t.col[fit[0]]] -= inst.demand[i]
     return np.array(placed, dtype=np.int64)
-
-
-def _assignment(
-    inst: CapacitatedInstance,
-    arcs: IntArray,
-    capacity: FloatArray,
-    chosen: BoolArray,
-    time_limit: float | None,
-) -> IntArray | None:
-    """Single-source assignment of the rows of ``arcs`` within ``capacity`` (HiGHS)."""
-    t = inst.table
-    rows, local = np.unique(t.row[arcs], return_inverse=True)
-    model = capacitated_model(
-        local,
-        t.col[arcs],
-        t.cost[arcs],
-        inst.demand[rows],
-        capacity,
-        np.flatnonzero(chosen),
-        chosen,
-        inst.p,
-    )
-    out = model.solve(time_limit)
-    if out.x is None:
-        return None
-    return arcs[out.x[: len(arcs)] > 0.5]

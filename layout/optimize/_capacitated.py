@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -46,12 +46,17 @@ from ._answers import (
 )
 from ._highs import MilpOutcome, capacitated_model
 from ._knapsack import Knapsacks, knapsack_bounds, solve_knapsacks
+from ._median import median_instance
 from ._problem import FloatArray, IntArray, Problem, SortedCosts, show_ids
+from ._search import search
 
 logger = logging.getLogger(__name__)
 
 MILP_ARCS = 50_000
 """Largest reduced model given to HiGHS whole; a larger one keeps each row's cheapest pairs."""
+
+MEDIAN_SHARE = 0.1
+"""Share of the time limit for the uncapacitated p-median that gives the first answer."""
 
 DUAL_SHARE = 0.3
 """Share of the time limit for the subgradient, and again for the pool model, before the
@@ -67,7 +72,9 @@ MAX_ITERATIONS = 1000
 PATIENCE = 15
 """Subgradient iterations without a better bound before the step factor is halved."""
 HEURISTIC_EVERY = 5
-"""The subproblem's open set is repaired into an answer every this many iterations."""
+"""The subproblem's open set is repaired into an answer every this many iterations..."""
+REPAIR_SHARE = 0.5
+"""...while the repairs have taken at most this share of the subgradient's time."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,9 @@ def solve(
     """Solve the single-source capacitated p-median on ``problem``'s reachable pairs."""
     start = time.perf_counter()
     inst = capacitated_instance(problem, p, demand=demand, capacity=capacity)
-    top, often, best = _dual(inst, _first_multipliers(inst), deadline=_share(start, deadline))
+    best = _median_start(problem, inst, deadline=_share(start, deadline, MEDIAN_SHARE))
+    logger.info("capacitated: first answer %.6g from the uncapacitated p-median", best.value)
+    top, often, best = _dual(inst, _first_multipliers(inst), best, deadline=_share(start, deadline))
     lower = top.value
     logger.info("capacitated: Lagrangian bound %.6g, incumbent %.6g", lower, best.value)
     if best.value - lower > inst.closing(best.value) and np.isfinite(best.value):
@@ -159,6 +168,13 @@ def solve(
     assign = np.full(inst.table.n_rows, -1, dtype=np.int64)
     assign[inst.table.row[best.arcs]] = inst.table.col[best.arcs]
     return CapacitatedOutcome(best.open_mask, assign, best.value, min(lower, best.value))
+
+
+def _median_start(problem: Problem, inst: CapacitatedInstance, *, deadline: float) -> Answer:
+    """Open the sites of the uncapacitated p-median weighted by demand, repair and relocate."""
+    weighted = median_instance(replace(problem, weights=inst.demand))
+    found = search(weighted, inst.p, deadline=deadline, seed=0)
+    return _better(inst, found.open_mask[: inst.m], Answer.none(inst.m), deadline=deadline)
 
 
 def _share(start: float, deadline: float, share: float = DUAL_SHARE) -> float:
@@ -208,7 +224,7 @@ def _relax(inst: CapacitatedInstance, lam: FloatArray, *, every: bool = False) -
 
 
 def _dual(
-    inst: CapacitatedInstance, lam: FloatArray, *, deadline: float
+    inst: CapacitatedInstance, lam: FloatArray, best: Answer, *, deadline: float
 ) -> tuple[_Relaxed, FloatArray, Answer]:
     """Raise the Lagrangian bound by subgradient steps, repairing open sets on the way.
 
@@ -216,15 +232,20 @@ def _dual(
     best answer found (repaired and relocated open sets).
     """
     current = top = _relax(inst, lam)
-    best = Answer.none(inst.m)
     theta, stall = 1.0, 0
     seen: set[bytes] = set()
     often = np.zeros(inst.m)
+    began, repairing = time.perf_counter(), 0.0
     for it in range(MAX_ITERATIONS):
         often += current.chosen
-        if it % HEURISTIC_EVERY == 0 and current.chosen.tobytes() not in seen:
+        due = it % HEURISTIC_EVERY == 0 and repairing <= REPAIR_SHARE * (
+            time.perf_counter() - began
+        )
+        if due and current.chosen.tobytes() not in seen:
             seen.add(current.chosen.tobytes())
+            tic = time.perf_counter()
             best = _better(inst, current.chosen, best, deadline=deadline)
+            repairing += time.perf_counter() - tic
         if best.value - top.value <= inst.closing(best.value) or theta < 1e-3:
             break
         if time.perf_counter() > deadline:
@@ -253,8 +274,7 @@ def _better(
     inst: CapacitatedInstance, chosen: BoolArray, best: Answer, *, deadline: float
 ) -> Answer:
     """The better of ``best`` and the open set ``chosen`` repaired and relocated."""
-    limit = None if np.isinf(deadline) else max(min((deadline - time.perf_counter()) / 4, 5.0), 0.1)
-    found = repair(inst, chosen, time_limit=limit)
+    found = repair(inst, chosen)
     found = relocate(inst, found, deadline=deadline)
     return found if found.beats(best) else best
 

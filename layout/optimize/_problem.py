@@ -302,12 +302,16 @@ def build_problem(
     if sp.issparse(matrix):
         sub = sp.coo_array(matrix[rows][:, allowed])
         r, c, v = sub.row.astype(np.int64), sub.col.astype(np.int64), sub.data
+        order = np.lexsort((v, r))
+        r, c, v = r[order], c[order], v[order]
     else:
         dense = matrix[np.ix_(rows, allowed)]
-        r, c = np.nonzero(np.isfinite(dense))
-        v = dense[r, c]
-    order = np.lexsort((v, r))
-    r, c, v = r[order], c[order], v[order]
+        by_cost = np.argsort(dense, axis=1, kind="stable")  # inf sorts last in every row
+        v = np.take_along_axis(dense, by_cost, axis=1).ravel()
+        c = by_cost.ravel()
+        r = np.repeat(np.arange(len(rows)), len(allowed))
+        finite = np.isfinite(v)
+        r, c, v = r[finite], c[finite], v[finite]
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=len(rows)), out=indptr[1:])
     table = SortedCosts(indptr=indptr, col=c.astype(np.int64), cost=v, row=r.astype(np.int64))

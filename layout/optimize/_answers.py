@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._arrays import expand_ranges
+from ._highs import capacitated_model
 from ._knapsack import KnapsackUnits, knapsack_units
 from ._problem import FloatArray, IntArray, Problem, SortedCosts
 from ._transport import TransportProblem, solve_transport
@@ -39,6 +40,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 PRIMAL_ARCS = 250_000
 """Answers use every reachable pair up to this many, else the nearest columns of each row."""
+
+ASSIGNMENT_ARCS = 5_000
+"""When the split rows do not fit greedily, assignments up to this many pairs go to HiGHS."""
+
+ASSIGNMENT_SECONDS = 1.0
+"""Time limit of that assignment model."""
 
 RELOCATE_ROUNDS = 10
 """Most rounds of :func:`relocate`."""
@@ -84,7 +91,7 @@ class CapacitatedInstance:
 
     def closing(self, upper: float) -> float:
         """Gap under which ``upper`` is proven optimal (just under 1 for integer costs)."""
-        tol = 1e-9 * max(1.0, abs(upper))
+        tol = 1e-9 * max(1.0, abs(upper)) if np.isfinite(upper) else 0.0
         return 1.0 - tol if self.integral else tol
 
 
@@ -167,6 +174,8 @@ def repair(inst: CapacitatedInstance, chosen: BoolArray) -> Answer:
             t.col[fixed_arcs], inst.demand[t.row[fixed_arcs]], minlength=inst.m
         )
         placed = _place(inst, arcs[split[rows]], room, fitted)
+        if placed is None and len(arcs) <= ASSIGNMENT_ARCS:
+            placed, fixed_arcs = _assignment(inst, arcs, fitted), arcs[:0]
         if placed is None:
             return none
         fixed_arcs = np.concatenate([fixed_arcs, placed])
@@ -288,3 +297,14 @@ def _place(
         placed.append(fit[0])
         room[t.col[fit[0]]] -= inst.demand[i]
     return np.array(placed, dtype=np.int64)
+
+
+def _assignment(inst: CapacitatedInstance, arcs: IntArray, chosen: BoolArray) -> IntArray | None:
+    """Cheapest single-source assignment of every row on ``arcs`` to ``chosen`` (HiGHS)."""
+    t = inst.table
+    cols = np.flatnonzero(chosen)
+    model = capacitated_model(
+        t.row[arcs], t.col[arcs], t.cost[arcs], inst.demand, inst.capacity, cols, chosen, inst.p
+    )
+    out = model.solve(ASSIGNMENT_SECONDS)
+    return None if out.x is None else arcs[out.x[: len(arcs)] > 0.5]

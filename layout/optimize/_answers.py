@@ -1,9 +1,10 @@
 """Answers of the capacitated p-median: an open set repaired into an assignment, then relocated.
 
 :func:`repair` assigns every row to a given open set within capacities: the transportation LP
-(HiGHS, :func:`layout.optimize._transport.solve_transport`) splits at most one row per open
-column in a basic answer; the rows it does not split keep their column and the split ones go,
-largest first, to their cheapest open column with room left. :func:`relocate` is the alternating local search: each open
+(HiGHS, :func:`layout.optimize._transport.solve_transport`) splits few rows in a basic answer
+(about one per full column); the rows it does not split keep their column and the split ones
+go, largest first, to their cheapest open column with room left (a small assignment model on
+HiGHS when one does not fit). :func:`relocate` is the alternating local search: each open
 column moves to the best site of its own cluster, then every row is reassigned.
 
 Examples
@@ -141,7 +142,7 @@ class Answer:
 
 
 def answer_of(inst: CapacitatedInstance, arcs: IntArray, open_mask: BoolArray) -> Answer:
-    """The answer using ``arcs``: ``open_mask`` plus the columns they use."""
+    """Return the answer using ``arcs``: ``open_mask`` plus the columns they use."""
     open_mask = open_mask.copy()
     open_mask[inst.table.col[arcs]] = True
     return Answer(np.sort(arcs), open_mask, float(inst.table.cost[arcs].sum()))
@@ -223,8 +224,11 @@ def relocate(inst: CapacitatedInstance, answer: Answer, *, deadline: float) -> A
 
 
 def _open_arcs(inst: CapacitatedInstance, chosen: BoolArray) -> IntArray | None:
-    """The answers' pairs to ``chosen`` columns, plus every reachable pair to them of the
-    rows that have none of those; None when a row reaches no chosen column at all."""
+    """Return the answers' pairs to ``chosen`` columns, with the lonely rows' pairs.
+
+    A row with none of those pairs brings every reachable pair to a ``chosen`` column; None
+    when a row reaches no chosen column at all.
+    """
     t = inst.table
     arcs = inst.primal[chosen[t.col[inst.primal]]]
     lonely = np.ones(t.n_rows, dtype=bool)
@@ -278,10 +282,12 @@ def _transport(inst: CapacitatedInstance, arcs: IntArray) -> FloatArray:
 def _place(
     inst: CapacitatedInstance, arcs: IntArray, room: FloatArray, chosen: BoolArray
 ) -> IntArray | None:
-    """Put the rows of ``arcs`` (the LP's split rows, at most about one per open column),
-    largest demand first, on their cheapest pair with ``room`` left; when none of ``arcs``
-    has room, on the row's cheapest reachable ``chosen`` column that has. None when a row
-    fits nowhere."""
+    """Put the rows of ``arcs`` (the LP's split rows) on their cheapest pair with room left.
+
+    Rows go largest demand first (there are about as many as open columns, so the loop is
+    short); when none of a row's ``arcs`` has room, the row goes to its cheapest reachable
+    ``chosen`` column that has. None when a row fits nowhere.
+    """
     t = inst.table
     room = room.copy()
     rows = np.unique(t.row[arcs])

@@ -178,7 +178,7 @@ def _median_start(problem: Problem, inst: CapacitatedInstance, *, deadline: floa
 
 
 def _share(start: float, deadline: float, share: float = DUAL_SHARE) -> float:
-    """The moment ``share`` of the time from ``start`` to ``deadline`` has passed."""
+    """Return the moment ``share`` of the time from ``start`` to ``deadline`` has passed."""
     return deadline if np.isinf(deadline) else start + share * (deadline - start)
 
 
@@ -187,7 +187,7 @@ def _first_multipliers(inst: CapacitatedInstance) -> FloatArray:
     t = inst.table
     length = np.diff(t.indptr)
     rank = np.minimum(math.ceil(t.n_rows / inst.p), length) - 1
-    return t.cost[t.indptr[:-1] + rank].astype(np.float64)
+    return np.asarray(t.cost[t.indptr[:-1] + rank], dtype=np.float64)
 
 
 def _relax(inst: CapacitatedInstance, lam: FloatArray, *, every: bool = False) -> _Relaxed:
@@ -273,7 +273,7 @@ def _dual(
 def _better(
     inst: CapacitatedInstance, chosen: BoolArray, best: Answer, *, deadline: float
 ) -> Answer:
-    """The better of ``best`` and the open set ``chosen`` repaired and relocated."""
+    """Return the better of ``best`` and the open set ``chosen`` repaired and relocated."""
     found = repair(inst, chosen)
     found = relocate(inst, found, deadline=deadline)
     return found if found.beats(best) else best

@@ -132,8 +132,8 @@ def knapsack_bounds(
     used = cum - np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
     room = capacity[c] - (used - w)
     part = np.where(w > 0, np.clip(room / np.where(w > 0, w, 1.0), 0.0, 1.0), 1.0)
-    lower = np.bincount(c, v * part, minlength=n_cols)
-    upper = np.bincount(c, v * (used <= capacity[c]), minlength=n_cols)
+    lower = np.bincount(c, v * part, minlength=n_cols).astype(np.float64)
+    upper = np.bincount(c, v * (used <= capacity[c]), minlength=n_cols).astype(np.float64)
     return lower, upper
 
 

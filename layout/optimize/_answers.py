@@ -15,9 +15,9 @@ Examples
 >>> inst = capacitated_instance(
 ...     build_problem(cost, weights=None, fixed=None, candidates=None), 2,
 ...     demand=np.ones(3), capacity=np.array([1.0, 1.0, 2.0]))
->>> answer = repair(inst, np.array([True, True, False]))
->>> answer.value  # columns 0 and 1 hold one row each: row 2 cannot be served
-inf
+>>> answer = repair(inst, np.array([True, True, False]))  # 2 places for 3 rows: 0 makes way
+>>> answer.value, answer.open_mask.tolist()  # for column 2; rows 0 and 1 share out 1 and 2
+(5.0, [False, True, True])
 >>> answer = repair(inst, np.array([True, False, True]))
 >>> answer.value, answer.open_mask.tolist()
 (3.0, [True, False, True])

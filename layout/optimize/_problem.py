@@ -300,10 +300,7 @@ def build_problem(
     local_of = np.full(matrix.shape[1], -1, dtype=np.int64)
     local_of[allowed] = np.arange(len(allowed))
     if sp.issparse(matrix):
-        sub = sp.coo_array(matrix[rows][:, allowed])
-        r, c, v = sub.row.astype(np.int64), sub.col.astype(np.int64), sub.data
-        order = np.lexsort((v, r))
-        r, c, v = r[order], c[order], v[order]
+        r, c, v = _sorted_rows(sp.csr_array(matrix[rows][:, allowed]))
     else:
         dense = matrix[np.ix_(rows, allowed)]
         by_cost = np.argsort(dense, axis=1, kind="stable")  # inf sorts last in every row
@@ -325,6 +322,30 @@ def build_problem(
         table=table,
         matrix=matrix,
     )
+
+
+def _sorted_rows(csr: sp.csr_array) -> tuple[IntArray, IntArray, FloatArray]:
+    """Return the (row, column, cost) entries of ``csr`` sorted by cost within each row.
+
+    The rows are padded with ``inf`` to the longest one and sorted all at once (much faster
+    than a lexsort of every entry) when that at most doubles the entries, as with the k
+    nearest candidates of every row.
+    """
+    length = np.diff(csr.indptr).astype(np.int64)
+    n, width = len(length), int(length.max(initial=0))
+    row = np.repeat(np.arange(n, dtype=np.int64), length)
+    if n * width > 2 * len(csr.data):
+        order = np.lexsort((csr.data, row))
+        return row[order], csr.indices[order].astype(np.int64), csr.data[order]
+    slot = np.arange(len(csr.data)) - np.repeat(csr.indptr[:-1], length)
+    padded = np.full((n, width), np.inf)
+    padded[row, slot] = csr.data
+    cols = np.full((n, width), -1, dtype=np.int64)
+    cols[row, slot] = csr.indices
+    by_cost = np.argsort(padded, axis=1, kind="stable")
+    kept = (np.arange(width)[None, :] < length[:, None]).ravel()
+    cost = np.take_along_axis(padded, by_cost, axis=1).ravel()[kept]
+    return row, np.take_along_axis(cols, by_cost, axis=1).ravel()[kept], cost
 
 
 def nearest_open(

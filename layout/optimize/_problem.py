@@ -95,13 +95,6 @@ class SortedCosts:
             indptr=indptr, col=self.col[positions], cost=self.cost[positions], row=row
         )
 
-    def by_column(self, n_cols: int) -> tuple[IntArray, IntArray]:
-        """Return ``(order, colptr)``: entry positions grouped by column (CSC view)."""
-        order = np.argsort(self.col, kind="stable")
-        colptr = np.zeros(n_cols + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.col, minlength=n_cols), out=colptr[1:])
-        return order, colptr
-
 
 @dataclass(frozen=True)
 class Problem:

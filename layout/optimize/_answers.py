@@ -29,15 +29,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from .._arrays import expand_ranges
 from ._highs import capacitated_model
 from ._knapsack import KnapsackUnits, knapsack_units
+from ._median import BoolArray
 from ._problem import FloatArray, IntArray, Problem, SortedCosts
 from ._transport import TransportProblem, solve_transport
-
-BoolArray = npt.NDArray[np.bool_]
 
 PRIMAL_ARCS = 250_000
 """Answers use every reachable pair up to this many, else the nearest columns of each row."""

@@ -37,7 +37,6 @@ import numpy.typing as npt
 from ..errors import ValidationError
 from ._answers import (
     Answer,
-    BoolArray,
     CapacitatedInstance,
     answer_of,
     capacitated_instance,
@@ -46,7 +45,7 @@ from ._answers import (
 )
 from ._highs import MilpOutcome, capacitated_model
 from ._knapsack import Knapsacks, knapsack_bounds, solve_knapsacks
-from ._median import median_instance
+from ._median import BoolArray, median_instance
 from ._problem import FloatArray, IntArray, Problem, SortedCosts, show_ids
 from ._search import search
 

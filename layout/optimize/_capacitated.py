@@ -263,8 +263,14 @@ def _dual(
             if stall >= PATIENCE:
                 theta, stall = theta / 2.0, 0
     logger.debug("capacitated dual: %d iterations, %d open sets repaired", it + 1, len(seen))
-    for chosen in (current.chosen, top.chosen):
+    frequent = inst.base.copy()
+    k = inst.p - int(inst.base.sum())
+    if k > 0:
+        free = np.flatnonzero(~inst.base)
+        frequent[free[np.argsort(-often[free], kind="stable")[:k]]] = True
+    for chosen in (current.chosen, top.chosen, frequent):
         if chosen.tobytes() not in seen:
+            seen.add(chosen.tobytes())
             best = _better(inst, chosen, best, deadline=deadline)
     return top, often, best
 

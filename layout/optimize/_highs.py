@@ -1,4 +1,7 @@
-"""Exact siting models solved with HiGHS through :func:`scipy.optimize.milp`.
+"""Exact siting models solved with HiGHS.
+
+The models go through :func:`scipy.optimize.milp`, except the capacitated one, which goes
+through highspy so that HiGHS can start from a known answer (``milp`` takes none).
 
 Each builder returns a :class:`MilpOutcome`: the solution (if HiGHS found one), the best bound
 HiGHS proved, and whether the solution is proven optimal. Time limits are passed straight to

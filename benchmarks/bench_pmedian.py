@@ -75,6 +75,7 @@ def run_cpmp(folder: Path, names: list[str], time_limit: float) -> None:
         "proven gap | time s |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    times, proven, worst = [], 0, 0.0
     for name in names:
         cost, p, demand, capacity = _cpmp(folder, name)
         inst, ref, _ = refs[name]
@@ -95,6 +96,13 @@ def run_cpmp(folder: Path, names: list[str], time_limit: float) -> None:
             f"{r.time_seconds:.1f} |",
             flush=True,
         )
+        times.append(r.time_seconds)
+        proven += r.gap == 0.0
+        worst = max(worst, (r.objective - ref) / ref)
+    print(
+        f"\nproven optimal: {proven}/{len(names)}; worst gap to the reference {worst:.2%}; "
+        f"time median {np.median(times):.1f} s, max {max(times):.1f} s, total {sum(times):.1f} s"
+    )
 
 
 def main() -> None:

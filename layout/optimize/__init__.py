@@ -12,8 +12,10 @@ possible objective and the relative gap between the two (0 when the answer is pr
 The p-median solver is exact: a greedy + vertex-substitution incumbent, a Lagrangian lower
 bound by subgradient optimisation, Lagrangian reduced-cost fixing, then HiGHS or a Lagrangian
 branch and bound on what is left (it proves the optimum of all 40 OR-Library pmed instances).
-The covering models go to HiGHS after merging rows with the same covering columns; the
-capacitated model to HiGHS on a reduced set of arcs (see :mod:`layout.optimize._capacitated`).
+The covering models go to HiGHS after merging rows with the same covering columns. The
+capacitated model has a knapsack Lagrangian bound, a Lagrangian heuristic and HiGHS on the
+model its reduced costs leave, under a default time limit (see
+:mod:`layout.optimize._capacitated`).
 
 Examples
 --------
@@ -51,6 +53,9 @@ from ._search import search
 from ._transport import TransportProblem, cheapest_arcs, solve_transport
 
 logger = logging.getLogger(__name__)
+
+CAPACITATED_TIME_LIMIT = 60.0
+"""Default time limit (seconds) of :func:`capacitated_p_median`."""
 
 __all__ = [
     "CoverageResult",
@@ -356,7 +361,7 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
     *,
     fixed: npt.ArrayLike | None = None,
     candidates: npt.ArrayLike | None = None,
-    time_limit: float | None = None,
+    time_limit: float | None = CAPACITATED_TIME_LIMIT,
     seed: int = 0,
 ) -> SitingResult:
     """Open ``p`` facilities and assign each row to one of them within their capacities.
@@ -365,9 +370,16 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
     ``j`` is at most ``capacity[j]``. The objective is ``sum(cost[i, assignment[i]])``; pass
     ``cost * demand[:, None]`` to weight the cost by demand.
 
+    The solver (:mod:`layout.optimize._capacitated`): a Lagrangian bound relaxing the
+    assignment constraints, whose subproblems are one 0-1 knapsack per column; answers from
+    the uncapacitated p-median and from the subproblems' open sets, each assigned by the
+    transportation LP and relocated; HiGHS on a pool of the columns most often open; then
+    HiGHS on the model that Lagrangian reduced-cost fixing leaves, which proves optimality
+    when it finishes.
+
     Parameters
     ----------
-    cost, fixed, candidates, time_limit
+    cost, fixed, candidates
         As in :func:`p_median`.
     p
         Number of facilities open in the answer, fixed ones included.
@@ -375,13 +387,18 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
         Demand of each row, >= 0.
     capacity
         Capacity of each column, >= 0.
+    time_limit
+        Seconds (default :data:`CAPACITATED_TIME_LIMIT`); the best answer found by then is
+        returned with its proven bound. ``None`` runs until the optimum is proven, which
+        can take very long on hard instances.
     seed
-        Seed of the heuristic that builds the first answer.
+        Accepted for a uniform interface; the solver is deterministic.
 
     Returns
     -------
     SitingResult
-        With ``lower_bound`` from the linear relaxation (or HiGHS's bound when it ran).
+        With ``lower_bound`` the best of the Lagrangian bound and HiGHS's bound on the
+        reduced model; ``gap`` 0 when the answer is proven optimal.
 
     Raises
     ------
@@ -405,8 +422,9 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
         p=p,
         extra=count_problems(p, "p", minimum=1),
     )
+    del seed  # the solver is deterministic; kept for a uniform signature
     d, q = _capacitated.check_amounts(problem, p, demand, capacity)
-    out = _capacitated.solve(problem, p, d, q, deadline=_deadline(start, time_limit), seed=seed)
+    out = _capacitated.solve(problem, p, d, q, deadline=_deadline(start, time_limit))
     assignment = np.full(problem.n_rows, -1, dtype=np.int64)
     assignment[problem.rows] = problem.cols[out.assign]
     facilities = problem.cols[np.flatnonzero(out.open_mask)]

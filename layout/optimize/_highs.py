@@ -1,4 +1,7 @@
-"""Exact siting models solved with HiGHS through :func:`scipy.optimize.milp`.
+"""Exact siting models solved with HiGHS.
+
+The models go through :func:`scipy.optimize.milp`, except the capacitated one, which goes
+through highspy so that HiGHS can start from a known answer (``milp`` takes none).
 
 Each builder returns a :class:`MilpOutcome`: the solution (if HiGHS found one), the best bound
 HiGHS proved, and whether the solution is proven optimal. Time limits are passed straight to
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from ._problem import FloatArray, IntArray
+from ._transport import quiet_highs
 
 
 @dataclass(frozen=True)
@@ -157,14 +162,52 @@ class CapacitatedModel:
     lower: FloatArray
     n_arc: int
 
-    def solve(self, time_limit: float | None) -> MilpOutcome:
-        """Solve with every variable binary."""
-        constraints = [
-            LinearConstraint(self.a_ub, -np.inf, self.b_ub),
-            LinearConstraint(self.a_eq, self.b_eq, self.b_eq),
-        ]
-        integrality = np.ones(len(self.c), dtype=np.int64)
-        return _solve(self.c, constraints, integrality, Bounds(self.lower, 1.0), time_limit)
+    def solve(self, time_limit: float | None, *, start: FloatArray | None = None) -> MilpOutcome:
+        """Solve with every variable binary, from the feasible answer ``start`` if given.
+
+        Runs HiGHS through highspy (``scipy.optimize.milp`` takes no starting answer).
+        """
+        a = sp.vstack([self.a_ub, self.a_eq], format="csc")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+        lp.col_cost_ = self.c
+        lp.col_lower_ = self.lower
+        lp.col_upper_ = np.ones(len(self.c))
+        lp.row_lower_ = np.r_[np.full(len(self.b_ub), -highspy.kHighsInf), self.b_eq]
+        lp.row_upper_ = np.r_[self.b_ub, self.b_eq]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * len(self.c)
+        highs = quiet_highs()
+        highs.setOptionValue("mip_rel_gap", 0.0)
+        if time_limit is not None:
+            highs.setOptionValue("time_limit", max(float(time_limit), 0.05))
+        highs.passModel(lp)
+        if start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = start
+            solution.value_valid = True
+            highs.setSolution(solution)
+        highs.run()
+        return _outcome(highs, self.c)
+
+
+def _outcome(highs: highspy.Highs, c: FloatArray) -> MilpOutcome:
+    """Read a MILP's answer, bound and status from HiGHS."""
+    status = highs.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return MilpOutcome(None, np.inf, np.inf, False, True)
+    info = highs.getInfo()
+    bound = float(info.mip_dual_bound)
+    bound = bound if np.isfinite(bound) else -np.inf
+    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        return MilpOutcome(None, np.inf, bound, False, False)
+    x = np.asarray(highs.getSolution().col_value)
+    value = float(c @ x)
+    proven = status == highspy.HighsModelStatus.kOptimal
+    return MilpOutcome(x, value, value if proven else min(bound, value), proven, False)
 
 
 def capacitated_model(  # noqa: PLR0913 - the model's data

@@ -122,16 +122,16 @@ def greedy(inst: MedianInstance, open_mask: BoolArray, k: int) -> BoolArray:
     """Open ``k`` more columns one at a time, each time the one that saves the most cost."""
     t = inst.table
     mask = open_mask.copy()
-    order, colptr = t.by_column(inst.m + 1)
     d1 = inst.nearest_two(mask)[0]
     for _ in range(k):
         idx = t.below(d1)
-        gain = np.bincount(t.col[idx], d1[t.row[idx]] - t.cost[idx], minlength=inst.m + 1)
+        col = t.col[idx]
+        gain = np.bincount(col, d1[t.row[idx]] - t.cost[idx], minlength=inst.m + 1)
         gain[mask] = -1.0
         j = int(np.argmax(gain))
         mask[j] = True
-        ent = order[colptr[j] : colptr[j + 1]]
-        d1[t.row[ent]] = np.minimum(d1[t.row[ent]], t.cost[ent])
+        closer = idx[col == j]  # the rows column j brings nearer, at their new cost
+        d1[t.row[closer]] = t.cost[closer]
     return mask
 
 

@@ -83,7 +83,7 @@ def _first_lp_cells(
     return start
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """Return a silent HiGHS instance.
 
     HiGHS prints a banner on the process's standard output when its first instance is built,
@@ -113,7 +113,7 @@ class _TransportLP:
 
     def __init__(self, problem: TransportProblem, residual: np.ndarray) -> None:
         self.problem = problem
-        self.highs = _quiet_highs()
+        self.highs = quiet_highs()
         m = len(residual)
         self.highs.addRows(m, np.full(m, -_INF), residual, 0, np.zeros(m, np.int32), *_NO_ENTRY)
         self.upper = residual.copy()

@@ -45,10 +45,6 @@ branch and bound on models where small p leaves many arcs per row)."""
 
 PERTURBATION_ROUNDS = 10
 
-INTERCHANGE_SHARE = 0.4
-"""Under a time limit, the first interchange stops at this share of it, leaving the rest to
-the Lagrangian bound (whose open sets are polished into incumbents too)."""
-
 
 @dataclass(frozen=True)
 class MedianOutcome:
@@ -76,9 +72,7 @@ class MedianOutcome:
 def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> MedianOutcome:
     """Find the best open set of ``p`` columns (fixed ones included) before ``deadline``."""
     k = p - len(inst.fixed)
-    now = time.perf_counter()
-    first = deadline if np.isinf(deadline) else now + INTERCHANGE_SHARE * (deadline - now)
-    mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=first)
+    mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
     lam = inst.nearest_two(mask)[0]
     bound, seen = subgradient(

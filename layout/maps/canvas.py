@@ -6,7 +6,7 @@ Examples
 >>> study = study_from_toml()
 >>> fmap = study_canvas(study, lang="en")
 >>> add_legend(fmap, study, title="Overview", items=[("#1a9641", "school")], lang="en")
->>> finish(fmap)
+>>> finish(fmap, study)
 >>> type(fmap).__name__
 'Map'
 """
@@ -21,6 +21,7 @@ import folium
 from ..labels import Lang
 from ..study import Study
 from .basemap import Basemap, add_basemap
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
@@ -67,7 +68,7 @@ def study_canvas(
     folium.Map
     """
     west, south, east, north = study["counties"].to_crs(WEB_CRS).total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, maxZoom=18)
+    fmap = folium.Map(tiles=None, control_scale=False, maxZoom=18)
     fmap.fit_bounds([[south, west], [north, east]])
     add_basemap(fmap, basemap)
     if outline:
@@ -81,16 +82,48 @@ def study_canvas(
     return fmap
 
 
+Key = tuple[str, str] | tuple[str, str, str]
+"""A legend key: ``(colour, label)``, or ``(colour, label, shape)`` with shape ``"dot"``
+(a filled circle, the default), ``"area"`` (a filled square), ``"line"`` or ``"ring"``."""
+
+_SHAPES = {
+    "dot": "<circle cx='7' cy='7' r='5.5' fill='{c}' stroke='#333' stroke-width='0.6'/>",
+    "area": "<rect x='1' y='2' width='12' height='10' fill='{c}' fill-opacity='0.75' "
+    "stroke='#555' stroke-width='0.6'/>",
+    "line": "<line x1='0' y1='7' x2='14' y2='7' stroke='{c}' stroke-width='2.5'/>",
+    "ring": "<circle cx='7' cy='7' r='5' fill='none' stroke='{c}' stroke-width='2'/>",
+}
+
+
+def legend_key(colour: str, label: str, shape: str = "dot") -> str:
+    """Return one legend key as HTML: an inline SVG symbol (printed as drawn) and its label.
+
+    Examples
+    --------
+    >>> "fill='#1a9641'" in legend_key("#1a9641", "ok")
+    True
+    """
+    symbol = _SHAPES[shape].format(c=html.escape(colour))
+    return (
+        f"<div class='layout-key-row'><svg class='layout-key' data-shape='{shape}' width='14' "
+        f"height='14' style='vertical-align:middle;margin-right:4px'>{symbol}</svg>"
+        f"{html.escape(label)}</div>"
+    )
+
+
 def add_legend(
     fmap: folium.Map,
     study: Study,
     *,
     title: str,
-    items: Sequence[tuple[str, str]],
+    items: Sequence[Key],
     lang: Lang = "zh",
     notices: Sequence[str] = (),
+    heading: str = "",
 ) -> None:
     """Put the title, the data date, the synthetic notice and a colour key on the map.
+
+    The map's title with the study's also becomes the page title (the browser tab).
 
     Parameters
     ----------
@@ -101,25 +134,26 @@ def add_legend(
     title
         The map's own title, shown under the study title.
     items
-        ``(colour, label)`` pairs of the colour key; labels are escaped.
+        Keys of the legend (:data:`Key`); labels are escaped. Keys are inline SVG, whose
+        fills print (a printed page drops CSS backgrounds).
     lang
         Language of the fixed texts.
     notices
         Sentences shown under the key, e.g. that a layer was aggregated for the map budget.
+    heading
+        A line under the title naming what the map shows (year, scenario, norm); escaped.
     """
     note = f"<div style='color:#b30000'>{html.escape(text('synthetic', lang))}</div>"
-    keys = "".join(
-        "<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{html.escape(colour)};margin-right:4px'></span>{html.escape(label)}</div>"
-        for colour, label in items
-    )
+    keys = "".join(legend_key(*item) for item in items)
+    fmap.get_root().title = html.escape(f"{title} - {study.title}")  # type: ignore[attr-defined]
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a branca Figure
         folium.Element(
             "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
             "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif;"
-            "max-width:40%'>"
+            "max-width:40%;margin-left:230px'>"
             f"<b>{html.escape(study.title)}</b><br>{html.escape(title)}"
-            f"{note if study.synthetic else ''}"
+            + (f"<div id='layout-heading'>{html.escape(heading)}</div>" if heading else "")
+            + f"{note if study.synthetic else ''}"
             f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}"
             + "".join(f"<div class='layout-notice'>{html.escape(n)}</div>" for n in notices)
             + "</div>"
@@ -127,6 +161,29 @@ def add_legend(
     )
 
 
-def finish(fmap: folium.Map) -> None:
-    """Add the layer control, open, so every layer can be switched on and off."""
+def finish(
+    fmap: folium.Map,
+    study: Study,
+    *,
+    lang: Lang = "zh",
+    search: Sequence[tuple[folium.GeoJson, str]] = (),
+    labels: Sequence[tuple[folium.GeoJson, str, int]] = (),
+) -> None:
+    """Add the tools (:func:`layout.maps.controls.add_controls`) and the open layer control.
+
+    Parameters
+    ----------
+    fmap
+        The map, its layers added.
+    study
+        Its study: the attribution names it, its data date and whether it is synthetic.
+    lang
+        Language of the tools.
+    search, labels
+        Layers to search by name and to label at closer zooms (see ``add_controls``).
+    """
+    source = f"{study.title}, {text('date', lang)} {study.data_date}"
+    if study.synthetic:
+        source += f" ({text('synthetic', lang)})"
+    add_controls(fmap, attribution=source, lang=lang, search=search, labels=labels)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -86,7 +86,7 @@ def write_closure(
         lang=lang,
         basemap=basemap,
     )
-    written.append(save_html(fmap, maps / "closure.html", title=title, basemap=basemap))
+    written.append(save_html(fmap, maps / "closure.html", basemap=basemap))
     impact.outputs += written
     return written
 

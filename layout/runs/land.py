@@ -77,6 +77,6 @@ def land_check(
             links=result.links,
             lang=lang,
         )
-        result.outputs.append(save_html(fmap, maps / "land.html", title=study.title))
+        result.outputs.append(save_html(fmap, maps / "land.html"))
         bar.update()
     return result

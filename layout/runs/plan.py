@@ -46,7 +46,7 @@ from ..maps.balance import balance_map
 from ..maps.basemap import Basemap, basemap_from_name
 from ..maps.overview import overview_map
 from ..maps.provision import provision_map
-from ..maps.sites import sites_map
+from ..maps.sites import plan_heading, sites_map
 from ..report import plot_county_demand, write_geopackage, write_index, write_spreadsheet
 from ..schema import HALO
 from ..sites import SitePlan, plan_sites
@@ -227,7 +227,7 @@ def write_outputs(
     basemap = basemap_from_name(tiles)
     charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
     map_files = [
-        save_html(fmap, maps / f"{name}.html", title=study.title, basemap=basemap)
+        save_html(fmap, maps / f"{name}.html", basemap=basemap)
         for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
@@ -274,14 +274,21 @@ def _maps(
     if "under_provisioned" in result.layers:
         maps["provision"] = provision_map(
             study,
-            demand_by_township=result.tables["demand_by_township"],
-            layers=result.layers,
+            balance=result.tables["access_balance"],
+            schools=result.tables["access_schools"],
+            cell_flags=result.layers["cell_flags"],
             charts=charts,
             lang=lang,
             basemap=basemap,
         )
     if result.sites is not None:
-        maps["sites"] = sites_map(study, result.sites, lang=lang, basemap=basemap)
+        assert result.demand is not None
+        heading = plan_heading(
+            scenario=focus_scenario(scenario_names(result.demand)),
+            year=int(result.demand["year"].max()),
+            lang=lang,
+        )
+        maps["sites"] = sites_map(study, result.sites, lang=lang, basemap=basemap, heading=heading)
     return maps
 
 

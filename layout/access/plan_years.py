@@ -170,9 +170,7 @@ def level_costs(
         return TravelCosts(nothing, nothing.copy(), ids, pd.Index([], name="school_id"), "none")
     chosen = {s: profile.mode(level, s) for s in SETTINGS} | dict(modes or {})
     mode = population["setting"].map(chosen).to_numpy()
-    parts = [
-        _mode_costs(study, points[mode == m], schools, mode=m) for m in pd.unique(mode)
-    ]
+    parts = [_mode_costs(study, points[mode == m], schools, mode=m) for m in pd.unique(mode)]
     return parts[0] if len(parts) == 1 else TravelCosts.stacked(parts, cells=points["cell_id"])
 
 

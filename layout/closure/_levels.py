@@ -43,7 +43,6 @@ _STAY = 1e-6
 """Extra cost of a new arc after a closure, as a share of the longest trip (breaks ties)."""
 
 
-
 # --------------------------------------------------------------------------- options
 
 

@@ -1,4 +1,4 @@
-"""Writing results: GeoPackage, spreadsheet and index page.
+"""Writing results: GeoPackage and spreadsheet (the index page is :mod:`layout.report.index`).
 
 Each file is written whole to a temporary name, then renamed into place.
 
@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,6 +31,7 @@ from ..labels import TABLE_TITLES, localise
 
 if TYPE_CHECKING:
     from ..study import Study
+
 
 @contextmanager
 def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -139,73 +139,6 @@ def write_spreadsheet(
             frame.to_excel(writer, sheet_name=sheet, index=False)
             writer.sheets[sheet].freeze_panes(1, 0)
     return Path(path)
-
-
-def write_index(
-    path: str | os.PathLike[str],
-    *,
-    title: str,
-    findings: Sequence[str],
-    links: Mapping[str, Sequence[Path]],
-    note: str = "",
-) -> Path:
-    """Write the report pack's index page: the main findings and links to every output.
-
-    Parameters
-    ----------
-    path
-        Target ``index.html``; links are written relative to its folder.
-    title
-        Page title.
-    findings
-        Short sentences, one list item each (plain text, escaped).
-    links
-        Section heading to the files listed under it.
-    note
-        A line shown under the title (e.g. that the data are synthetic).
-
-    Returns
-    -------
-    pathlib.Path
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> page = write_index(folder / "index.html", title="<b>鞍山</b>", findings=["a < b"],
-    ...                    links={"地图": [folder / "maps" / "overview.html"]})
-    >>> "&lt;b&gt;鞍山&lt;/b&gt;" in page.read_text(encoding="utf-8")
-    True
-    """
-    target = Path(path)
-    items = "".join(f"<li>{html.escape(text)}</li>" for text in findings)
-    sections = []
-    for heading, files in links.items():
-        rows = "".join(
-            f'<li><a href="{html.escape(_relative(file, target.parent))}">'
-            f"{html.escape(file.name)}</a></li>"
-            for file in files
-        )
-        sections.append(f"<h2>{html.escape(heading)}</h2><ul>{rows}</ul>")
-    page = (
-        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}"
-        ".note{color:#b30000;font-weight:bold}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        + (f'<p class="note">{html.escape(note)}</p>' if note else "")
-        + f"<h2>主要结论 Findings</h2><ul>{items}</ul>"
-        + "".join(sections)
-        + "</body></html>"
-    )
-    with replacing(target) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return target
-
-
-def _relative(file: Path, folder: Path) -> str:
-    """Path of ``file`` relative to ``folder``, with forward slashes, for a link."""
-    return Path(os.path.relpath(file.resolve(), folder.resolve())).as_posix()
 
 
 def write_pack(

@@ -14,6 +14,7 @@ from ..maps.closure import closure_map
 from ..report import (
     html_page,
     markdown,
+    relink_index,
     replacing,
     statement,
     statement_title,
@@ -88,6 +89,7 @@ def write_closure(
     )
     written.append(save_html(fmap, maps / "closure.html", basemap=basemap))
     impact.outputs += written
+    relink_index(out_dir, maps_dir)
     return written
 
 

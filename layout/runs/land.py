@@ -21,7 +21,7 @@ from ..labels import Lang
 from ..land import LandCheck, LandOptions, land_checks
 from ..maps import save_html
 from ..maps.land import land_map
-from ..report import write_pack
+from ..report import relink_index, write_pack
 from ..study import Study
 
 
@@ -78,5 +78,6 @@ def land_check(
             lang=lang,
         )
         result.outputs.append(save_html(fmap, maps / "land.html"))
+        relink_index(out_dir, maps_dir)
         bar.update()
     return result

@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..access import BORDER_INPUTS, access, settle_borders
+from ..access import BORDER_INPUTS, access, school_seats, settle_borders
 from ..demand import (
     demand_by_cell,
     demand_totals,
@@ -47,7 +47,14 @@ from ..maps.basemap import Basemap, basemap_from_name
 from ..maps.overview import overview_map
 from ..maps.provision import provision_map
 from ..maps.sites import plan_heading, sites_map
-from ..report import plot_county_demand, write_geopackage, write_index, write_spreadsheet
+from ..report import (
+    found_outputs,
+    plot_county_demand,
+    write_geopackage,
+    write_index,
+    write_spreadsheet,
+)
+from ..report.summary import county_summary, summary_headers, summary_heading
 from ..schema import HALO
 from ..sites import SitePlan, plan_sites
 from ..standards import Profile
@@ -221,7 +228,7 @@ def write_outputs(
     sheets = localise(tables, lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
     written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
-    written += _charts(result, out / "charts")
+    written += _charts(result, out / "charts", lang)
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)
     basemap = basemap_from_name(tiles)
@@ -231,22 +238,37 @@ def write_outputs(
         for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
     ]
     written += map_files
-    links = {
-        "地图 Maps": map_files,
-        "数据与表格 Data and tables": [f for f in written if f.suffix in {".gpkg", ".xlsx"}],
-        "图表 Charts": [f for f in written if f.suffix == ".png"],
-    }
     note = "合成样例数据，非真实学校数据 / Synthetic sample data, not real school data"
     written.append(
         write_index(
             out / "index.html",
             title=study.title,
             findings=findings(result, lang=lang),
-            links=links,
+            links=found_outputs(out, maps),
             note=note if study.synthetic else "",
+            tables=_county_tables(result, lang=lang),
+            charts=[f for f in written if f.suffix == ".png"],
         )
     )
     return written
+
+
+def _county_tables(result: PlanResult, *, lang: Literal["zh", "en"]) -> dict[str, pd.DataFrame]:
+    """Return the index page's table per county: focus scenario, first plan year."""
+    if "access_schools" not in result.tables or result.demand is None:
+        return {}
+    scenario = focus_scenario(scenario_names(result.demand))
+    year = int(result.demand["year"].min())
+    table = county_summary(
+        result.tables,
+        cells=result.layers["cell_flags"],
+        schools=result.study["schools"],
+        counties=result.study["counties"],
+        scenario=scenario,
+        year=year,
+    )
+    heading = summary_heading(result.study.standards, scenario=scenario, year=year, lang=lang)
+    return {heading: table.rename(columns=summary_headers(lang))}
 
 
 def _maps(
@@ -373,6 +395,7 @@ def _access_findings(
         row = {
             "level": VALUES_ZH[str(level)] if lang == "zh" else str(level).capitalize(),
             "year": int(group["year"].iloc[0]),
+            "scenario": VALUES_ZH.get(scenario, scenario) if lang == "zh" else scenario,
             "unserved": figures["unserved"],
             "share": figures["within_norm"] / figures["children"] if figures["children"] else 0,
             "radius": profile.radius(str(level), "urban"),
@@ -407,7 +430,7 @@ _FINDINGS: dict[str, _Findings] = {
         ],
         "demand": "{scenario}：{level}学龄儿童由{first}年的{start:,.0f}人变为{last}年的"
         "{end:,.0f}人（{change:+.1%}）。",
-        "access": "{year}年{level}：{unserved:,.0f}名学生在本县可达范围内没有学位；"
+        "access": "{scenario}，{year}年{level}：{unserved:,.0f}名学生在本县可达范围内没有学位；"
         "{share:.0%}在就学标准内（城镇服务半径{radius:,.0f}米，乡村单程{minutes:g}分钟）",
         "across": "；其中{across:,.0f}人可在邻县学校空余学位就读",
         "end": "。",
@@ -424,9 +447,9 @@ _FINDINGS: dict[str, _Findings] = {
         ],
         "demand": "Scenario {scenario}: {level} school-age children from {start:,.0f} in "
         "{first} to {end:,.0f} in {last} ({change:+.1%}).",
-        "access": "{level}, {year}: {unserved:,.0f} children have no place within reach in "
-        "their county; {share:.0%} within the norm (urban radius {radius:,.0f} m, rural "
-        "{minutes:g} minutes one way)",
+        "access": "{level}, {scenario} scenario, {year}: {unserved:,.0f} children have no place "
+        "within reach in their county; {share:.0%} within the norm (urban radius "
+        "{radius:,.0f} m, rural {minutes:g} minutes one way)",
         "across": "; {across:,.0f} of them can take spare places across a county border",
         "end": ".",
     },
@@ -545,14 +568,29 @@ STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [
 """The analysis steps of :func:`analyse`, in order; each adds to the result."""
 
 
-def _charts(result: PlanResult, folder: Path) -> list[Path]:
-    """One PNG per county of projected primary and junior children by year and scenario."""
+def _charts(result: PlanResult, folder: Path, lang: Literal["zh", "en"]) -> list[Path]:
+    """One PNG per county of projected children by year and scenario, with its places."""
     folder.mkdir(parents=True, exist_ok=True)
     totals = result.tables["demand_by_county"]
     names = result.study["counties"].set_index("county_code")["name"]
+    seats = school_seats(result.study["schools"])
+    places = seats.groupby(result.study["schools"]["county_code"].to_numpy()).sum()
     return [
-        plot_county_demand(totals, folder / f"demand_{code}.png", county_code=code, title=code)
-        for code in names.index
+        plot_county_demand(
+            totals,
+            folder / f"demand_{code}.png",
+            county_code=code,
+            title=f"{name}（{code}）：学龄儿童预测与现有学位"
+            if lang == "zh"
+            else f"{name} ({code}): projected children and places",
+            places=places.loc[code, ["capacity_primary", "capacity_junior"]].set_axis(
+                ["primary", "junior"]
+            )
+            if code in places.index
+            else None,
+            lang=lang,
+        )  # fmt: skip
+        for code, name in names.items()
         if (totals["county_code"] == code).any()
     ]
 

@@ -10,7 +10,7 @@ from ..demand import focus_scenario, scenario_names, study_demand
 from ..maps import save_html
 from ..maps.basemap import basemap_from_name
 from ..maps.sites import plan_heading, sites_map
-from ..report import write_pack
+from ..report import relink_index, write_pack
 from ..sites import SitePlan, plan_sites
 from ..study import Study
 
@@ -66,6 +66,7 @@ def write_site_plan(
     basemap = basemap_from_name(tiles)
     fmap = sites_map(study, found, lang=lang, basemap=basemap, heading=heading)
     written.append(save_html(fmap, maps / "sites.html", basemap=basemap))
+    relink_index(out_dir, maps_dir)
     return written
 
 

@@ -228,9 +228,7 @@ def _cell_minutes(
     return costs.minutes[costs.cells.get_indexer(cell_ids)]
 
 
-def _on_one_pattern(
-    matrices: list[sparse.csr_array], *, fill: float
-) -> list[sparse.csr_array]:
+def _on_one_pattern(matrices: list[sparse.csr_array], *, fill: float) -> list[sparse.csr_array]:
     """Put the matrices on the union of their arcs, an arc a matrix lacks costing ``fill``.
 
     Explicit zeros (a cell at a school) are kept: the union is taken on the stored arcs.

@@ -16,7 +16,7 @@ scenario switch and a year slider (every layer follows them):
 - **Counties**: each county's demand chart in its popup.
 
 The norm of the level is read from the profile and named in the legend heading and in every
-popup. Colours are ColorBrewer's colour-blind-safe RdYlBu and Dark2.
+popup. Colours are ColorBrewer's colour-blind-safe RdYlBu, Greys and Accent.
 
 Examples
 --------
@@ -44,6 +44,7 @@ from ..labels import Lang, code_name, in_language
 from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
+from .budget import within_budget
 from .canvas import add_legend, finish, study_canvas
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
@@ -55,8 +56,9 @@ GAP_BINS = (0.8, 1.0, 1.2)
 GAP_COLOURS = ("#2c7bb6", "#abd9e9", "#fdae61", "#d7191c", "#762a83")
 """ColorBrewer RdYlBu (4 classes) for up to 80 %, 80-100 %, 100-120 %, over 120 %; purple for
 children and no places."""
-REASON_COLOURS = {"no_place": "#d95f02", "beyond": "#1b9e77", "both": "#7570b3"}
-"""ColorBrewer Dark2 for the reason of a flagged cell."""
+REASON_COLOURS = {"no_place": "#969696", "beyond": "#ffff99", "both": "#252525"}
+"""Reason of a flagged cell: ColorBrewer Greys and Accent yellow, chosen to stay at least 14
+CAM02-UCS units from every other key of the map under deuteranopia and protanopia."""
 
 _TEXT = {
     "title": ("学位供需：缺口、学校利用率与未达标原因", "Provision: gap, school use, reasons"),
@@ -136,7 +138,7 @@ def provision_map(
     keys = _keys(balance)
     towns = _townships_layer(study, balance, lang, datum)
     towns.add_to(fmap)
-    cells, judged = _cells_layer(study, cell_flags, lang, datum)
+    cells, judged, aggregated = _cells_layer(study, cell_flags, lang, datum)
     cells.add_to(fmap)
     points = _schools_layer(study, schools, lang, datum)
     points.add_to(fmap)
@@ -147,6 +149,7 @@ def provision_map(
     items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
     years = "、".join(str(y) for y in judged) if lang == "zh" else ", ".join(map(str, judged))
     notices = [_t("cells_years", lang, years=years or _t("none", lang))]
+    notices += [aggregated] if aggregated else []
     add_legend(
         fmap, study, title=_t("title", lang), items=items, lang=lang, notices=notices,
         heading=" ",
@@ -253,31 +256,41 @@ def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) 
 
 def _cells_layer(
     study: Study, flags: gpd.GeoDataFrame, lang: Lang, datum: Datum
-) -> tuple[folium.GeoJson, list[int]]:
-    """Cells with no place within reach, beyond the norm, or both, by level and year."""
-    beyond = flags["beyond_radius"].fillna(0) + flags["beyond_time"].fillna(0)
-    unserved = flags["unserved"].fillna(0)
-    reason = np.select(
-        [(unserved > 0) & (beyond > 0), unserved > 0, beyond > 0], ["both", "no_place", "beyond"],
-        default="",
-    )  # fmt: skip
-    rows = flags.assign(reason=reason, beyond=beyond)[reason != ""]
-    values: dict[str, dict[str, list[object]]] = {}
-    for row in rows.itertuples():
-        key = f"{row.level}|{row.scenario}|{int(row.year)}"
-        values.setdefault(str(row.cell_id), {})[key] = [
-            round(float(row.children), 1), round(float(row.unserved), 1),
-            round(float(row.beyond), 1), row.reason,
-        ]  # fmt: skip
-    cells = rows.drop_duplicates("cell_id")[["cell_id", "geometry"]]
+) -> tuple[folium.GeoJson, list[int], str | None]:
+    """Cells with no place within reach, beyond the norm, or both, by level and year.
+
+    Beyond the map budget the flagged cells are summed by township (with a notice).
+    """
+    rows = flags.assign(beyond=flags["beyond_radius"].fillna(0) + flags["beyond_time"].fillna(0))
+    rows = rows[(rows["unserved"].fillna(0) > 0) | (rows["beyond"] > 0)]
     setting = study["population"].set_index("cell_id")["setting"]
-    cells = cells.assign(setting=setting.reindex(cells["cell_id"]).fillna("urban").to_numpy())
+    shapes = rows.drop_duplicates("cell_id")[["cell_id", "township_code", "geometry"]]
+    shapes, notice = within_budget(shapes, by="township_code", what=_t("cells", "en"))
+    unit = "cell_id" if "cell_id" in shapes else "township_code"
+    rows = rows.assign(key=rows["level"].astype(str) + "|" + rows["scenario"].astype(str) + "|"
+                       + rows["year"].astype(int).astype(str))  # fmt: skip
+    sums = rows.groupby([unit, "key"])[["children", "unserved", "beyond"]].sum().reset_index()
+    reason = np.select(
+        [(sums["unserved"] > 0) & (sums["beyond"] > 0), sums["unserved"] > 0],
+        ["both", "no_place"], default="beyond",
+    )  # fmt: skip
+    values: dict[str, dict[str, list[object]]] = {}
+    for row, why in zip(sums.itertuples(), reason, strict=True):
+        values.setdefault(str(getattr(row, unit)), {})[str(row.key)] = [
+            round(float(row.children), 1), round(float(row.unserved), 1),
+            round(float(row.beyond), 1), str(why),
+        ]  # fmt: skip
+    kind = setting.reindex(shapes[unit]).fillna("urban") if unit == "cell_id" else "township"
+    shown = gpd.GeoDataFrame(
+        {"cell_id": shapes[unit].to_numpy(), "setting": np.asarray(kind)},
+        geometry=shapes.geometry.to_numpy(), crs=shapes.crs,
+    )  # fmt: skip
     layer = geojson_from_geodataframe(
-        cells, style={"weight": 0, "fillOpacity": 0.7}, tooltip={"cell_id": "", "setting": ""},
+        shown, style={"weight": 0, "fillOpacity": 0.7}, tooltip={"cell_id": "", "setting": ""},
         name=_t("cells", lang), datum=datum, popups=False,
     )  # fmt: skip
-    _with_values(layer, cells["cell_id"], values)
-    return layer, sorted(int(y) for y in rows["year"].unique())
+    _with_values(layer, shown["cell_id"], values)
+    return layer, sorted(int(y) for y in rows["year"].unique()), notice
 
 
 class _Switch(MacroElement):  # type: ignore[misc]  # branca is untyped

@@ -157,7 +157,8 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
         f"2025年初中：{junior:,.0f}名学生在本县可达范围内没有学位；0%在就学标准内"
         "（城镇服务半径1,000米，乡村单程60分钟）。"
     ) in page
-    assert '<a href="../maps/overview.html">overview.html</a>' in page
+    assert "中方案，2025年小学" in page
+    assert '<a href="../maps/overview.html">../maps/overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page
 
@@ -177,7 +178,7 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     box = page.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(4).bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = page.locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     assert "第一小学" in tooltip.inner_text()
     assert "56人及以上班数" in tooltip.inner_text()
@@ -205,31 +206,6 @@ def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
     # The school S1 is drawn shifted to GCJ-02: about 0.0055 degrees east of its WGS84 place.
     s1 = result.study["schools"].to_crs(4326).geometry[0]
     assert f"[{s1.x:.5f}, {s1.y:.5f}]" not in page
-
-
-def test_provision_map_year_slider(run: Path, offline_page: OfflinePage) -> None:
-    page_file = run / "maps" / "provision.html"
-    assert external_references(page_file) == []
-    offline_page.open(page_file)
-    page = offline_page.page
-    assert page.locator("#layout-year-label").inner_text() == "2025"
-    # One township layer per plan year (2025-2030), the first shown: its 2 townships' tooltips
-    # name 2025. Moving the slider to the end shows 2030's layer instead.
-    shown = "document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length"
-    before = page.evaluate(shown)
-    page.evaluate(
-        "(() => { const s = document.getElementById('layout-year'); s.value = s.max;"
-        " s.dispatchEvent(new Event('input')); })()"
-    )
-    assert page.locator("#layout-year-label").inner_text() == "2030"
-    assert page.evaluate(shown) == before
-    names = page.evaluate(
-        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label > span > span'))"
-        ".map(s => s.textContent.trim())"
-    )
-    assert sum("2025" in n and "学龄儿童" in n for n in names) == 1
-    assert sum("学龄儿童" in n for n in names) == 6
-    offline_page.assert_drawn()
 
 
 def test_layer_over_the_map_budget_is_aggregated_with_a_notice(

@@ -523,8 +523,9 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
         ".map(p => p.getAttribute('fill') === 'none' ? p.getAttribute('stroke') :"
         " p.getAttribute('fill'))"
     )
-    # Before: A green (40), C orange (50); B to close. After: lines; A orange, C red; B black.
-    assert colours == ["#1a9641", "#fdae61", "#7b3294", "#2c7bb6", "#2c7bb6",
+    # Before: A blue (40), C orange (50); B to close. After: grey lines; A orange, C red;
+    # B black.
+    assert colours == ["#2c7bb6", "#fdae61", "#7b3294", "#878787", "#878787",
                        "#fdae61", "#d7191c", "#000000"]  # fmt: skip
     widths = page.evaluate(
         "Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
@@ -539,7 +540,7 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
     box_ = paths.nth(7).bounding_box()
     assert box_ is not None
     page.mouse.move(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
-    tooltip = page.locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     assert "乙小学 <b>&" in tooltip.inner_text()
 

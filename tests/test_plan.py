@@ -112,9 +112,16 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
     ledger = sheets["消除大班额工作台账"]
     assert "学校代码" in ledger.columns
     assert sorted(ledger["学校代码"].unique()) == ["S1", "S2", "S3"]
-    # Every sheet keeps its header row in view (frozen below row 1), read back by openpyxl.
+    # The study is synthetic: the first sheet says so. Every table sheet keeps its header row
+    # in view (frozen below row 1), and its numbers carry Excel formats, read back by openpyxl.
     book = openpyxl.load_workbook(run / "out" / "tables.xlsx", read_only=False)
-    assert {sheet.freeze_panes for sheet in book.worksheets} == {"A2"}
+    notice, *tables = book.worksheets
+    assert notice.title == "说明 Notice" and "合成样例数据" in str(notice["A1"].value)
+    assert {sheet.freeze_panes for sheet in tables} == {"A2"}
+    funding = book["生均公用经费"]
+    header = [cell.value for cell in funding[1]]
+    money = funding.cell(row=2, column=header.index("公用经费合计(元)") + 1)
+    assert money.number_format == "#,##0"
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:

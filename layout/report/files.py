@@ -103,8 +103,12 @@ def write_spreadsheet(
     path: str | os.PathLike[str],
     *,
     sheet_names: Mapping[str, str] | None = None,
+    notice: str = "",
 ) -> Path:
     """Write one sheet per table to an ``.xlsx`` workbook atomically.
+
+    Headers are frozen; numbers get Excel formats (whole numbers ``#,##0``, others
+    ``#,##0.00``, shares ``0.0%``: :func:`_number_formats`).
 
     Parameters
     ----------
@@ -114,6 +118,9 @@ def write_spreadsheet(
         Target ``.xlsx``; replaced whole if it exists.
     sheet_names
         Sheet title per table name (Excel allows 31 characters); the table name otherwise.
+    notice
+        If given, a first sheet ``说明 Notice`` holding this text (e.g. that the study is
+        synthetic).
 
     Returns
     -------
@@ -134,11 +141,42 @@ def write_spreadsheet(
         replacing(path) as tmp,
         pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=options) as writer,
     ):
+        if notice:
+            pd.DataFrame({notice: []}).to_excel(writer, sheet_name=NOTICE_SHEET, index=False)
+            writer.sheets[NOTICE_SHEET].set_column(0, 0, 80)
         for name, frame in tables.items():
             sheet = names.get(name, name)[:31]
             frame.to_excel(writer, sheet_name=sheet, index=False)
             writer.sheets[sheet].freeze_panes(1, 0)
+            for column, pattern in _number_formats(frame).items():
+                number = writer.book.add_format({"num_format": pattern})
+                writer.sheets[sheet].set_column(column, column, 14, number)
     return Path(path)
+
+
+NOTICE_SHEET = "说明 Notice"
+"""Title of the workbook's first sheet when it carries a notice."""
+
+
+def _number_formats(frame: pd.DataFrame) -> dict[int, str]:
+    """Excel number format of each numeric column, by position.
+
+    Columns whose name says share, rate or utilisation (``share``, ``比例``, ``率``) are
+    percentages; year columns (``year``, ``年份``, ``年度``) stay plain.
+    """
+    formats = {}
+    for position, (name, values) in enumerate(frame.items()):
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        label = str(name).lower()
+        whole = bool((values.dropna() == values.dropna().round()).all())
+        if any(word in label for word in ("year", "年份", "年度", "code", "代码")):
+            continue
+        if any(word in label for word in ("share", "utilisation", "比例", "率")):
+            formats[position] = "0.0%"
+        else:
+            formats[position] = "#,##0" if whole else "#,##0.00"
+    return formats
 
 
 def write_pack(
@@ -181,4 +219,12 @@ def write_pack(
     plain = {n: pd.DataFrame(layers[n]).drop(columns="geometry", errors="ignore") for n in names}
     shown = localise(plain, lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in shown}
-    return [gpkg, write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles)]
+    notice = SYNTHETIC_NOTICE if study.synthetic else ""
+    xlsx = write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles, notice=notice)
+    return [gpkg, xlsx]
+
+
+SYNTHETIC_NOTICE = (
+    "合成样例数据，非真实学校数据，不得用于决策 / Synthetic sample data, not real schools"
+)
+"""The notice sheet's text of a workbook made from a synthetic study."""

@@ -54,6 +54,7 @@ from ..report import (
     write_index,
     write_spreadsheet,
 )
+from ..report.files import SYNTHETIC_NOTICE
 from ..report.summary import county_summary, summary_headers, summary_heading
 from ..schema import HALO
 from ..sites import SitePlan, plan_sites
@@ -227,7 +228,10 @@ def write_outputs(
     written = [_write_results(result, tables, out / "results.gpkg")]
     sheets = localise(tables, lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-    written.append(write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles))
+    notice = SYNTHETIC_NOTICE if study.synthetic else ""
+    written.append(
+        write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles, notice=notice)
+    )
     written += _charts(result, out / "charts", lang)
     LOG.info("maps")
     maps.mkdir(parents=True, exist_ok=True)

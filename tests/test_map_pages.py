@@ -209,9 +209,7 @@ _KEYS = """() => Array.from(document.querySelectorAll('#layout-legend svg.layout
 })"""
 
 
-def test_index_has_a_table_per_county_and_links_every_output(
-    run: Path, offline_page: OfflinePage
-):
+def test_index_has_a_table_per_county_and_links_every_output(run: Path, offline_page: OfflinePage):
     offline_page.open(run / "out" / "index.html")
     page = offline_page.page
     rows = page.evaluate(
@@ -278,9 +276,7 @@ def _svg_hex(css: str) -> str:
 
 
 @pytest.mark.parametrize("cvd", ["deuteranomaly", "protanomaly"])
-def test_palettes_pass_a_colour_vision_simulation(
-    run: Path, offline_page: OfflinePage, cvd: str
-):
+def test_palettes_pass_a_colour_vision_simulation(run: Path, offline_page: OfflinePage, cvd: str):
     """Under full deuteranopia or protanopia (Machado 2009) every legend key stays distinct."""
     from layout.maps import balance, closure, land
 

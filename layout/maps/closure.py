@@ -118,9 +118,11 @@ def closure_map(
     lines = transfers[~(transfers.geometry.isna() | transfers.geometry.is_empty)]
     if len(lines):
         _lines_layer(lines, lang, datum).add_to(after)
-    found = []
+    found: list[tuple[folium.GeoJson, str]] = []
     if len(receiving):
-        found.append((_schools_layer(receiving, "after", lang, datum).add_to(after), "name"))
+        shown = _schools_layer(receiving, "after", lang, datum)
+        shown.add_to(after)
+        found.append((shown, "name"))
     if len(closed):
         _closed_layer(closed, _CLOSED_COLOUR, lang, datum).add_to(after)
     before.add_to(fmap)

@@ -70,7 +70,7 @@ PRINT_CSS = """
 """Styles of the controls and of the printed page (A4 landscape, colours kept)."""
 
 
-class _Controls(MacroElement):  # type: ignore[misc]  # branca is untyped
+class _Controls(MacroElement):
     """The script of the controls, rendered after the layers it searches and labels."""
 
     _template = Template(
@@ -80,7 +80,7 @@ class _Controls(MacroElement):  # type: ignore[misc]  # branca is untyped
     )
 
     def __init__(self, **fields: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's is untyped
         self._name = "LayoutControls"
         for key, value in fields.items():
             setattr(self, key, value)

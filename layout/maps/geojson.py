@@ -263,7 +263,7 @@ def _styled(
     if marker is None:
         return None
     styled = copy.copy(marker)
-    styled.options = {**marker.options, **style}
+    styled.options = {**marker.options, **cast("dict[str, Any]", style)}
     return styled
 
 

@@ -205,7 +205,11 @@ def _classes(used: np.ndarray, places: np.ndarray) -> np.ndarray:
     return np.where(places > 0, classes, 4)
 
 
-def _by_key(frame: pd.DataFrame, unit: str, used: str, places: str) -> dict[str, dict[str, list]]:
+Values = dict[str, dict[str, list[int]]]
+"""Values by unit id, then by ``"level|scenario|year"``."""
+
+
+def _by_key(frame: pd.DataFrame, unit: str, used: str, places: str) -> Values:
     """Return ``{unit: {"level|scenario|year": [used, places, class]}}``, whole counts."""
     frame = frame[(frame[used] > 0) | (frame[places] > 0)]
     counts = frame[used].to_numpy(float).round(0)
@@ -213,7 +217,7 @@ def _by_key(frame: pd.DataFrame, unit: str, used: str, places: str) -> dict[str,
     classes = _classes(counts, seats)
     key = frame["level"].astype(str) + "|" + frame["scenario"].astype(str) + "|"
     key = key + frame["year"].astype(int).astype(str)
-    out: dict[str, dict[str, list]] = {}
+    out: Values = {}
     for unit_id, k, n, p, c in zip(frame[unit], key, counts, seats, classes, strict=True):
         out.setdefault(str(unit_id), {})[k] = [int(n), int(p), int(c)]
     return out
@@ -293,7 +297,7 @@ def _cells_layer(
     return layer, sorted(int(y) for y in rows["year"].unique()), notice
 
 
-class _Switch(MacroElement):  # type: ignore[misc]  # branca is untyped
+class _Switch(MacroElement):
     """The level switch, scenario switch and year slider, and the layers' styles and texts."""
 
     _template = Template(
@@ -303,7 +307,7 @@ class _Switch(MacroElement):  # type: ignore[misc]  # branca is untyped
     )
 
     def __init__(self, **fields: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's is untyped
         self._name = "ProvisionSwitch"
         for key, value in fields.items():
             setattr(self, key, value)

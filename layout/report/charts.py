@@ -118,8 +118,15 @@ def plot_county_demand(
     def t(key: str, **values: object) -> str:
         return _TEXT[key][0 if lang == "zh" else 1].format(**values)
 
-    light = {k: 100 for k in ("font.weight", "axes.titleweight", "axes.labelweight")}
-    with matplotlib.rc_context({"font.family": [cjk_font()], "figure.titleweight": 100, **light}):
+    with matplotlib.rc_context(
+        {
+            "font.family": [cjk_font()],
+            "font.weight": 100,
+            "axes.titleweight": 100,
+            "axes.labelweight": 100,
+            "figure.titleweight": 100,
+        }
+    ):
         figure = Figure(figsize=(10, 4), layout="constrained")
         FigureCanvasAgg(figure)
         panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))

@@ -7,6 +7,13 @@
   var C = {{ this.colours }};
   var state = {level: K.levels[0], scenario: K.focus, year: K.years[0]};
   var all = {cells: layers.cells.getLayers(), schools: layers.schools.getLayers()};
+  // Thousands of cells draw much faster on a canvas than as SVG paths; the townships share it
+  // (the cells drawn over them), the schools stay SVG in a pane above.
+  var canvas = L.canvas({padding: 0.5});
+  map.createPane("layout-schools").style.zIndex = 450;
+  layers.towns.eachLayer(function (f) { f.options.renderer = canvas; });
+  all.cells.forEach(function (f) { f.options.renderer = canvas; });
+  all.schools.forEach(function (f) { f.options.pane = "layout-schools"; });
   function key() { return state.level + "|" + state.scenario + "|" + state.year; }
   function n(x) { return Math.round(x).toLocaleString("en"); }
   function count(x) { return x > 0 && x < 0.5 ? "<1" : n(x); }
@@ -96,5 +103,7 @@
   document.getElementById("layout-year").addEventListener("input", function (e) {
     state.year = K.years[Number(e.target.value)]; restyle();
   });
+  map.addLayer(layers.towns);
+  map.addLayer(layers.cells);
   restyle();
 })();

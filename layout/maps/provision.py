@@ -11,7 +11,8 @@ scenario switch and a year slider (every layer follows them):
   has a black ring. Dots are sized by pupils.
 - **Cells by reason**: the cells where children have no place within reach, where they
   travel beyond the norm (the urban service radius or the rural travel-time norm of the
-  profile), or both, kept apart. Cells are judged for the focus scenario's first and last
+  profile), or both, kept apart. Cells and townships are drawn on one canvas (thousands of
+  cells draw slowly as SVG), the schools as SVG above them. Cells are judged for the focus scenario's first and last
   plan year (:func:`layout.access.access`); other years show none, and the legend says so.
 - **Counties**: each county's demand chart in its popup.
 
@@ -137,8 +138,10 @@ def provision_map(
     fmap = study_canvas(study, lang=lang, basemap=basemap)
     keys = _keys(balance)
     towns = _townships_layer(study, balance, lang, datum)
+    towns.show = False  # the page script draws the townships and cells on a canvas
     towns.add_to(fmap)
     cells, judged, aggregated = _cells_layer(study, cell_flags, lang, datum)
+    cells.show = False
     cells.add_to(fmap)
     points = _schools_layer(study, schools, lang, datum)
     points.add_to(fmap)

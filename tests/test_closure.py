@@ -600,3 +600,12 @@ def test_sample_study_closure_is_consistent() -> None:
     assert row["children_moved"] == pytest.approx(row["from_closed"] + row["knock_on"])
     assert (impact.receiving["utilisation_after"] <= 1 + 1e-9).all()
     assert np.isclose(impact.moves["children"].sum(), row["children_moved"])
+
+
+def test_statement_prints_on_one_a4_page(written: Path, offline_page: OfflinePage) -> None:
+    """Chromium's print of the statement (print CSS, A4) is a PDF of exactly one page."""
+    import re
+
+    offline_page.open(written / "out" / "closure" / "statement.html")
+    pdf = offline_page.page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1

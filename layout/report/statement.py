@@ -448,8 +448,23 @@ def html_page(blocks: Sequence[Block], *, title: str, lang: Lang = "zh") -> str:
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;"
         "padding:2px 6px;text-align:right}th{background:#eee}.note{color:#b30000;"
-        "font-weight:bold}</style></head><body>" + "".join(parts) + "</body></html>\n"
+        "font-weight:bold}"
+        + _PRINT_CSS
+        + "</style></head><body>"
+        + "".join(parts)
+        + "</body></html>\n"
     )
+
+
+_PRINT_CSS = (
+    "@media print{@page{size:A4;margin:8mm}"
+    "body{margin:0;max-width:none;font-size:8pt;line-height:1.3;columns:2;column-gap:5mm}"
+    "h1{font-size:13pt;margin:0 0 1mm;column-span:all}h2{font-size:9.5pt;margin:1.5mm 0 .5mm;"
+    "break-after:avoid}p,ul{margin:.8mm 0}ul{padding-left:4mm}"
+    "table{font-size:7pt;margin:.5mm 0;break-inside:avoid}td,th{padding:0 2px}"
+    "*{print-color-adjust:exact;-webkit-print-color-adjust:exact}}"
+)
+"""Print layout: the statement on one A4 page, in two columns."""
 
 
 def _html_table(frame: pd.DataFrame) -> str:

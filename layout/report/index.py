@@ -50,7 +50,7 @@ _CSS = (
     "margin:2em auto;line-height:1.5}"
     ".note{color:#b30000;font-weight:bold}"
     "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
-    "th,td{border:1px solid #999;padding:2px 5px}td{text-align:right}"
+    "th,td{border:1px solid #999;padding:2px 5px}td{text-align:right;white-space:nowrap}"
     "td:first-child{text-align:left}th{background:#eee}"
     "img{max-width:100%;page-break-inside:avoid}"
     "@media print{@page{size:A4;margin:12mm}body{margin:0;max-width:none;font-size:11px}"

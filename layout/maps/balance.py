@@ -33,6 +33,7 @@ from ..labels import Lang, code_name, in_language
 from ..study import Study
 from .basemap import Basemap
 from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 RATIO_BINS = (0.8, 1.0, 1.25)
@@ -123,5 +124,6 @@ def balance_map(
     layer.add_to(fmap)
     keys: list[Key] = [(c, _t(f"class{i}", lang), "area") for i, c in enumerate(RATIO_COLOURS)]
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
-    finish(fmap, study, lang=lang, search=[(layer, "name")], labels=[(layer, "name", 8)])
+    add_controls(fmap, study, lang=lang, search=[(layer, "name")], labels=[(layer, "name", 8)])
+    finish(fmap)
     return fmap

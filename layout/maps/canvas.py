@@ -6,7 +6,7 @@ Examples
 >>> study = study_from_toml()
 >>> fmap = study_canvas(study, lang="en")
 >>> add_legend(fmap, study, title="Overview", items=[("#1a9641", "school")], lang="en")
->>> finish(fmap, study)
+>>> finish(fmap)
 >>> type(fmap).__name__
 'Map'
 """
@@ -21,7 +21,6 @@ import folium
 from ..labels import Lang
 from ..study import Study
 from .basemap import Basemap, add_basemap
-from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 WEB_CRS = "EPSG:4326"
@@ -161,29 +160,6 @@ def add_legend(
     )
 
 
-def finish(
-    fmap: folium.Map,
-    study: Study,
-    *,
-    lang: Lang = "zh",
-    search: Sequence[tuple[folium.GeoJson, str]] = (),
-    labels: Sequence[tuple[folium.GeoJson, str, int]] = (),
-) -> None:
-    """Add the tools (:func:`layout.maps.controls.add_controls`) and the open layer control.
-
-    Parameters
-    ----------
-    fmap
-        The map, its layers added.
-    study
-        Its study: the attribution names it, its data date and whether it is synthetic.
-    lang
-        Language of the tools.
-    search, labels
-        Layers to search by name and to label at closer zooms (see ``add_controls``).
-    """
-    source = f"{study.title}, {text('date', lang)} {study.data_date}"
-    if study.synthetic:
-        source += f" ({text('synthetic', lang)})"
-    add_controls(fmap, attribution=source, lang=lang, search=search, labels=labels)
+def finish(fmap: folium.Map) -> None:
+    """Add the layer control, open, so every layer can be switched on and off."""
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -43,6 +43,7 @@ from ..labels import Lang, code_name, header, in_language
 from ..study import Study
 from .basemap import Basemap, Datum
 from .canvas import WEB_CRS, Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["LARGE_COLOUR", "OK_COLOUR", "OVER_COLOUR", "closure_map"]
@@ -137,7 +138,10 @@ def closure_map(
     ]
     add_legend(fmap, study, title=title, items=keys, lang=lang)
     _frame_on(fmap, [closed, receiving, lines])
-    finish(fmap, study, lang=lang, search=found, labels=[(layer, key, 13) for layer, key in found])
+    add_controls(
+        fmap, study, lang=lang, search=found, labels=[(layer, key, 13) for layer, key in found]
+    )
+    finish(fmap)
     return fmap
 
 

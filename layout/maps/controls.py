@@ -16,8 +16,9 @@ here, in plain Leaflet 1.9, which :mod:`layout.maps.offline` inlines.
 Examples
 --------
 >>> import folium
+>>> from layout.study import study_from_toml
 >>> m = folium.Map(tiles=None)
->>> add_controls(m, attribution="demo", lang="en")
+>>> add_controls(m, study_from_toml(), lang="en")
 >>> "imperial: false" in m.get_root().render()
 True
 """
@@ -34,8 +35,10 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from ..labels import Lang
+from ..study import Study
+from .canvas import text
 
-__all__ = ["PRINT_CSS", "add_controls"]
+__all__ = ["PRINT_CSS", "PageScript", "add_controls"]
 
 _TEXT = {
     "search": {"zh": "搜索学校、乡镇或县区名称", "en": "Search a school, township or county"},
@@ -70,18 +73,24 @@ PRINT_CSS = """
 """Styles of the controls and of the printed page (A4 landscape, colours kept)."""
 
 
-class _Controls(MacroElement):
-    """The script of the controls, rendered after the layers it searches and labels."""
+class PageScript(MacroElement):
+    """A script of this package (``layout/maps/<file>``), rendered after the map's layers.
 
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        + Path(__file__).with_name("controls.js").read_text(encoding="utf-8")
-        + "{% endmacro %}"
-    )
+    The script is a Jinja template: ``{{ this.<field> }}`` is replaced by the field's text.
 
-    def __init__(self, **fields: str) -> None:
+    Parameters
+    ----------
+    file
+        Name of the ``.js`` file beside this module.
+    **fields
+        Texts the script reads (JSON, or JavaScript variable names).
+    """
+
+    def __init__(self, file: str, **fields: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # branca's is untyped
-        self._name = "LayoutControls"
+        self._name = "LayoutScript"
+        script = Path(__file__).with_name(file).read_text(encoding="utf-8")
+        self._template = Template("{% macro script(this, kwargs) %}" + script + "{% endmacro %}")
         for key, value in fields.items():
             setattr(self, key, value)
 
@@ -102,8 +111,8 @@ def _pairs(
 
 def add_controls(
     fmap: folium.Map,
+    study: Study,
     *,
-    attribution: str,
     lang: Lang = "zh",
     search: Sequence[tuple[folium.GeoJson, str]] = (),
     labels: Sequence[tuple[folium.GeoJson, str, int]] = (),
@@ -114,8 +123,8 @@ def add_controls(
     ----------
     fmap
         The map, with its layers already added.
-    attribution
-        Plain text of the source (escaped here).
+    study
+        Its study: the attribution names it, its data date and whether it is synthetic.
     lang
         Language of the controls.
     search
@@ -124,12 +133,16 @@ def add_controls(
         Layers whose features get a permanent label, the property shown and the zoom level
         from which it is shown.
     """
+    attribution = f"{study.title}, {text('date', lang)} {study.data_date}"
+    if study.synthetic:
+        attribution += f" ({text('synthetic', lang)})"
     texts = {key: value[lang] for key, value in _TEXT.items()}
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]  # a branca Figure
         folium.Element(f"<style>{PRINT_CSS}</style>")
     )
     fmap.add_child(
-        _Controls(
+        PageScript(
+            "controls.js",
             map_name=fmap.get_name(),
             texts=json.dumps(texts, ensure_ascii=False),
             attribution=json.dumps(html.escape(attribution), ensure_ascii=False),

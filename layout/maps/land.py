@@ -38,6 +38,7 @@ from ..schema import CHILD_LEVELS
 from ..study import Study
 from .basemap import Basemap, Datum
 from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "land_map"]
@@ -116,7 +117,8 @@ def land_map(
         (_LINK_COLOUR, _t("link", lang), "line"),
     ]
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
-    finish(fmap, study, lang=lang)
+    add_controls(fmap, study, lang=lang)
+    finish(fmap)
     return fmap
 
 

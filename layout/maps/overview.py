@@ -28,6 +28,7 @@ from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
 from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#2c7bb6", "planned": "#bababa"}
@@ -199,8 +200,9 @@ def overview_map(
     ]
     keys.append((_FULL, _t("full", lang), "ring"))
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
-    finish(
+    add_controls(
         fmap, study, lang=lang, search=[(points, "name"), (towns, "name"), (areas, "name")],
         labels=[(towns, "name", 12), (points, "name", 14)],
     )  # fmt: skip
+    finish(fmap)
     return fmap

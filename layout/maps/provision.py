@@ -12,8 +12,9 @@ scenario switch and a year slider (every layer follows them):
 - **Cells by reason**: the cells where children have no place within reach, where they
   travel beyond the norm (the urban service radius or the rural travel-time norm of the
   profile), or both, kept apart. Cells and townships are drawn on one canvas (thousands of
-  cells draw slowly as SVG), the schools as SVG above them. Cells are judged for the focus scenario's first and last
-  plan year (:func:`layout.access.access`); other years show none, and the legend says so.
+  cells draw slowly as SVG), the schools as SVG above them. Cells are judged for the focus
+  scenario's first and last plan year (:func:`layout.access.access`); other years show
+  none, and the legend says so.
 - **Counties**: each county's demand chart in its popup.
 
 The norm of the level is read from the profile and named in the legend heading and in every
@@ -37,8 +38,6 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
-from jinja2 import Template
 
 from ..demand import focus_scenario
 from ..labels import Lang, code_name, in_language
@@ -47,6 +46,7 @@ from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
 from .canvas import add_legend, finish, study_canvas
+from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
 
@@ -158,7 +158,8 @@ def provision_map(
         heading=" ",
     )  # fmt: skip
     fmap.add_child(
-        _Switch(
+        PageScript(
+            "provision.js",
             map_name=fmap.get_name(),
             layers=json.dumps(
                 {"towns": towns.get_name(), "cells": cells.get_name(), "schools": points.get_name()}
@@ -168,10 +169,11 @@ def provision_map(
             colours=json.dumps({"gap": GAP_COLOURS, "reason": REASON_COLOURS}),
         )
     )
-    finish(
+    add_controls(
         fmap, study, lang=lang, search=[(points, "name"), (towns, "name")],
         labels=[(towns, "name", 12), (points, "name", 14)],
     )  # fmt: skip
+    finish(fmap)
     return fmap
 
 
@@ -298,22 +300,6 @@ def _cells_layer(
     )  # fmt: skip
     _with_values(layer, shown["cell_id"], values)
     return layer, sorted(int(y) for y in rows["year"].unique()), notice
-
-
-class _Switch(MacroElement):
-    """The level switch, scenario switch and year slider, and the layers' styles and texts."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        + (Path(__file__).with_name("provision.js")).read_text(encoding="utf-8")
-        + "{% endmacro %}"
-    )
-
-    def __init__(self, **fields: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]  # branca's is untyped
-        self._name = "ProvisionSwitch"
-        for key, value in fields.items():
-            setattr(self, key, value)
 
 
 def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> folium.FeatureGroup:

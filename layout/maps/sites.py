@@ -27,6 +27,7 @@ from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
 from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 KIND_COLOURS = {
@@ -170,7 +171,8 @@ def sites_map(
         fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices,
         heading=heading,
     )  # fmt: skip
-    finish(fmap, study, lang=lang, search=search, labels=[(schools, "name", 14)])
+    add_controls(fmap, study, lang=lang, search=search, labels=[(schools, "name", 14)])
+    finish(fmap)
     return fmap
 
 

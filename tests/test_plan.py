@@ -122,6 +122,13 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
     header = [cell.value for cell in funding[1]]
     money = funding.cell(row=2, column=header.index("公用经费合计(元)") + 1)
     assert money.number_format == "#,##0"
+    # County names stand beside the codes.
+    counties = sheets["班额县域汇总"]
+    assert list(counties.columns[:2]) == ["县(市、区)代码", "县(市、区)名称"]
+    assert dict(zip(counties.iloc[:, 0].astype(str), counties.iloc[:, 1], strict=True)) == {
+        "210302": "甲区",
+        "210303": "乙县",
+    }
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 import pyogrio
 
 from ..labels import TABLE_TITLES, localise
+from .summary import with_names
 
 if TYPE_CHECKING:
     from ..study import Study
@@ -217,7 +218,7 @@ def write_pack(
     gpkg = write_geopackage(layers, target / f"{stem}.gpkg", metadata=meta)
     names = list(layers) if sheets is None else list(sheets)
     plain = {n: pd.DataFrame(layers[n]).drop(columns="geometry", errors="ignore") for n in names}
-    shown = localise(plain, lang=lang, profile=study.standards)
+    shown = localise(with_names(plain, study=study), lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in shown}
     notice = SYNTHETIC_NOTICE if study.synthetic else ""
     xlsx = write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles, notice=notice)

@@ -33,8 +33,9 @@ import pandas as pd
 
 from ..labels import VALUES_ZH, Lang
 from ..standards import Profile
+from ..study import Study
 
-__all__ = ["county_summary", "summary_heading", "summary_headers"]
+__all__ = ["county_summary", "summary_heading", "summary_headers", "with_names"]
 
 _LEVELS = ("primary", "junior")
 _HEADERS = {
@@ -157,3 +158,48 @@ def summary_heading(profile: Profile, *, scenario: str, year: int, lang: Lang) -
         f"Counties ({scenario} scenario, {year}; norm: urban radius {radius:,.0f} m, "
         f"rural primary {minutes:g} minutes)"
     )
+
+
+_NAMED = {
+    "county_code": ("counties", "county_name"),
+    "township_code": ("townships", "township_name"),
+    "school_id": ("schools", "school_name"),
+}
+"""Code column to the study layer holding its names and the name column put beside it."""
+
+
+def with_names(tables: Mapping[str, pd.DataFrame], *, study: Study) -> dict[str, pd.DataFrame]:
+    """Put the county, township or school name beside each code column, for the workbooks.
+
+    Parameters
+    ----------
+    tables
+        Result tables with plain column names (not modified).
+    study
+        The study whose ``counties``, ``townships`` and ``schools`` hold the names.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables, each code column followed by its name column (when the table has no
+        ``name`` column of its own).
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> table = pd.DataFrame({"county_code": ["210302"], "students": [10]})
+    >>> with_names({"t": table}, study=study_from_toml())["t"].columns.tolist()
+    ['county_code', 'county_name', 'students']
+    """
+    out = {}
+    for name, table in tables.items():
+        shown = table
+        for code, (layer, label) in _NAMED.items():
+            if code not in table.columns or label in table.columns or "name" in table.columns:
+                continue
+            names = study[layer].drop_duplicates(code).set_index(code)["name"]
+            at = list(shown.columns).index(code) + 1
+            shown = shown.copy() if shown is table else shown
+            shown.insert(at, label, names.reindex(shown[code].astype(str)).to_numpy())
+        out[name] = shown
+    return out

@@ -55,7 +55,7 @@ from ..report import (
     write_spreadsheet,
 )
 from ..report.files import SYNTHETIC_NOTICE
-from ..report.summary import county_summary, summary_headers, summary_heading
+from ..report.summary import county_summary, summary_headers, summary_heading, with_names
 from ..schema import HALO
 from ..sites import SitePlan, plan_sites
 from ..standards import Profile
@@ -226,7 +226,7 @@ def write_outputs(
     LOG.info("write results")
     tables = _reported(result.tables)
     written = [_write_results(result, tables, out / "results.gpkg")]
-    sheets = localise(tables, lang=lang, profile=study.standards)
+    sheets = localise(with_names(tables, study=study), lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
     notice = SYNTHETIC_NOTICE if study.synthetic else ""
     written.append(

@@ -104,6 +104,6 @@
     state.year = K.years[Number(e.target.value)]; restyle();
   });
   map.addLayer(layers.towns);
+  restyle();  // fills the cells group while it is off the map: nothing is drawn twice
   map.addLayer(layers.cells);
-  restyle();
 })();

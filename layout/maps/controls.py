@@ -19,7 +19,8 @@ Examples
 >>> from layout.study import study_from_toml
 >>> m = folium.Map(tiles=None)
 >>> add_controls(m, study_from_toml(), lang="en")
->>> "imperial: false" in m.get_root().render()
+>>> import copy
+>>> "imperial: false" in copy.deepcopy(m.get_root()).render()
 True
 """
 
@@ -29,6 +30,7 @@ import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import folium
 from branca.element import MacroElement
@@ -76,7 +78,9 @@ PRINT_CSS = """
 class PageScript(MacroElement):
     """A script of this package (``layout/maps/<file>``), rendered after the map's layers.
 
-    The script is a Jinja template: ``{{ this.<field> }}`` is replaced by the field's text.
+    The script is a Jinja template: ``{{ this.<field> }}`` is replaced by the field's text
+    when the element is made, so the element holds plain code (and survives the copy
+    :func:`layout.maps.offline.save_html` renders).
 
     Parameters
     ----------
@@ -86,13 +90,13 @@ class PageScript(MacroElement):
         Texts the script reads (JSON, or JavaScript variable names).
     """
 
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
     def __init__(self, file: str, **fields: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # branca's is untyped
         self._name = "LayoutScript"
         script = Path(__file__).with_name(file).read_text(encoding="utf-8")
-        self._template = Template("{% macro script(this, kwargs) %}" + script + "{% endmacro %}")
-        for key, value in fields.items():
-            setattr(self, key, value)
+        self.code = Template(script).render(this=SimpleNamespace(**fields))
 
 
 def _pairs(

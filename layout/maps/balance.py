@@ -29,6 +29,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
+from .. import _moved
 from ..labels import Lang, code_name, in_language
 from ..study import Study
 from .basemap import Basemap
@@ -127,3 +128,8 @@ def balance_map(
     add_controls(fmap, study, lang=lang, search=[(layer, "name")], labels=[(layer, "name", 8)])
     finish(fmap)
     return fmap
+
+
+def __getattr__(name: str) -> object:
+    """Tell what replaced a name this module no longer has (see :mod:`layout._moved`)."""
+    return _moved.moved_name(__name__, name)

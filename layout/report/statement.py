@@ -350,11 +350,24 @@ def _idle(impact: ClosureImpact, lang: Lang) -> list[Block]:
     return [("h2", words("idle", lang)), ("ul", items)]
 
 
+_PEOPLE = ("children", "load", "students", "boarders", "pupils", "before", "after")
+
+
 def _shown(table: pd.DataFrame, impact: ClosureImpact, lang: Lang) -> pd.DataFrame:
-    """Give a table the headers and codes of ``lang``, numbers rounded for reading."""
+    """Give a table the headers and codes of ``lang``, numbers rounded for reading.
+
+    Minutes keep one decimal, shares become percentages, people whole numbers.
+    """
     plain = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-    rounded = plain.round({c: 2 for c in plain.columns if plain[c].dtype.kind == "f"})
-    return localise({"table": rounded}, lang=lang, profile=impact.study.standards)["table"]
+    for column in [c for c in plain.columns if plain[c].dtype.kind == "f"]:
+        name = str(column)
+        if "minutes" in name or name.endswith("_km"):
+            plain[column] = plain[column].round(1)
+        elif "utilisation" in name or "share" in name:
+            plain[column] = plain[column].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+        else:
+            plain[column] = plain[column].round(0 if any(p in name for p in _PEOPLE) else 2)
+    return localise({"table": plain}, lang=lang, profile=impact.study.standards)["table"]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")

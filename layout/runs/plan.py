@@ -259,10 +259,11 @@ def write_outputs(
 
 def _county_tables(result: PlanResult, *, lang: Literal["zh", "en"]) -> dict[str, pd.DataFrame]:
     """Return the index page's table per county: focus scenario, first plan year."""
-    if "access_schools" not in result.tables or result.demand is None:
+    if "access_schools" not in result.tables or "cell_flags" not in result.layers:
         return {}
-    scenario = focus_scenario(scenario_names(result.demand))
-    year = int(result.demand["year"].min())
+    totals = result.tables["demand_by_county"]
+    scenario = focus_scenario(scenario_names(totals))
+    year = int(totals["year"].min())
     table = county_summary(
         result.tables,
         cells=result.layers["cell_flags"],
@@ -308,10 +309,10 @@ def _maps(
             basemap=basemap,
         )
     if result.sites is not None:
-        assert result.demand is not None
+        totals = result.tables["demand_by_county"]
         heading = plan_heading(
-            scenario=focus_scenario(scenario_names(result.demand)),
-            year=int(result.demand["year"].max()),
+            scenario=focus_scenario(scenario_names(totals)),
+            year=int(totals["year"].max()),
             lang=lang,
         )
         maps["sites"] = sites_map(study, result.sites, lang=lang, basemap=basemap, heading=heading)

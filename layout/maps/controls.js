@@ -71,8 +71,10 @@
     var group = L.layerGroup();
     s[0].eachLayer(function (f) {
       var v = f.feature && f.feature.properties[s[1]];
-      if (v) { group.addLayer(L.tooltip({permanent: true, direction: "center",
-        className: "layout-label", interactive: false}).setLatLng(where(f)).setContent(v)); }
+      var point = Boolean(f.getLatLng);  // a point's label stands beside it, not over it
+      if (v) { group.addLayer(L.tooltip({permanent: true, direction: point ? "right" : "center",
+        offset: point ? [8, 0] : [0, 0], className: "layout-label", interactive: false})
+        .setLatLng(where(f)).setContent(v)); }
     });
     function update() {
       if (map.getZoom() >= s[2] && map.hasLayer(s[0])) { group.addTo(map); } else { group.remove(); }

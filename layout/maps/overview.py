@@ -202,7 +202,7 @@ def overview_map(
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
     add_controls(
         fmap, study, lang=lang, search=[(points, "name"), (towns, "name"), (areas, "name")],
-        labels=[(towns, "name", 12), (points, "name", 14)],
+        labels=[(towns, "name", 13), (points, "name", 15)],
     )  # fmt: skip
     finish(fmap)
     return fmap

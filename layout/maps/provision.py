@@ -171,7 +171,7 @@ def provision_map(
     )
     add_controls(
         fmap, study, lang=lang, search=[(points, "name"), (towns, "name")],
-        labels=[(towns, "name", 12), (points, "name", 14)],
+        labels=[(towns, "name", 13), (points, "name", 15)],
     )  # fmt: skip
     finish(fmap)
     return fmap

@@ -281,7 +281,7 @@ def test_cli_writes_its_files(cli_run: Path) -> None:
     assert layers == ["site_proposals", "site_candidates", "site_coverage"]
     props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="site_proposals")
     sheets = pd.read_excel(cli_run / "out" / "sites.xlsx", sheet_name=None)
-    assert list(sheets) == ["新增校点选址建议", "备选校址及适宜性"]
+    assert list(sheets) == ["说明 Notice", "新增校点选址建议", "备选校址及适宜性"]
     assert len(sheets["新增校点选址建议"]) == len(props) > 0
     assert set(props["kind"]) <= {"small_school", "boarding_school"}
     assert (props["county_code"] == "210303").all()

@@ -60,9 +60,9 @@ _TEXT = {
 PRINT_CSS = """
 .leaflet-tooltip th, .leaflet-popup-content th { white-space: nowrap; text-align: left; }
 .layout-key { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
-.layout-label { background: none; border: none; box-shadow: none; padding: 0;
+.leaflet-tooltip.layout-label { background: none; border: none; box-shadow: none; padding: 0;
   font: 11px sans-serif; color: #222; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; }
-.layout-label::before { display: none; }
+.leaflet-tooltip.layout-label::before { display: none; }
 .layout-tools input { width: 15em; font: 13px sans-serif; }
 .layout-tools button { font: 13px sans-serif; margin-top: 2px; }
 .layout-tools div { font: 12px sans-serif; max-width: 16em; }

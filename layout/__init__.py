@@ -1,7 +1,8 @@
 """layout: plan the layout of compulsory schools from where children live and will live.
 
 The package follows the data flow, one subpackage per stage (see the README's
-"Architecture"): :mod:`layout.standards` -> :mod:`layout.study` -> :mod:`layout.demand` ->
+"Architecture"): :mod:`layout.standards` -> :mod:`layout.study` (files read by
+:mod:`layout.sources`, checked whole by :mod:`layout.check`) -> :mod:`layout.demand` ->
 :mod:`layout.access` -> :mod:`layout.optimize` -> :mod:`layout.sites`, :mod:`layout.closure`,
 :mod:`layout.land` -> :mod:`layout.indicators` -> :mod:`layout.maps`, :mod:`layout.report` ->
 :mod:`layout.runs`. Subpackages are imported on first use, so ``import layout`` is quick.
@@ -24,8 +25,9 @@ from types import ModuleType
 from . import _moved
 
 _SUBPACKAGES = (
-    "access", "closure", "demand", "errors", "indicators", "labels", "land", "maps", "network",
-    "optimize", "postgis", "report", "runs", "schema", "sites", "standards", "study", "synthetic",
+    "access", "check", "closure", "demand", "errors", "indicators", "labels", "land", "maps",
+    "network", "optimize", "postgis", "reference", "report", "runs", "schema", "sites",
+    "sources", "standards", "study", "synthetic",
 )  # fmt: skip
 """The public subpackages and modules, imported when first named as ``layout.<name>``."""
 

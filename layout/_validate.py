@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from .errors import DataWarning, ValidationError
+from .errors import DataWarning, StudyError, ValidationError
 from .schema import LAYERS, LEVEL_GRADES, LayerSpec, classes_columns, enrolment_columns
 
 _MAX_IDS = 10
@@ -48,13 +48,17 @@ class LayerCheck:
         What the layer must hold.
     where
         ``"<file>, layer '<layer>'"``: the place named in every message.
+    file
+        The file name alone, for :attr:`findings` (see :data:`layout.errors.FINDING_COLUMNS`).
     """
 
-    def __init__(self, frame: pd.DataFrame, spec: LayerSpec, where: str) -> None:
+    def __init__(self, frame: pd.DataFrame, spec: LayerSpec, where: str, *, file: str = "") -> None:
         self.frame = frame
         self.spec = spec
         self.where = where
+        self.file = file
         self.problems: list[str] = []
+        self.findings: list[dict[str, str]] = []
         if spec.id_column in frame.columns:
             self.ids = frame[spec.id_column].astype("string").fillna("<missing id>")
         else:
@@ -70,16 +74,52 @@ class LayerCheck:
         self.problems.append(
             f"{self.where}{col}: {what} in {self.spec.id_column} {rows}. Fix: {fix}"
         )
+        self.findings.append(self.finding(column, what, fix, rows=self.ids[mask]))
+
+    def finding(
+        self,
+        column: str | None,
+        what: str,
+        fix: str,
+        *,
+        rows: pd.Series | None = None,
+        severity: str = "error",
+    ) -> dict[str, str]:
+        """Return one finding of this layer (:data:`layout.errors.FINDING_COLUMNS`)."""
+        return {
+            "severity": severity,
+            "file": self.file,
+            "layer": self.spec.name,
+            "column": column or "",
+            "rows": "" if rows is None else ", ".join(map(str, rows)),
+            "problem": what,
+            "fix": fix,
+        }
+
+    def note(self, column: str | None, what: str, fix: str) -> None:
+        """Record a problem of the whole layer (no rows), such as a missing column."""
+        col = f", column '{column}'" if column else ""
+        self.problems.append(f"{self.where}{col}: {what}. Fix: {fix}")
+        self.findings.append(self.finding(column, what, fix))
 
     def warn_skip(self, mask: pd.Series | np.ndarray, what: str, fix: str) -> np.ndarray:
         """Warn that the rows where ``mask`` is true are skipped; return the rows kept."""
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             rows = ids_text(self.ids[mask])
+            finding = self.finding(
+                None,
+                f"{what}; these rows are skipped",
+                fix,
+                rows=self.ids[mask],
+                severity="warning",
+            )
             warnings.warn(
-                f"{self.where}: {what} in {self.spec.id_column} {rows}; these rows are skipped. "
-                f"Fix: {fix}",
-                DataWarning,
+                DataWarning(
+                    f"{self.where}: {what} in {self.spec.id_column} {rows}; these rows are "
+                    f"skipped. Fix: {fix}",
+                    finding=finding,
+                ),
                 stacklevel=3,
             )
         return ~mask
@@ -87,7 +127,7 @@ class LayerCheck:
     def raise_if_any(self) -> None:
         """Raise one :class:`ValidationError` holding every problem found."""
         if self.problems:
-            raise ValidationError(self.problems)
+            raise ValidationError(self.problems, findings=self.findings)
 
     def columns(self) -> bool:
         """Check that the required columns exist; return whether all of them do."""
@@ -95,9 +135,13 @@ class LayerCheck:
         if missing:
             self.problems.append(
                 f"{self.where}: missing required column(s) {', '.join(map(repr, missing))}. "
-                f"Fix: add them; layer '{self.spec.name}' needs {', '.join(self.spec.required)} "
-                "(see layout.schema)."
+                f"Fix: add them, or map the file's headers to them with columns = "
+                f'{{ "<header>" = "<column>" }} in [layers.{self.spec.name}]; layer '
+                f"'{self.spec.name}' needs {', '.join(self.spec.required)} (see docs/study.md)."
             )
+        for column in missing:
+            fix = f'add it, or map a header to it: columns = {{ "<header>" = "{column}" }}'
+            self.findings.append(self.finding(column, "missing required column", fix))
         return not missing
 
     def ids_unique(self) -> None:
@@ -121,7 +165,14 @@ class LayerCheck:
         for col, allowed in spec.choices.items():
             if col in frame.columns:
                 bad = ~frame[col].isin(allowed)
-                self.add(col, bad, "value not allowed", f"use one of {', '.join(allowed)}")
+                fix = f"use one of {', '.join(allowed)}"
+                if self.file and bad.any():
+                    found = ", ".join(map(repr, pd.unique(frame[col][bad].astype(str))[:_MAX_IDS]))
+                    fix += (
+                        f" (found {found}), or map the file's values in [layers.{spec.name}]: "
+                        f'values.{col} = {{ "<value>" = "<code>" }}'
+                    )
+                self.add(col, bad, "value not allowed", fix)
 
     def _number(self, col: str, *, integer: bool) -> None:
         raw = self.frame[col]
@@ -163,10 +214,11 @@ class LayerCheck:
     def crs(self, crs: object) -> None:
         """Check that the layer has a coordinate reference system."""
         if crs is None:
-            self.problems.append(
-                f"{self.where}: the layer has no CRS. Fix: save it with its CRS, or add "
-                f'crs = "EPSG:4490" (or the right code) to [layers.{self.spec.name}] '
-                "in the study TOML."
+            self.note(
+                None,
+                "the layer has no CRS",
+                f'save it with its CRS, or add crs = "EPSG:4490" (or the right code) to '
+                f"[layers.{self.spec.name}] in the study TOML",
             )
 
     def swapped_lonlat(self, frame: gpd.GeoDataFrame) -> None:
@@ -175,7 +227,8 @@ class LayerCheck:
             return
         pts = frame.geometry.representative_point()
         x, y = pts.x.to_numpy(), pts.y.to_numpy()
-        swapped = (np.abs(y) > 90) | ((np.abs(x) <= 60) & (np.abs(y) > 60))
+        metres = (np.abs(x) > 180) | (np.abs(y) > 180)  # a wrong CRS: see sources.datum
+        swapped = ~metres & ((np.abs(y) > 90) | ((np.abs(x) <= 60) & (np.abs(y) > 60)))
         self.add(
             "geometry",
             swapped,
@@ -481,3 +534,37 @@ def unknown_keys(found: Sequence[str], known: Sequence[str], *, where: str) -> l
         hint = f"did you mean {near[0]!r}? " if near else ""
         lines.append(f"{where}: unknown key {key!r}; {hint}(known: {', '.join(known)})")
     return lines
+
+
+def plan_period(meta: Mapping[str, Any], *, most: int, where: str) -> None:
+    """Refuse a plan period (or a projection from the base year) longer than ``most`` years.
+
+    Examples
+    --------
+    >>> plan_period({"base_year": 2020, "plan_start": 2025, "plan_end": 2035}, most=30,
+    ...             where="study.toml")
+    """
+    for first in ("plan_start", "base_year"):
+        years = meta["plan_end"] - meta[first] + 1
+        if years > most:
+            raise StudyError(
+                f"{where}: [study] {first} {meta[first]} to plan_end {meta['plan_end']} is "
+                f"{years} years, more than the {most} a plan may span (profile "
+                "checks.plan_years_max): children would be projected for decades of births not "
+                f"yet known. Fix: correct plan_end (e.g. {meta[first] + 10}), or raise "
+                "checks.plan_years_max in [standards]."
+            )
+
+
+def skipped_teachers(
+    teachers: pd.DataFrame, *, skipped: set[str], where: str, schools_where: str
+) -> None:
+    """Refuse teachers of schools skipped for their geometry, naming why they were skipped."""
+    listed = set(teachers["school_id"].astype(str)) & skipped
+    if listed:
+        raise ValidationError(
+            f"{where}, column 'school_id': teachers of schools skipped from {schools_where} for "
+            "a missing geometry or one outside the study boundary, in school_id "
+            f"{ids_text(sorted(listed))}. Fix: correct the schools' coordinates (or their CRS), "
+            "or remove their teachers."
+        )

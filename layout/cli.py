@@ -17,11 +17,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import LayoutError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .study import Study
 
 LOG = logging.getLogger("layout")
 
@@ -112,10 +121,13 @@ def _county_by_county(parser: argparse.ArgumentParser) -> None:
 
 def _run_plan(args: argparse.Namespace) -> int:
     options = {"out_dir": args.out, "maps_dir": args.maps, "lang": args.lang, "tiles": args.tiles}
+    checked = _checked(args.study, out_dir=None)
+    if checked is None:
+        return 2
     if args.workers is None and args.scheduler is None and not args.resume:
         from .runs.plan import plan
 
-        result = plan(args.study, **options, progress=not args.quiet)
+        result = plan(checked, **options, progress=not args.quiet)
     else:
         from .runs.province import run_counties
 
@@ -161,6 +173,7 @@ def _run_land(args: argparse.Namespace) -> int:
 
 
 def _run_closure(args: argparse.Namespace) -> int:
+    from .report import closure_texts
     from .runs.closure import closure_report, screening_report
     from .study import study_from_toml
 
@@ -185,7 +198,8 @@ def _run_closure(args: argparse.Namespace) -> int:
             tiles=args.tiles,
             **options,
         )
-        for row in impact.summary.itertuples():
+        worded = closure_texts({"closure_summary": impact.summary}, args.lang)
+        for row in worded["closure_summary"].itertuples():
             LOG.info("%s: %.0f children move; %s", row.level, row.children_moved, row.reason)
         outputs = impact.outputs
     for path in outputs:
@@ -246,6 +260,88 @@ def _sites_options(parser: argparse.ArgumentParser) -> None:
     _scenario(parser)
 
 
+# -- layout check / layout init (issue 15) -------------------------------------------------
+
+
+def _checked(study: str | None, *, out_dir: str | None) -> Study | None:
+    """Check the study; return it loaded, or ``None`` (errors logged) when it cannot run.
+
+    With ``out_dir`` (``layout check``) the findings are also printed as a table and written
+    to check.xlsx and check.html; ``layout plan`` writes nothing when the study cannot run.
+    """
+    from .check import check_study, findings_text
+
+    written: list[Path] = []
+    if out_dir is None:
+        result = check_study(study)
+    else:
+        from .runs.check import check_report
+
+        result, written = check_report(study, out_dir=out_dir)
+        if len(result.findings):
+            sys.stdout.write(findings_text(result.findings) + "\n")
+    for path in written:
+        LOG.info("wrote %s", path)
+    errors = result.findings[result.findings["severity"] == "error"]
+    if len(errors):
+        lines = [
+            f"{r.file}, layer {r.layer}{f', column {r.column}' if r.column else ''}: {r.problem}"
+            f"{f' in {r.rows}' if r.rows else ''}. Fix: {r.fix}"
+            for r in errors.itertuples()
+        ]
+        LOG.error("the study cannot run; %d error(s):\n%s", len(lines), "\n".join(lines))
+    return result.study if result.ok else None
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    study = _checked(args.study, out_dir=args.out)
+    if study is not None:
+        LOG.info("the study can run")
+    return 0 if study is not None else 2
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from .runs.init import init_study
+
+    draft, path = init_study(args.folder, out=args.out, name=args.name, crs=args.crs)
+    LOG.info("wrote %s: %d layer(s), %d TODO(s) to answer", path, len(draft.layers), draft.todos)
+    for line in draft.notes:
+        LOG.info("%s", line)
+    return 0
+
+
+def _check_init_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``layout check`` and ``layout init``."""
+    p_check = sub.add_parser(
+        "check",
+        help="check a study and every layer; list all problems (exit 2 if it cannot run)",
+        description="Check the study TOML and every layer it names and list every problem "
+        "(file, layer, column, rows, fix) at once; writes check.xlsx and check.html to --out. "
+        "Exit 0 when the study can run, 2 when not.",
+        epilog="examples:\n  layout check my/study.toml --out check/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_check.add_argument("study", nargs="?", default=None, help="study TOML (default: the sample)")
+    p_check.add_argument("--out", default="out", help="folder for check.xlsx/.html (out/)")
+    p_check.add_argument("--quiet", action="store_true", help="warnings only")
+    p_check.set_defaults(run=_run_check)
+    p_init = sub.add_parser(
+        "init",
+        help="draft a study TOML from a folder of files (xlsx, csv, shp, gpkg, ...)",
+        description="Look at every file in FOLDER, recognise its layer and columns from the "
+        "headers, and write a commented study TOML with every mapping made and a TODO "
+        "(Chinese and English) for every choice left to you.",
+        epilog="examples:\n  layout init 县教育局数据/ --out 县教育局数据/study.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_init.add_argument("folder", help="folder holding the county's files")
+    p_init.add_argument("--out", help="study TOML to write (default: FOLDER/study.toml)")
+    p_init.add_argument("--name", help="study name (default: the folder name)")
+    p_init.add_argument("--crs", help="projected CRS of the study (default: found from the data)")
+    p_init.add_argument("--quiet", action="store_true", help="warnings only")
+    p_init.set_defaults(run=_run_init)
+
+
 def _subcommand(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str
 ) -> argparse.ArgumentParser:
@@ -268,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="layout",
         description="Plan the layout of compulsory schools (primary and junior middle).",
         epilog="examples:\n  layout plan\n  layout plan my/study.toml --workers 2\n"
-        "  layout closure --school S2103810081\n\n"
+        "  layout closure --school S2103810081\n"
+        "  layout init 县数据/ && layout check 县数据/study.toml   (a county's own files)\n\n"
         "run 'layout <command> --help' for the options of one command",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -310,25 +407,58 @@ def build_parser() -> argparse.ArgumentParser:
     p_sites = _subcommand(sub, "sites")
     _sites_options(p_sites)
     p_sites.set_defaults(run=_run_sites)
+    _check_init_parsers(sub)
     return parser
 
 
+class _Stopped(SystemExit):
+    """The process was asked to stop (SIGTERM); raised in the main thread like Ctrl-C.
+
+    A ``SystemExit`` (exit code 128 + the signal), which handlers that swallow ordinary
+    exceptions let through (tqdm's logging handler, for one, re-raises only ``SystemExit`` and
+    ``KeyboardInterrupt``).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    raise _Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``layout`` command; return the exit code (2 for bad input)."""
+    """Run the ``layout`` command; return the exit code.
+
+    2 for bad input; 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, each with one line in
+    the log: the output folders then hold the last complete pack (the run's own, if it had
+    finished writing, or the earlier one).
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     previous = LOG.level
     LOG.setLevel(logging.WARNING if args.quiet else logging.INFO)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         with logging_redirect_tqdm():
             return int(args.run(args))
     except LayoutError as exc:
         LOG.error("%s", exc)
         return 2
+    except (KeyboardInterrupt, _Stopped) as exc:
+        signum = exc.signum if isinstance(exc, _Stopped) else signal.SIGINT
+        name = signal.Signals(signum).name
+        LOG.error("stopped by %s; %s and %s hold the last complete outputs", name, args.out,
+                  args.maps)  # fmt: skip
+        return 128 + signum
     finally:
         LOG.setLevel(previous)
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

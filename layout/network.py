@@ -144,6 +144,31 @@ class RoadNetwork:
             speed_kmh=speeds[part_row[vertex_part[start]]],
         )
 
+    def largest_piece_share(self) -> float:
+        """Return the share of the road length in the largest connected piece of the network.
+
+        Near 1 for a noded network; low when lines cross without a shared vertex (un-noded
+        roads do not join, so a child on one piece reaches no school on another).
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import LineString
+        >>> crossing = gpd.GeoDataFrame(  # an X of two roads sharing no vertex
+        ...     {"road_id": ["a", "b"], "speed_kmh": [30.0, 30.0]},
+        ...     geometry=[LineString([(0, 0), (300, 300)]), LineString([(0, 300), (300, 0)])],
+        ...     crs="EPSG:4550")
+        >>> RoadNetwork.from_roads(crossing).largest_piece_share()
+        0.5
+        """
+        n_nodes = len(self.node_xy)
+        if not len(self.lo):
+            return 1.0
+        edges = sparse.coo_array((np.ones(len(self.lo)), (self.lo, self.hi)), (n_nodes, n_nodes))
+        count, piece = connected_components(edges, directed=False)
+        length = np.bincount(piece[self.lo], weights=self.metres, minlength=count)
+        return float(length.max() / length.sum())
+
     def _graph(self, speed_cap_kmh: float | None) -> RoadGraph:
         """Return the weighted graph, road speeds capped at ``speed_cap_kmh``."""
         speeds = (

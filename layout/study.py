@@ -15,13 +15,15 @@ A study TOML looks like this (paths are relative to the TOML file)::
     data_date = "2024-09-01"
 
     [layers.schools]
-    path = "anshan.gpkg"       # GeoPackage, GeoParquet (.parquet), Shapefile or CSV
+    path = "anshan.gpkg"       # GeoPackage, GeoParquet, Shapefile, GeoJSON, Excel or CSV
     layer = "schools"          # layer inside a multi-layer file
-    # a CSV point layer also names its coordinate columns and CRS:
-    # x = "lon"; y = "lat"; crs = "EPSG:4490"
+    # a table of points names its coordinate columns and their datum (or CRS):
+    # x = "经度"; y = "纬度"; datum = "gcj02"
+    # see layout.sources.source for sheet, header_row, encoding, columns and values
 
-Every layer is read, checked against :mod:`layout.schema` and reprojected to the study CRS.
-Input files are only read, never written.
+Every layer is read as the file keeps it (:mod:`layout.sources`), checked against
+:mod:`layout.schema` and reprojected to the study CRS; every layer is read before the problems
+of all of them are raised together. Input files are only read, never written.
 
 Examples
 --------
@@ -44,22 +46,23 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
 from .errors import StudyError, ValidationError
 from .network import RoadNetwork
-from .postgis import SOURCE_KEYS, engine_from_url, read_layer_from_postgis, source_problems
 from .schema import LAYERS, REQUIRED_LAYERS
+from .sources.datum import is_web_datum, web_datum_fix
+from .sources.layer import SKIPPED_IDS, Context, read_layer
+from .sources.source import LayerSource, sources_from_toml
+from .sources.tables import read_text
 from .standards import Profile, load_profile
 
 LOG = logging.getLogger(__name__)
 
-_STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
+STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "title": str,
     "synthetic": bool,
@@ -72,53 +75,29 @@ _STUDY_KEYS: dict[str, type | tuple[type, ...]] = {
     "profile": str,
     "data_date": str,
 }
-_SOURCE_KEYS = {"path", "layer", "x", "y", "crs"}
+"""Keys of the ``[study]`` table and their types."""
+
+STUDY_NOTES: dict[str, str] = {
+    "name": "short name, used in file names (required)",
+    "title": "title of maps and reports (default: the name)",
+    "synthetic": "true when the data are synthetic; every output then says so",
+    "description": "free text: where the data come from",
+    "crs": 'projected CRS of all metric work, e.g. "EPSG:4550" (CGCS2000 3-degree zone, CM 123E)',
+    "base_year": "year of the population layer (required)",
+    "school_year": "year of the school data (required)",
+    "plan_start": "first planning year (required)",
+    "plan_end": "last planning year (required)",
+    "profile": 'standards profile: "national", or a local one that extends it, e.g. "anshan-2020"',
+    "data_date": 'date of the data, e.g. "2024-09-01" (default: the school year)',
+}
+"""What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""
+
 TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields")
 """The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
-_TABLE_SUFFIXES = {".csv"}
-_SCHOOL_LAYERS = frozenset({"schools", "halo_schools"})
+_FIRST = ("counties", "townships")
+"""Layers read first: they give the later ones their area, zone and township codes."""
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
 """Layers whose rows need not belong to a county or township of the study."""
-
-
-@dataclass(frozen=True)
-class LayerSource:
-    """Where one layer is read from.
-
-    Parameters
-    ----------
-    name
-        Layer name in the study (a key of :data:`layout.schema.LAYERS`).
-    path
-        File path, absolute; ``None`` for a database layer.
-    layer
-        Layer inside a multi-layer file, if any.
-    x, y
-        Coordinate columns of a CSV point layer.
-    crs
-        CRS to assume when the file carries none (CSV); also overrides a missing CRS.
-    database
-        For a layer read from PostgreSQL/PostGIS: ``url`` or ``url_env``, ``table`` or
-        ``query``, optional ``geometry`` (see :mod:`layout.postgis`).
-    """
-
-    name: str
-    path: Path | None
-    layer: str | None = None
-    x: str | None = None
-    y: str | None = None
-    crs: str | None = None
-    database: Mapping[str, str] | None = None
-
-    @property
-    def where(self) -> str:
-        """``"<file>, layer '<name>'"`` (or the database table), used in messages."""
-        if self.database is not None:
-            what = self.database.get("table") or "query"
-            return f"PostGIS {what}, layer '{self.name}'"
-        assert self.path is not None
-        inner = f" (layer '{self.layer}' in the file)" if self.layer else ""
-        return f"{self.path.name}{inner}, layer '{self.name}'"
 
 
 @dataclass(frozen=True)
@@ -240,48 +219,146 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     range(2025, 2036)
     """
     toml_path = Path(path).resolve() if path is not None else bundled_study_path()
-    config = _read_toml(toml_path)
+    config = read_toml(toml_path)
     unknown = _validate.unknown_keys(list(config), TABLES, where=toml_path.name)
     if unknown:
         raise StudyError("\n".join(unknown))
-    meta = _study_table(config, toml_path)
-    crs = _projected_crs(meta["crs"], toml_path)
+    meta = study_table(config, toml_path)
+    crs = project_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
-    sources = _sources(config, toml_path)
-    layers = {name: read_layer(src, target_crs=crs) for name, src in sources.items()}
-    _check_across(layers, sources)
+    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
+    sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
+    layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
+    if failed:
+        raise ValidationError(
+            [p for exc in failed.values() for p in exc.problems],
+            findings=[f for exc in failed.values() for f in exc.findings],
+        )
+    across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
+    if across is not None:
+        raise across
+    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml_path)
     return Study(path=toml_path, layers=layers, config=config, standards=standards, **meta)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_layers(
+    sources: Mapping[str, LayerSource], *, crs: str, base_year: int | None
+) -> tuple[dict[str, pd.DataFrame], dict[str, ValidationError]]:
+    """Read every layer, counties and townships first; return the layers and those that failed.
+
+    A failing layer does not stop the others, so one run names every problem of the study.
+
+    Parameters
+    ----------
+    sources
+        The study's layers.
+    crs
+        The study CRS.
+    base_year
+        The study's base year.
+
+    Returns
+    -------
+    layers, failed
+        The layers read, and the error of each layer that failed.
+    """
+    layers: dict[str, pd.DataFrame] = {}
+    failed: dict[str, ValidationError] = {}
+    order = [n for n in _FIRST if n in sources] + [n for n in sources if n not in _FIRST]
+    for name in order:
+        context = _context(layers, base_year=base_year)
+        try:
+            layers[name] = read_layer(sources[name], target_crs=crs, context=context)
+        except ValidationError as exc:
+            failed[name] = exc
+    return layers, failed
+
+
+def _context(layers: Mapping[str, pd.DataFrame], *, base_year: int | None) -> Context:
+    counties, townships = layers.get("counties"), layers.get("townships")
+    if counties is None or not len(counties):
+        return Context(base_year=base_year, townships=townships)
+    area = counties.geometry.union_all()
+    centre = counties.dissolve().to_crs("EPSG:4490").representative_point().iloc[0]
+    return Context(
+        base_year=base_year, townships=townships, area=area, near=(float(centre.x), float(centre.y))
+    )
+
+
+def with_scenarios(
+    config: dict[str, Any], population: pd.DataFrame, *, year: int, path: Path
+) -> dict[str, Any]:
+    """Return ``config`` with a ``[scenarios]`` table: the study's own, else one from its data.
+
+    A study without ``[scenarios]`` gets a ``medium`` scenario derived from its own population
+    (:func:`layout.demand.scenarios.scenarios_from_population`), with a notice in the log;
+    no other place's birth rates are used silently.
+    """
+    if "scenarios" in config:
+        return config
+    from .demand.scenarios import scenarios_from_population
+
+    table = scenarios_from_population(population, year=year)
+    medium = table["medium"]
+    LOG.warning(
+        "%s has no [scenarios]: one scenario, medium, is derived from its own population: "
+        "%s births per 1000 residents (age 0-4 / 5 / residents), child share %s, residents and "
+        "migration flat. Add [scenarios.<name>] tables to set your own (see docs/study.md).",
+        path.name,
+        medium["birth_rate"][str(year)],
+        medium["child_share"],
+    )
+    return {**config, "scenarios": table}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a study TOML saved as UTF-8 (with or without BOM), GBK or GB18030.
+
+    Raises
+    ------
+    StudyError
+        The file is missing or is not valid TOML (the message names the line).
+    """
     if not path.is_file():
         raise StudyError(f"study file {path} not found. Fix: pass the path of a study TOML.")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text, encoding = read_text(path, encoding=None)
+    except UnicodeDecodeError as exc:
+        raise StudyError(
+            f"{path.name}: not UTF-8, GBK or GB18030 text. Fix: save it as UTF-8."
+        ) from exc
+    if encoding not in {"utf-8", "utf-8-sig"}:
+        LOG.info("%s read as %s (saving it as UTF-8 is safer)", path.name, encoding)
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"{path.name}: not valid TOML ({exc}).") from exc
+        raise StudyError(f"{path.name}: not valid TOML ({exc}). Fix: correct that line.") from exc
 
 
-def _study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+def study_table(config: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """Return the checked ``[study]`` table with its defaults; raise :class:`StudyError`."""
     table = config.get("study")
     if not isinstance(table, dict):
         raise StudyError(f"{path.name}: no [study] table. Fix: add one (see layout.study).")
     problems = []
-    for key, kind in _STUDY_KEYS.items():
+    for key, kind in STUDY_KEYS.items():
         if key not in table:
             if key not in {"description", "synthetic", "title", "data_date"}:
                 problems.append(f"{path.name}: [study] lacks '{key}'.")
         elif not isinstance(table[key], kind) or (kind is int and isinstance(table[key], bool)):
             problems.append(f"{path.name}: [study] {key} must be {_kind_name(kind)}.")
-    problems += _validate.unknown_keys(
-        list(table), list(_STUDY_KEYS), where=f"{path.name}: [study]"
-    )
+    problems += _validate.unknown_keys(list(table), list(STUDY_KEYS), where=f"{path.name}: [study]")
     if not problems and table["plan_end"] < table["plan_start"]:
         problems.append(f"{path.name}: [study] plan_end is before plan_start.")
+    if not problems and table["plan_start"] < table["base_year"]:
+        problems.append(
+            f"{path.name}: [study] plan_start {table['plan_start']} is before base_year "
+            f"{table['base_year']} (the population's year, from which children are projected). "
+            "Fix: start the plan in or after the base year."
+        )
     if problems:
         raise StudyError("\n".join(problems))
-    meta = {k: table[k] for k in _STUDY_KEYS if k in table and k != "description"}
+    meta = {k: table[k] for k in STUDY_KEYS if k in table and k != "description"}
     meta.setdefault("title", meta["name"])
     meta.setdefault("synthetic", False)
     meta.setdefault("data_date", str(meta["school_year"]))
@@ -294,7 +371,10 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def _projected_crs(text: str, path: Path) -> str:
+def project_crs(text: str, path: Path) -> str:
+    """Return the study CRS after checking it is a projected CRS; raise :class:`StudyError`."""
+    if is_web_datum(text):
+        raise StudyError(f"{path.name}: [study] {web_datum_fix(text, layer=None)}.")
     try:
         crs = CRS.from_user_input(text)
     except CRSError as exc:
@@ -307,180 +387,35 @@ def _projected_crs(text: str, path: Path) -> str:
     return text
 
 
-def _sources(config: Mapping[str, Any], path: Path) -> dict[str, LayerSource]:
-    table = config.get("layers")
-    if not isinstance(table, dict):
-        raise StudyError(f"{path.name}: no [layers] table. Fix: add [layers.<name>] tables.")
-    problems = []
-    unknown = sorted(set(table) - set(LAYERS))
-    problems += _validate.unknown_keys(unknown, list(LAYERS), where=f"{path.name}: [layers]")
-    missing = [name for name in REQUIRED_LAYERS if name not in table]
-    if missing:
-        problems.append(f"{path.name}: required layer(s) missing: {', '.join(missing)}.")
-    sources = {}
-    for name, entry in table.items():
-        if name in unknown:
-            continue
-        if isinstance(entry, dict) and ({"url", "url_env"} & set(entry)):
-            problems += _database_problems(entry, where=f"{path.name}: [layers.{name}]")
-            sources[name] = LayerSource(name=name, path=None, database=dict(entry))
-            continue
-        bad = sorted(set(entry) - _SOURCE_KEYS) if isinstance(entry, dict) else ["<not a table>"]
-        if bad or "path" not in entry:
-            problems.append(
-                f"{path.name}: [layers.{name}] needs 'path' (or 'url'/'url_env' for PostGIS) "
-                f"and may have {', '.join(sorted(_SOURCE_KEYS - {'path'}))}; "
-                f"found {', '.join(bad) or 'no path'}."
-            )
-            continue
-        file = (path.parent / entry["path"]).resolve()
-        opts = {k: entry.get(k) for k in ("layer", "x", "y", "crs")}
-        sources[name] = LayerSource(name=name, path=file, **opts)
-    if problems:
-        raise StudyError("\n".join(problems))
-    return sources
+def check_across(
+    layers: dict[str, pd.DataFrame],
+    sources: Mapping[str, LayerSource],
+    *,
+    base_year: int,
+    far: float,
+) -> ValidationError | None:
+    """Cross-layer checks: codes that must exist, and rows lying outside the study area.
 
-
-def _database_problems(entry: Mapping[str, Any], *, where: str) -> list[str]:
-    unknown = sorted(set(entry) - SOURCE_KEYS)
-    extra = (
-        [f"{where}: unknown key(s) {', '.join(unknown)} for a database layer."] if unknown else []
-    )
-    return extra + source_problems(entry, where=where)
-
-
-def read_layer(source: LayerSource, *, target_crs: str) -> pd.DataFrame:
-    """Read one layer, validate it against its spec and reproject it.
-
-    Parameters
-    ----------
-    source
-        Where the layer lives.
-    target_crs
-        The study CRS every spatial layer is returned in.
+    Layers that were read are checked (a layer that failed is left out). Population cells of
+    another year than ``base_year``, and schools, developments and parcels more than ``far``
+    metres outside the study area are refused; those nearer are skipped from ``layers`` with a
+    warning, and the teachers of skipped schools refused, naming why the school was skipped.
 
     Returns
     -------
-    geopandas.GeoDataFrame or pandas.DataFrame
-        A new frame; the file is never modified.
-
-    Examples
-    --------
-    >>> from layout.study import LayerSource, bundled_study_path, read_layer
-    >>> src = LayerSource("counties", bundled_study_path().parent.parent
-    ...                   / "boundaries" / "anshan.gpkg", layer="counties")
-    >>> len(read_layer(src, target_crs="EPSG:4550"))
-    7
+    layout.errors.ValidationError or None
+        Every cross-layer problem, or ``None``.
     """
-    spec = LAYERS[source.name]
-    frame = _read_file(source, spatial=spec.geometry is not None)
-    check = _validate.LayerCheck(frame, spec, source.where)
-    if not check.columns():
-        check.raise_if_any()
-    check.ids_unique()
-    check.values()
-    if source.name in _SCHOOL_LAYERS:
-        check.grades()
-    if spec.geometry is None:
-        check.raise_if_any()
-        return _typed(frame, spec)
-    check.crs(frame.crs)
-    check.swapped_lonlat(frame)
-    keep = check.geometry(skip_empty=source.name in {*_SCHOOL_LAYERS, "developments"})
-    check.raise_if_any()
-    frame = _typed(frame[keep], spec)
-    return frame.to_crs(target_crs)
-
-
-def _read_file(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
-    if source.database is not None:
-        return _read_database(source.database)
-    path = source.path
-    assert path is not None
-    if not path.exists():
-        raise ValidationError(
-            f"{source.where}: file {path} not found. Fix: correct 'path' in "
-            f"[layers.{source.name}] of the study TOML (relative to the TOML file)."
-        )
-    suffix = path.suffix.lower()
-    if suffix in _TABLE_SUFFIXES:
-        return _read_csv(source, spatial=spatial)
-    if suffix == ".parquet":
-        return gpd.read_parquet(path) if spatial else pd.read_parquet(path)
-    if source.layer is not None:
-        names = [row[0] for row in pyogrio.list_layers(path)]
-        if source.layer not in names:
-            raise ValidationError(
-                f"{source.where}: no layer '{source.layer}' in {path.name}; it has "
-                f"{', '.join(names)}. Fix: correct 'layer' in [layers.{source.name}]."
-            )
-    if not spatial:
-        return pyogrio.read_dataframe(path, layer=source.layer, read_geometry=False)
-    frame = gpd.read_file(path, layer=source.layer, engine="pyogrio")
-    if frame.crs is None and source.crs:
-        frame = frame.set_crs(source.crs)
-    return frame
-
-
-def _read_database(entry: Mapping[str, str]) -> pd.DataFrame:
-    engine = engine_from_url(entry.get("url"), url_env=entry.get("url_env"))
-    try:
-        return read_layer_from_postgis(
-            engine,
-            table=entry.get("table"),
-            query=entry.get("query"),
-            geometry=entry.get("geometry"),
-        )
-    finally:
-        engine.dispose()
-
-
-def _read_csv(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
-    spec = LAYERS[source.name]
-    frame = pd.read_csv(source.path, dtype={c: "string" for c in (spec.id_column, *spec.text)})
-    if not spatial:
-        return frame
-    missing = [c for c in (source.x, source.y) if c is None or c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f'{source.where}: a CSV point layer needs coordinate columns; set x = "lon" and '
-            f'y = "lat" in [layers.{source.name}] to columns of the file '
-            f"(it has {', '.join(frame.columns)})."
-        )
-    x = pd.to_numeric(frame[source.x], errors="coerce")
-    y = pd.to_numeric(frame[source.y], errors="coerce")
-    geometry = gpd.points_from_xy(x, y)
-    geometry[(x.isna() | y.isna()).to_numpy()] = None
-    return gpd.GeoDataFrame(
-        frame.drop(columns=[source.x, source.y]), geometry=geometry, crs=source.crs
-    )
-
-
-def _typed(frame: pd.DataFrame, spec: Any) -> pd.DataFrame:
-    """Cast validated columns to their types (ids and codes as strings, counts as int64)."""
-    out = frame.copy()
-    for col in (spec.id_column, *spec.text):
-        if col in out.columns:
-            out[col] = out[col].astype("string")
-    for col in spec.counts:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col]).astype("int64")
-    for col in spec.numbers:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col]).astype("float64")
-    return out.reset_index(drop=True)
-
-
-def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSource]) -> None:
-    """Cross-layer checks: codes that must exist, and rows lying outside the study area."""
+    if "counties" not in layers or "townships" not in layers:
+        return None
     counties = layers["counties"]
     area = counties.geometry.union_all()
-    problems: list[str] = []
+    checks: list[_validate.LayerCheck] = []
     county_codes = set(counties["county_code"])
     township_codes = set(layers["townships"]["township_code"])
     for name, frame in layers.items():
         src, spec = sources[name], LAYERS[name]
-        check = _validate.LayerCheck(frame, spec, src.where)
+        check = _validate.LayerCheck(frame, spec, src.where, file=src.file)
         if name not in _OUTSIDE_LAYERS:
             check.add(
                 "county_code",
@@ -502,18 +437,36 @@ def _check_across(layers: dict[str, pd.DataFrame], sources: Mapping[str, LayerSo
                 "cell outside the study boundary (its children would be lost)",
                 "clip the grid to the counties layer",
             )
-        problems += check.problems
-    if "halo_schools" in layers:
-        problems += _halo_problems(layers, sources["halo_schools"].where, county_codes)
+            check.add(
+                "year",
+                frame["year"] != base_year,
+                f"year other than the study's base_year {base_year}",
+                f"give the population of {base_year}, or set base_year in [study] to the "
+                "layer's year",
+            )
+        if name in {"schools", "developments", "reserved_land"}:
+            check.add(
+                "geometry",
+                frame.distance(area) > far,
+                f"more than {far / 1000:,.0f} km outside the study boundary",
+                "check the coordinates and their CRS (x is the longitude or easting)",
+            )
+        checks.append(check)
+    if "halo_schools" in layers and "schools" in layers:
+        checks.append(_halo_problems(layers, sources["halo_schools"], county_codes))
+    problems = [p for c in checks for p in c.problems]
     if problems:
-        raise ValidationError(problems)
+        return ValidationError(problems, findings=[f for c in checks for f in c.findings])
     _skip_outside(layers, sources, area)
+    return None
 
 
-def _halo_problems(layers: Mapping[str, pd.DataFrame], where: str, counties: set[str]) -> list[str]:
+def _halo_problems(
+    layers: Mapping[str, pd.DataFrame], source: LayerSource, counties: set[str]
+) -> _validate.LayerCheck:
     """Check that halo schools are of other counties and not also in the schools layer."""
     halo = layers["halo_schools"]
-    check = _validate.LayerCheck(halo, LAYERS["halo_schools"], where)
+    check = _validate.LayerCheck(halo, LAYERS["halo_schools"], source.where, file=source.file)
     check.add(
         "county_code",
         halo["county_code"].isin(counties),
@@ -526,7 +479,7 @@ def _halo_problems(layers: Mapping[str, pd.DataFrame], where: str, counties: set
         "school also in the schools layer (it would be counted twice)",
         "remove it from one of the two layers",
     )
-    return check.problems
+    return check
 
 
 def _skip_outside(
@@ -534,12 +487,25 @@ def _skip_outside(
 ) -> None:
     """Skip, with a warning, schools, developments and parcels outside the study area."""
     for name in ("schools", "developments", "reserved_land"):
+        if name not in layers:
+            continue
         frame = layers[name]
-        check = _validate.LayerCheck(frame, LAYERS[name], sources[name].where)
+        src = sources[name]
+        check = _validate.LayerCheck(frame, LAYERS[name], src.where, file=src.file)
         keep = check.warn_skip(
             _validate.outside(frame, area),
             "outside the study boundary (check the coordinates and their CRS)",
             "move the rows inside the counties layer or remove them",
         )
+        skipped = [*frame.attrs.pop(SKIPPED_IDS, []), *check.ids[~keep]]
         if not keep.all():
             layers[name] = frame[keep].reset_index(drop=True)
+        if name == "schools" and "teachers" in layers:
+            _validate.skipped_teachers(
+                layers["teachers"],
+                skipped=set(skipped),
+                where=sources["teachers"].where,
+                schools_where=sources["schools"].where,
+            )
+    for layer in layers.values():
+        layer.attrs.pop(SKIPPED_IDS, None)

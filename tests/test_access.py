@@ -55,12 +55,14 @@ def test_nearest_schools_take_every_child(found) -> None:
 def test_summary_conserves_children_and_judges_norms(found) -> None:
     _, demand, result = found
     table = result.summary
-    assert len(table) == 3 * 6 * 2  # scenarios x years 2025-2030 x levels
+    # One row per county (each solved on its own), scenario, year 2025-2030 and level.
+    assert len(table) == 2 * 3 * 6 * 2
+    assert set(table["county_code"]) == {"210302", "210303"}
     assert (table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-9
     primary = table[table["level"] == "primary"]
     assert primary["unserved"].max() == 0
     # The junior children of C4 (county 210303, no junior school) have no place; C3 has none.
-    junior = table[table["level"] == "junior"].set_index(["scenario", "year"])["unserved"]
+    junior = table[table["level"] == "junior"].groupby(["scenario", "year"])["unserved"].sum()
     for (scenario, year), unserved in junior.items():
         assert unserved == pytest.approx(_children(demand, scenario, year, "junior", ["C4"]))
     assert "across_border" not in table.columns and result.border_arcs is None
@@ -76,9 +78,11 @@ def test_summary_conserves_children_and_judges_norms(found) -> None:
         "C4": math.hypot(2500, 2500) * 1.3 / 60,
     }
     weights = {c: _children(demand, "medium", 2025, "primary", [c]) for c in minutes}
-    expected = sum(minutes[c] * weights[c] for c in minutes) / sum(weights.values())
-    row = table.set_index(["scenario", "year", "level"]).loc[("medium", 2025, "primary")]
-    assert row["mean_minutes"] == pytest.approx(expected, rel=1e-6)
+    rows = table.set_index(["county_code", "scenario", "year", "level"])
+    for county, cells in (("210302", ["C1", "C2"]), ("210303", ["C3", "C4"])):
+        expected = sum(minutes[c] * weights[c] for c in cells) / sum(weights[c] for c in cells)
+        row = rows.loc[(county, "medium", 2025, "primary")]
+        assert row["mean_minutes"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_focus_flags_catchments_and_attendance(found) -> None:
@@ -136,7 +140,7 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
     demand, tables = result.demand, result.tables
     assert "border_arcs" not in tables and "border_unserved" not in tables
     seats = tables["border_seats"].set_index(["scenario", "year", "level"])
-    summary = tables["access_summary"].set_index(["scenario", "year", "level"])
+    summary = tables["access_summary"].set_index(["county_code", "scenario", "year", "level"])
     schools = tables["access_schools"].set_index(["scenario", "year", "level", "school_id"])
     for year in (2025, 2030):
         key = ("medium", year, "junior")
@@ -153,13 +157,17 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
         metres = math.hypot(11_500, 3_500) * 1.3
         assert row["metres"] == pytest.approx(metres, rel=1e-6)
         assert row["minutes"] == pytest.approx(metres / 500, rel=1e-6)
-        assert summary.loc[key, "unserved"] == pytest.approx(c4)
-        assert summary.loc[key, "across_border"] == pytest.approx(min(c4, spare))
-        assert summary.loc[key, "unserved_after_border"] == pytest.approx(max(c4 - spare, 0))
+        c4_county = ("210303", *key)  # the summary is by county: C4 is in 210303
+        assert summary.loc[c4_county, "unserved"] == pytest.approx(c4)
+        assert summary.loc[c4_county, "across_border"] == pytest.approx(min(c4, spare))
+        assert summary.loc[c4_county, "unserved_after_border"] == pytest.approx(
+            max(c4 - spare, 0)
+        )
+        assert summary.loc[("210302", *key), "across_border"] == 0
         assert schools.loc[(*key, "S2"), "load_across_border"] == pytest.approx(min(c4, spare))
-        assert summary.loc[("medium", year, "primary"), "across_border"] == 0
-    across = tables["access_summary"].set_index(["scenario", "year", "level"])["across_border"]
-    seated = across.loc[("medium", 2025, "junior")]
+        assert (summary.xs("primary", level="level")["across_border"] == 0).all()
+    across = tables["access_summary"].groupby(["scenario", "year", "level"])["across_border"]
+    seated = across.sum().loc[("medium", 2025, "junior")]
     assert f"; {seated:,.0f} of them can take spare places across a county border." in " ".join(
         findings(result, lang="en")
     )

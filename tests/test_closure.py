@@ -35,6 +35,7 @@ from layout.cli import main
 from layout.closure import close_schools, screen_closures
 from layout.errors import ValidationError
 from layout.maps import external_references
+from layout.report import closure_texts
 from layout.runs.closure import write_closure
 from layout.schema import age_columns, classes_columns, enrolment_columns
 from layout.standards import load_profile
@@ -207,9 +208,7 @@ def demand_of(rows: list[tuple]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def impact():
-    return close_schools(
-        study_of(), school_ids=["B"], demand=demand_of(HAND), lang="en"
-    )
+    return close_schools(study_of(), school_ids=["B"], demand=demand_of(HAND))
 
 
 # --------------------------------------------------------------------------- close_schools
@@ -310,14 +309,17 @@ def test_idle_campus_lists_land_and_nearby_builds(impact) -> None:
     # the planned school N (7.8 km) are not.
     assert idle.loc["B", "radius_m"] == pytest.approx(1800)
     assert idle.loc["B", "nearby_planned"] == "P1"
-    assert "education first" in idle.loc["B", "reuse"] and "P1" in idle.loc["B", "reuse"]
+    advice = closure_texts(impact.tables(), "en")["closure_idle"].set_index("school_id")
+    assert "education first" in advice.loc["B", "reuse"] and "P1" in advice.loc["B", "reuse"]
+    assert "reuse" not in idle.columns  # the analysis holds no words
 
 
 def test_projected_demand_gives_the_same_closure() -> None:
     # Base year = plan start: the projection of 2025 is the population itself.
     projected = close_schools(study_of(), school_ids=["B"])
     assert projected.summary["children_moved"].tolist() == pytest.approx([96])
-    assert projected.summary["reason"].iloc[0].startswith("1-3年级28人超出时间标准")
+    summary = closure_texts({"closure_summary": projected.summary}, "zh")["closure_summary"]
+    assert summary["reason"].iloc[0].startswith("1-3年级28人超出时间标准")
 
 
 def test_norms_come_from_the_profile_and_the_mode() -> None:
@@ -365,7 +367,8 @@ def test_knock_on_moves_and_children_without_a_place() -> None:
     receiving = result.receiving.set_index("school_id")["received"]
     assert receiving.to_dict() == pytest.approx({"B": 54, "C": 100})
     assert result.transfers.set_index("to_school_id").loc[""].geometry is None
-    assert row["reason"].startswith("86人无学位")
+    worded = closure_texts({"closure_summary": result.summary}, "zh")["closure_summary"]
+    assert worded["reason"].iloc[0].startswith("86人无学位")
 
 
 def test_ties_are_broken_in_favour_of_staying() -> None:
@@ -385,7 +388,7 @@ def test_closing_a_school_nobody_is_assigned_to(tmp_path: Path) -> None:
     rows = [*HAND, ("E", "戊小学", R, 9000, 100, 5, 3, 6000.0, 2000.0, "open")]
     study = study_of(rows)
     study.layers["population"] = study["population"][study["population"]["cell_id"] != "e"]
-    impact = close_schools(study, school_ids=["E"], lang="en")
+    impact = close_schools(study, school_ids=["E"])
     row = impact.summary.iloc[0]
     assert (row["children_moved"], row["receiving_schools"], row["verdict"]) == (0, 0, "harmless")
     assert impact.transfers.empty and impact.receiving.empty and impact.travel_bands.empty
@@ -439,7 +442,7 @@ def test_screening_ranks_a_harmless_closure_first() -> None:
     # A (240 pupils) and C (300) are not small; Q is in another county.
     rows = [("D", "戊小学", R, (400, 300), 60, 5, 3, 5000.0, 1500.0, "open"), *HAND]
     rows[1] = ("A", "甲小学", R, 0, 400, 40, 13, 9000.0, 4000.0, "open")
-    table = screen_closures(study_of(rows), county_code=R, lang="en")
+    table = screen_closures(study_of(rows), county_code=R)
     assert table["school_id"].tolist() == ["D", "B"]
     assert table["rank"].tolist() == [1, 2]
     assert table["verdict"].tolist() == ["harmless", "harmful"]
@@ -450,11 +453,15 @@ def test_screening_ranks_a_harmless_closure_first() -> None:
     )
     assert table["receiving_breaches"].tolist() == [0, 1]
     assert table["grades_1_3_pushed"].tolist() == [0, 0]
-    assert table.loc[1, "reason"] == "1 receiving schools over a class cap"
+    worded = closure_texts({"closure_screening": table}, "en")["closure_screening"]
+    assert worded["reason"].tolist() == ["no norm breached", "1 receiving schools over a class cap"]
     # Q is its county's only primary school: closing it is refused, not an error.
-    alone = screen_closures(study_of(rows), county_code=Q, lang="en")
-    assert alone[["school_id", "verdict"]].values.tolist() == [["Q", "refused"]]
-    assert alone.loc[0, "reason"] == "would leave the county with no primary school"
+    alone = screen_closures(study_of(rows), county_code=Q)
+    assert alone[["school_id", "verdict", "leaves_no_school"]].values.tolist() == [
+        ["Q", "refused", "primary"]
+    ]
+    worded = closure_texts({"closure_screening": alone}, "en")["closure_screening"]
+    assert worded.loc[0, "reason"] == "would leave the county with no primary school"
 
 
 # --------------------------------------------------------------------------- outputs
@@ -472,7 +479,8 @@ def written(impact, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_statement_files_hold_the_key_numbers(written: Path) -> None:
     folder = written / "out" / "closure"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
+    manifest = ".layout-closure.json"
+    assert names == [manifest, "closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
     markdown = (folder / "statement.md").read_text(encoding="utf-8")
     assert "# 学校撤并影响评估" in markdown
     assert "需转学学生96人（撤并学校96人，连带调整0人），无学位0人" in markdown

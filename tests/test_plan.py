@@ -17,6 +17,7 @@ from PIL import Image
 
 from layout.cli import main
 from layout.maps import external_references
+from tests.tinystudy import TOML as TINY_TOML
 from tests.tinystudy import write_tiny_study
 
 if TYPE_CHECKING:
@@ -40,11 +41,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
-    assert out == ["charts", "index.html", "results.gpkg", "tables.xlsx"]
+    assert out == [".layout-plan.json", "charts", "index.html", "results.gpkg", "tables.xlsx"]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
     maps = sorted(p.name for p in (run / "maps").iterdir())
-    assert maps == ["overview.html", "provision.html", "sites.html"]
+    assert maps == [".layout-plan.json", "overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
@@ -239,3 +240,26 @@ def test_layer_over_the_map_budget_is_aggregated_with_a_notice(
         "3 features exceed the map budget of 1; shown summed by township_code (2 features)" in page
     )
     assert "The full layer is in results.gpkg" in page
+
+
+def test_class_size_overrides_reach_the_legend_and_the_index(tmp_path: Path) -> None:
+    # Every class-size number of the profile overridden. Worked by hand on the tiny study's
+    # classes: S1 grade 1 is 57 + 56, grade 2 45 + 45; S2 grade 7 is 50 + 50; S3 has 7 and 5.
+    # Over the caps (primary 44, junior 49): 57, 56, 45, 45 and 50, 50 -> 6 classes;
+    # large (50 or more): 57, 56, 50, 50 -> 4; very large (57 or more): 57 -> 1.
+    override = (
+        "\n[standards.class_size]\nprimary_cap = 44\njunior_cap = 49\n"
+        "large_class_min = 50\nvery_large_class_min = 57\n"
+    )
+    toml = write_tiny_study(tmp_path / "study", toml=TINY_TOML + override)
+    out, maps = tmp_path / "out", tmp_path / "maps"
+    assert main(["plan", str(toml), "--out", str(out), "--maps", str(maps), "--quiet"]) == 0
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert (
+        "超过班额上限（小学44人、初中49人）的班级6个，其中50人及以上大班额4个"
+        "（含57人及以上超大班额1个）；"
+    ) in page
+    legend = (maps / "overview.html").read_text(encoding="utf-8")
+    assert "有50人及以上大班额" in legend
+    assert "有超标准班额（小学44人、初中49人）" in legend
+    assert "56" not in page.split("超过班额上限")[1].split("。")[0]

@@ -276,7 +276,8 @@ def cli_run(study_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_writes_its_files(cli_run: Path) -> None:
-    assert sorted(p.name for p in (cli_run / "out").iterdir()) == ["sites.gpkg", "sites.xlsx"]
+    names = sorted(p.name for p in (cli_run / "out").iterdir())
+    assert names == [".layout-sites.json", "sites.gpkg", "sites.xlsx"]
     layers = [row[0] for row in pyogrio.list_layers(cli_run / "out" / "sites.gpkg")]
     assert layers == ["site_proposals", "site_candidates", "site_coverage"]
     props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="site_proposals")
@@ -378,4 +379,4 @@ def test_plan_sites_gives_an_urban_county_the_urban_plan(study) -> None:
     plan = plan_sites(study, pd.DataFrame(rows), counties=["210302"], year=2030, level="primary")
     assert plan.proposals["kind"].tolist() == ["urban_school"]
     assert plan.proposals["candidate_id"].tolist() == ["parcel:P1"]
-    assert plan.proposals["proposal_id"].tolist() == ["P001"]
+    assert plan.proposals["proposal_id"].tolist() == ["P210302-001"]

@@ -17,8 +17,8 @@ def profile() -> Profile:
     return load_profile()
 
 
-def _bundled_text() -> str:
-    return (resources.files("layout.standards") / "anshan-2020.toml").read_text(encoding="utf-8")
+def _bundled_text(name: str = "anshan-2020") -> str:
+    return (resources.files("layout.standards") / f"{name}.toml").read_text(encoding="utf-8")
 
 
 def test_bundled_profile_is_package_data() -> None:
@@ -141,7 +141,7 @@ def test_override_lists() -> None:
         (
             {"fundng": {"primary_per_student": 900}},
             "profile override 'fundng.primary_per_student' is not known; did you mean "
-            "'funding.primary_per_student'? known keys at the top level: attendance, balance, class_size, enrolment, funding, rotation, "
+            "'funding.primary_per_student'? known keys at the top level: attendance, balance, checks, class_size, enrolment, funding, rotation, "
             "school_size, service, small_school, staffing",
         ),
         (
@@ -229,8 +229,9 @@ def test_profile_from_path(tmp_path: Path) -> None:
 
 
 def test_profile_file_without_source_or_with_missing_key_is_refused(tmp_path: Path) -> None:
-    # Drop the source of one value, the note of an assumption, and a whole key.
-    text = _replace_line(_bundled_text(), "junior_cap = ", "junior_cap = { value = 50 }")
+    # Drop the source of one value, the note of an assumption, and a whole key (of the national
+    # profile: the one that holds every key).
+    text = _replace_line(_bundled_text("national"), "junior_cap = ", "junior_cap = { value = 50 }")
     text = _replace_line(
         text, "walking_speed_kmh = ", "walking_speed_kmh = { value = 3.6, assumption = true }"
     )
@@ -256,7 +257,7 @@ def test_profile_file_with_unknown_key_or_bad_type(tmp_path: Path) -> None:
     assert info.value.problems == [
         f"{path}: key 'class_size.large_class_min': expected an integer (int), got str '56'",
         f"{path}: key 'extra.thing' is not known; known keys at the top level: attendance, "
-        "balance, class_size, enrolment, funding, rotation, school_size, service, "
+        "balance, checks, class_size, enrolment, funding, rotation, school_size, service, "
         "small_school, staffing",
     ]
 
@@ -278,3 +279,23 @@ def test_cross_county_enrolment_is_a_true_or_false_switch() -> None:
         with pytest.raises(ValidationError) as info:
             load_profile(overrides={"service": {"cross_county_enrolment": bad}})
         assert "'service.cross_county_enrolment': expected true or false (bool)" in str(info.value)
+
+
+def test_national_profile_holds_national_standards_only_and_anshan_extends_it(
+    tmp_path: Path,
+) -> None:
+    national = load_profile("national")
+    cited = {k: s for k, s in national.sources.items() if not s.assumption}
+    assert cited and not [k for k, s in cited.items() if "鞍山" in s.text]
+    assert national.source("funding.primary_per_student").assumption  # no national figure
+    anshan = load_profile("anshan-2020")
+    assert anshan.source("funding.primary_per_student").text.startswith("鞍山2020方案")
+    # every value Anshan does not set is the national one, with its national source
+    local = {k for k, s in anshan.sources.items() if "鞍山" in s.text}
+    assert local and all(
+        anshan.sources[k] == national.sources[k] for k in anshan.sources if k not in local
+    )
+    loop = tmp_path / "loop.toml"
+    loop.write_text(f'name = "loop"\ntitle = "t"\nextends = "{loop}"\n', encoding="utf-8")
+    with pytest.raises(ValidationError, match="extends must name another profile"):
+        load_profile(str(loop))

@@ -16,7 +16,7 @@ from shapely.geometry import Point, Polygon
 from layout.errors import DataWarning, StudyError, ValidationError
 from layout.report import replacing
 from layout.study import study_from_toml
-from tests.tinystudy import X0, Y0, write_tiny_study
+from tests.tinystudy import CRS, X0, Y0, write_tiny_study
 
 
 def test_tiny_study_loads_and_reprojects(tmp_path: Path) -> None:
@@ -156,7 +156,9 @@ def test_lat_lon_swapped(tmp_path: Path) -> None:
 def test_point_outside_boundary_is_skipped_with_warning(tmp_path: Path) -> None:
     def move(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
-        frame.loc[2, ["lon", "lat"]] = [125.5, 43.0]  # far outside both counties
+        # 5 km east of the rural county (x 510-520 km): outside, nearer than the 30 km halo
+        east = gpd.GeoSeries([Point(X0 + 25_000, Y0 + 5_000)], crs=CRS).to_crs(4490)
+        frame.loc[2, ["lon", "lat"]] = [east.x[0], east.y[0]]
         return frame
 
     with pytest.warns(DataWarning) as record:

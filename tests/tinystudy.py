@@ -224,6 +224,20 @@ layer = "developments"
 [layers.reserved_land]
 path = "layers.gpkg"
 layer = "reserved_land"
+
+# The documented Anshan scenarios (layout.demand.scenarios.default_scenarios), stated: a study
+# without [scenarios] gets one derived from its own population instead.
+[scenarios.low]
+birth_rate = { 2021 = 4.33, 2022 = 3.65, 2030 = 2.9 }
+net_migration = { urban = 0.0, rural = -0.02 }
+population_growth = { all = -0.015 }
+
+[scenarios.medium]
+
+[scenarios.high]
+birth_rate = { 2021 = 4.33, 2022 = 3.65, 2030 = 4.5 }
+net_migration = { urban = 0.01, rural = -0.01 }
+population_growth = { all = -0.005 }
 """
 
 

@@ -20,6 +20,7 @@ from .allocate import (
 )
 from .borders import BORDER_INPUTS, settle_borders
 from .costs import CELL_ID, SCHOOL_ID, TravelCosts, costs_from_distance, costs_from_network
+from .method import CostMethod, cost_method, log_cost_method
 from .plan_years import LEVEL_SCHOOLS, Access, access, level_costs
 from .provision import (
     FLAGS,
@@ -44,12 +45,15 @@ __all__ = [
     "catchments",
     "cell_flags",
     "CELL_ID",
+    "cost_method",
+    "CostMethod",
     "costs_from_distance",
     "costs_from_network",
     "FLAGS",
     "level_costs",
     "LEVEL_SCHOOLS",
     "level_shares",
+    "log_cost_method",
     "parcel_seats",
     "REASONS",
     "SCHOOL_ID",

@@ -35,8 +35,8 @@ One scenario, the first and last plan years of the bundled (synthetic) Anshan st
 >>> table = found.summary
 >>> bool((table["children"] - table["assigned"] - table["unserved"]).abs().max() < 1e-6)
 True
->>> table[["level", "year"]].values.tolist()
-[['primary', 2025], ['primary', 2035], ['junior', 2025], ['junior', 2035]]
+>>> table.groupby(["level", "year"], sort=False)["county_code"].count().to_dict()
+{('primary', 2025): 7, ('primary', 2035): 7, ('junior', 2025): 7, ('junior', 2035): 7}
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from .._arrays import row_of_entries
 from ..demand import focus_scenario, scenario_names
 from ..schema import CHILD_LEVELS, HALO, LEVEL_GRADES, SETTINGS
 from ..study import Study
@@ -80,7 +79,7 @@ class Access:
     Attributes
     ----------
     summary
-        One row per scenario, year and level.
+        One row per county, scenario, year and level.
     schools
         One row per scenario, year, level and school.
     cells
@@ -201,6 +200,11 @@ def _mode_costs(
 def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) -> Access:
     """Assign the projected children of every scenario and year to schools, and judge it.
 
+    Each county is solved on its own, level by level (the county is the policy's planning
+    unit): its children, its schools and its travel costs, exactly as when the county is
+    planned alone (a partition of a county-by-county run). Both kinds of run therefore find
+    the same assignment, also where several are equally good.
+
     Parameters
     ----------
     study
@@ -223,30 +227,40 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     places = _places(study, "schools")
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
+    population = study["population"]
+    counties = sorted(pd.unique(population["county_code"].astype(str)))
     for level in CHILD_LEVELS:
-        schools = places[level]
-        costs, cross = _county_costs(study, schools, level=level, across=across)
         keys = [
             {"scenario": scenario, "year": year, "level": level}
             for scenario in scenarios
             for year in years
         ]
         # A list key keeps a frame also when a single cell has children.
-        demands = [
-            children.loc[[(k["scenario"], k["year"], level)]].reset_index(drop=True) for k in keys
-        ]
-        results = assign_series(demands, schools, costs, capacity_column="capacity")
-        cap = study.standards.cap(level)
-        for key, cells, result in zip(keys, demands, results, strict=True):
-            table = school_provision(result, schools, classes_column="classes", class_cap=cap)
-            parts["schools"].append(table.reset_index().assign(**key))
-            parts["summary"].append(_summary(study, result, level, key))
-            parts["balance"].append(_balance(study, cells, schools, key))
-            if key["scenario"] == focus and key["year"] in focus_years:
-                inputs = (cells, schools, costs, table)
-                _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
-        if across:
-            _border_inputs(parts, study, cross, results, keys)
+        demands = [children.loc[[(k["scenario"], k["year"], level)]] for k in keys]
+        for county in counties:
+            cells = population[(population["county_code"].astype(str) == county).to_numpy()]
+            mine = pd.Index(cells["cell_id"])
+            county_demands = [
+                frame[frame["cell_id"].isin(mine)].reset_index(drop=True) for frame in demands
+            ]
+            own = (places[level]["county_code"].astype(str) == county).to_numpy()
+            schools = places[level][own].reset_index(drop=True)
+            others = places[level][~own].reset_index(drop=True)
+            costs, cross = _county_costs(
+                study, schools, others, cells=cells, level=level, across=across
+            )
+            results = assign_series(county_demands, schools, costs, capacity_column="capacity")
+            cap = study.standards.cap(level)
+            for key, frame, result in zip(keys, county_demands, results, strict=True):
+                table = school_provision(result, schools, classes_column="classes", class_cap=cap)
+                parts["schools"].append(table.reset_index().assign(**key))
+                parts["summary"].append(_summary(study, result, level, key, county=county))
+                parts["balance"].append(_balance(study, frame, schools, key))
+                if key["scenario"] == focus and key["year"] in focus_years:
+                    inputs = (frame, schools, costs, table)
+                    _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
+            if cross is not None:
+                _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.concat(parts["summary"], ignore_index=True),
         schools=pd.concat(parts["schools"], ignore_index=True),
@@ -256,39 +270,50 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         attendance=pd.concat(parts["attendance"], ignore_index=True),
         balance=pd.concat(parts["balance"], ignore_index=True),
         flows=_stacked(parts["flows"], study.crs),
-        border_unserved=pd.concat(parts["border_unserved"], ignore_index=True) if across else None,
-        border_arcs=pd.concat(parts["border_arcs"], ignore_index=True) if across else None,
+        border_unserved=_joined_or_none(parts["border_unserved"], across),
+        border_arcs=_joined_or_none(parts["border_arcs"], across),
     )
 
 
+def _joined_or_none(frames: list[pd.DataFrame], across: bool) -> pd.DataFrame | None:
+    """Join the border inputs of the counties (``None`` when children stay in their county)."""
+    if not across:
+        return None
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def _county_costs(
-    study: Study, schools: gpd.GeoDataFrame, *, level: str, across: bool
+    study: Study,
+    schools: gpd.GeoDataFrame,
+    others: gpd.GeoDataFrame,
+    *,
+    cells: gpd.GeoDataFrame,
+    level: str,
+    across: bool,
 ) -> tuple[TravelCosts, pd.DataFrame | None]:
-    """Costs from each cell to the schools of its own county, and (``across``) arcs to others'.
+    """Costs from a county's cells to its own schools, and (``across``) arcs to others'.
 
     The arcs (``cell_id``, ``school_id``, ``school_county_code``, ``metres``, ``minutes``)
     reach the schools of other counties within the halo distance
-    (:attr:`layout.standards.Profile.halo_m`): those of the study, and its ``halo_schools`` (a
-    county partition's neighbours).
+    (:attr:`layout.standards.Profile.halo_m`): ``others`` (the study's schools of other
+    counties), and its ``halo_schools`` (a county partition's neighbours).
     """
-    costs = level_costs(study, schools, level=level)
-    cell_county = study["population"].set_index("cell_id")["county_code"]
-    rows = cell_county.reindex(costs.cells).to_numpy()[row_of_entries(costs.metres.indptr)]
-    school_county = schools["county_code"].to_numpy()[costs.metres.indices]
-    home = rows == school_county
-    own = costs if home.all() else costs.where(home)
+    own = level_costs(study, schools, level=level, cells=cells)
     if not across:
         return own, None
     reach = study.standards.halo_m
-    cross = [costs.where(~home & (costs.metres.data <= reach))]
-    halo = _places(study, HALO)[level] if HALO in study.layers else schools.iloc[:0]
-    if len(halo):
-        far = level_costs(study, halo, level=level)
-        cross.append(far.where(far.metres.data <= reach))
-    counties = pd.concat([schools, halo]).set_index("school_id")["county_code"]
-    arcs = pd.concat([c.arcs() for c in cross], ignore_index=True)
+    halo = _places(study, HALO)[level] if HALO in study.layers else others.iloc[:0]
+    away = pd.concat([others, halo], ignore_index=True)
+    if away.empty:
+        return own, pd.DataFrame(columns=_ARC_COLUMNS)
+    far = level_costs(study, away, level=level, cells=cells)
+    arcs = far.where(far.metres.data <= reach).arcs()
+    counties = away.set_index("school_id")["county_code"]
     arcs.insert(2, "school_county_code", counties.reindex(arcs["school_id"]).to_numpy())
     return own, arcs
+
+
+_ARC_COLUMNS = ["cell_id", "school_id", "school_county_code", "metres", "minutes"]
 
 
 def _children(demand: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -334,8 +359,10 @@ def _norms(study: Study, level: str) -> tuple[float, float]:
     return profile.radius(level, "urban"), profile.minutes(level, setting="rural")
 
 
-def _summary(study: Study, result: Assignment, level: str, key: dict[str, object]) -> pd.DataFrame:
-    """Children, assigned, unserved and the share of children within the norm."""
+def _summary(
+    study: Study, result: Assignment, level: str, key: dict[str, object], *, county: str
+) -> pd.DataFrame:
+    """Children, assigned, unserved and the share of children within the norm of a county."""
     radius, minutes = _norms(study, level)
     setting = study["population"].set_index("cell_id")["setting"]
     flows = result.flows
@@ -345,6 +372,7 @@ def _summary(study: Study, result: Assignment, level: str, key: dict[str, object
     served = flows["children"].to_numpy()
     within_norm = float(served[within].sum())
     row = {
+        "county_code": county,
         **key,
         "children": children,
         "assigned": float(result.cells["assigned"].sum()),

@@ -2,20 +2,20 @@
 
 :func:`close_schools` assigns a county's children before and without the closed schools and
 measures the change; :func:`screen_closures` closes each small school of a county in turn.
-Writing the statement and its files is :mod:`layout.runs.closure`.
+Both return figures and verdicts; their words are :mod:`layout.report.closure_words`, and
+writing the statement and its files is :mod:`layout.runs.closure`.
 """
 
 from __future__ import annotations
 
 from .. import _moved
 from ._levels import ClosureOptions
-from ._words import harm_reasons, reuse_advice
-from .impact import VERDICTS, ClosureImpact, close_schools
+from .impact import HARM_MIN, HARMS, VERDICTS, ClosureImpact, close_schools
 from .screening import screen_closures
 
 __all__ = [
-    "harm_reasons",
-    "reuse_advice",
+    "HARM_MIN",
+    "HARMS",
     "close_schools",
     "ClosureImpact",
     "ClosureOptions",

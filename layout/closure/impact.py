@@ -75,11 +75,9 @@ import shapely
 
 from ..access import CELL_ID, SCHOOL_ID, Assignment, school_provision
 from ..errors import ValidationError
-from ..labels import Lang, check_lang, separator
 from ..schema import CHILD_LEVELS
 from ..standards import Profile
 from ..study import Study
-from . import _words as text
 from ._levels import (
     _TOL,
     ClosureOptions,
@@ -101,8 +99,17 @@ from .money import _idle, _money
 VERDICTS: tuple[str, ...] = ("harmless", "harmful", "refused")
 """Screening verdicts, best first: no norm breached; some breached; closing is refused."""
 
-_HARMS = [name for name, _ in text.HARMS]
-"""Figures that make a closure harmful, in the order they rank closures."""
+HARMS: tuple[str, ...] = (
+    "unplaced",
+    "grades_1_3_pushed",
+    "receiving_breaches",
+    "new_boarders",
+)
+"""Figures that make a closure harmful when at least :data:`HARM_MIN`, in the order they rank
+closures."""
+
+HARM_MIN = 0.5
+"""The least figure that counts as a harm: half a child rounds to none."""
 
 
 # --------------------------------------------------------------------------- result
@@ -125,13 +132,16 @@ class ClosureImpact:
     options
         The travel modes, circuity and band width used.
     summary
-        One row per level whose children move: ``level``, ``children_moved``,
-        ``from_closed``, ``knock_on``, ``unplaced``, ``mean_minutes_before``,
+        One row per county and level whose children move: ``county_code``, ``level``,
+        ``children`` (the county's projected children of the level in ``year`` under
+        ``scenario``, new developments' included: all that the assignment seats),
+        ``children_moved``, ``from_closed``, ``knock_on``, ``unplaced``, ``mean_minutes_before``,
         ``mean_minutes_after``, ``mean_added_minutes``, ``max_added_minutes``,
         ``max_minutes_after``, ``mean_added_metres``, ``max_added_metres``,
         ``grades_1_3_pushed``, ``grades_1_3_newly_beyond``, ``new_boarders``,
-        ``receiving_schools``,
-        ``receiving_breaches``, ``receiving_large``, ``verdict`` and ``reason``.
+        ``receiving_schools``, ``receiving_breaches``, ``receiving_large`` and ``verdict``
+        (one of :data:`VERDICTS`; the words of its reason are
+        :func:`layout.report.closure_words.closure_texts`'s).
     moves
         One row per cell, level and (from, to) pair of schools: ``cell_id``, ``level``,
         ``from_school_id``, ``to_school_id`` (:data:`UNPLACED` for no place), ``children``,
@@ -150,7 +160,8 @@ class ClosureImpact:
         County totals before and after, one row per county and item.
     idle
         The closed schools' campuses: land and building area, teachers to redeploy, planned
-        schools and reserved parcels nearby, and the reuse advice; school points.
+        schools and reserved parcels nearby (``nearby_planned`` within ``radius_m``); school
+        points.
     outputs
         Files written by :func:`write_closure`.
 
@@ -260,7 +271,7 @@ def _provision(
     context: _Level, keep: np.ndarray, after: Assignment, profile: Profile
 ) -> pd.DataFrame:
     """Load, utilisation and class size of every school of the level, before and after."""
-    cap = getattr(profile.class_size, f"{context.level}_cap")
+    cap = profile.cap(context.level)
     large = profile.class_size.large_class_min
     before = school_provision(
         context.baseline, context.schools, classes_column="classes", class_cap=cap
@@ -323,18 +334,13 @@ def _summary(
     }
 
 
-def _verdicts(table: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """Add ``verdict`` (harmless or harmful) and its ``reason`` to summary rows."""
-    found = [text.harm_reasons(row, lang) for row in table.to_dict("records")]
-    return table.assign(
-        verdict=[VERDICTS[1] if harms else VERDICTS[0] for harms in found],
-        reason=[separator(lang).join(h) or text.words("reason_none", lang) for h in found],
-    )
+def _verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``verdict`` of summary rows: harmful when any of :data:`HARMS` is a harm."""
+    harmful = (table[list(HARMS)].to_numpy(dtype=float) >= HARM_MIN).any(axis=1)
+    return table.assign(verdict=np.where(harmful, VERDICTS[1], VERDICTS[0]))
 
 
-def _outcome(
-    contexts: Sequence[_Level], closed: Sequence[str], profile: Profile, lang: Lang
-) -> _Outcome:
+def _outcome(contexts: Sequence[_Level], closed: Sequence[str], profile: Profile) -> _Outcome:
     """Reassign each touched county and level without the closed schools and compare."""
     rows, moves, receiving, provision = [], [], [], []
     for context in contexts:
@@ -346,11 +352,14 @@ def _outcome(
             after.unserved["children"].sum() - context.baseline.unserved["children"].sum()
         )
         figures = _summary(level_moves, level_receiving, unplaced, closed)
-        rows.append({"county_code": context.county, "level": context.level, **figures})
+        children = float(context.cells["children"].sum())
+        rows.append(
+            {"county_code": context.county, "level": context.level, "children": children} | figures
+        )
         moves.append(level_moves)
         receiving.append(level_receiving.assign(county_code=context.county))
         provision.append(level_provision)
-    summary = _verdicts(pd.DataFrame(rows), lang)
+    summary = _verdicts(pd.DataFrame(rows))
     return _Outcome(
         summary,
         pd.concat(moves, ignore_index=True),
@@ -382,7 +391,6 @@ def close_schools(
     year: int | None = None,
     scenario: str = "medium",
     demand: pd.DataFrame | None = None,
-    lang: Lang = "zh",
     options: ClosureOptions | None = None,
 ) -> ClosureImpact:
     """Close schools and measure the impact on children, receiving schools, money and staff.
@@ -403,8 +411,6 @@ def close_schools(
         A demand layer (:func:`layout.demand.project_demand`: ``cell_id``, ``scenario``,
         ``year``, ``grade``, ``children``) holding ``year`` and ``scenario``; ``None``
         projects it from the study.
-    lang
-        Language of the reasons and reuse advice: ``"zh"`` or ``"en"``.
     options
         Travel modes, circuity and band width (:class:`ClosureOptions`).
 
@@ -429,7 +435,6 @@ def close_schools(
     [{'level': 'primary', 'verdict': 'harmful'}]
     """
     options = options or ClosureOptions()
-    check_lang(lang)
     schools = study["schools"]
     closed = _checked_ids(schools, school_ids)
     seats = _level_seats(schools)
@@ -452,7 +457,7 @@ def close_schools(
             f"demand: no projected children of {', '.join(empty)} in {year} (scenario "
             f"{scenario!r}), so nothing can be reassigned; check the demand and the population"
         )
-    outcome = _outcome(list(contexts.values()), closed, study.standards, lang)
+    outcome = _outcome(list(contexts.values()), closed, study.standards)
     counties = list(pd.unique(schools.loc[schools["school_id"].isin(closed), "county_code"]))
     money, staff = _money(study, closed=closed, outcome=outcome, counties=counties)
     methods = {c.costs.method for c in contexts.values()}
@@ -470,7 +475,7 @@ def close_schools(
         receiving=_receiving_points(outcome.receiving, schools),
         funding=money,
         staffing=staff,
-        idle=_idle(study, closed, lang),
+        idle=_idle(study, closed),
     )
 
 

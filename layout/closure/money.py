@@ -11,11 +11,9 @@ import pandas as pd
 
 from ..access import SCHOOL_ID, service_radii
 from ..indicators import county_funding, county_staffing, funding, staffing
-from ..labels import Lang
 from ..schema import CHILD_LEVELS, LEVEL_GRADES, classes_columns, enrolment_columns
 from ..standards import Profile
 from ..study import Study
-from . import _words as text
 from ._levels import _Outcome
 
 # --------------------------------------------------------------------------- money and staff
@@ -138,7 +136,7 @@ def _money(
 # --------------------------------------------------------------------------- idle campus
 
 
-def _idle(study: Study, closed: Sequence[str], lang: Lang) -> gpd.GeoDataFrame:
+def _idle(study: Study, closed: Sequence[str]) -> gpd.GeoDataFrame:
     """List the closed campuses, with planned schools and parcels within the service radius."""
     schools = study["schools"]
     rows = schools[schools["school_id"].astype(str).isin(closed)]
@@ -153,13 +151,12 @@ def _idle(study: Study, closed: Sequence[str], lang: Lang) -> gpd.GeoDataFrame:
         ]
     )
     places = gpd.GeoSeries(builds.to_numpy(), index=builds.index.astype(str), crs=schools.crs)
-    nearby, radius, reuse = [], [], []
+    nearby, radius = [], []
     for level, setting, point in zip(rows["level"], rows["setting"], rows.geometry, strict=True):
         r = max(radii[(str(setting), lv)] for lv in _LEVELS_OF[str(level)])
         ids = ", ".join(places.index[(places.distance(point) <= r).to_numpy()])
         nearby.append(ids)
         radius.append(r)
-        reuse.append(text.reuse_advice(ids, r, lang))
     table = pd.DataFrame(
         {
             "school_id": rows["school_id"].astype(str).to_numpy(),
@@ -175,7 +172,6 @@ def _idle(study: Study, closed: Sequence[str], lang: Lang) -> gpd.GeoDataFrame:
             "boarding_beds": rows["boarding_beds"].to_numpy(),
             "radius_m": radius,
             "nearby_planned": nearby,
-            "reuse": reuse,
         }
     )
     return gpd.GeoDataFrame(table, geometry=rows.geometry.to_numpy(), crs=schools.crs)

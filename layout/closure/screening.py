@@ -10,10 +10,8 @@ import pandas as pd
 
 from .. import _validate
 from ..errors import ValidationError
-from ..labels import Lang, check_lang, code_name, separator
 from ..schema import CHILD_LEVELS, enrolment_columns
 from ..study import Study
-from . import _words as text
 from ._levels import (
     ClosureOptions,
     _contexts,
@@ -24,7 +22,7 @@ from ._levels import (
     _projected,
     _year,
 )
-from .impact import _HARMS, VERDICTS, _outcome, _touched, _verdicts, _weighted
+from .impact import HARMS, VERDICTS, _outcome, _touched, _verdicts, _weighted
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,6 @@ def screen_closures(
     max_students: int | None = None,
     year: int | None = None,
     scenario: str = "medium",
-    lang: Lang = "zh",
     options: ClosureOptions | None = None,
 ) -> pd.DataFrame:
     """Rank the small schools of a county by the impact of closing each one alone.
@@ -59,7 +56,7 @@ def screen_closures(
     max_students
         Schools with fewer pupils than this are screened; the profile's
         ``small_school.students_below`` by default.
-    year, scenario, lang, options
+    year, scenario, options
         As for :func:`close_schools`.
 
     Returns
@@ -70,7 +67,10 @@ def screen_closures(
         minutes): ``rank``, ``school_id``, ``name``, ``level``, ``setting``, ``township_code``,
         ``students``, ``children_moved``, ``unplaced``, ``mean_added_minutes``,
         ``max_added_minutes``, ``grades_1_3_pushed``, ``receiving_breaches``,
-        ``new_boarders``, ``verdict`` (one of :data:`VERDICTS`) and ``reason``.
+        ``new_boarders``, ``verdict`` (one of :data:`VERDICTS`) and ``leaves_no_school`` (the
+        levels a refused closure would leave without a school, comma-separated; empty
+        otherwise). The words of each verdict are
+        :func:`layout.report.closure_words.closure_texts`'s.
 
     Raises
     ------
@@ -82,7 +82,6 @@ def screen_closures(
     See ``tests/test_closure.py``.
     """
     options = options or ClosureOptions()
-    check_lang(lang)
     schools = study["schools"]
     if county_code not in set(study["counties"]["county_code"]):
         raise ValidationError(
@@ -109,7 +108,7 @@ def screen_closures(
     for school in small.itertuples():
         closed = (str(school.school_id),)
         log.info("screening %s", school.school_id)
-        rows.append(_screen_one(study, seats, contexts, closed, lang))
+        rows.append(_screen_one(study, seats, contexts, closed))
     table = pd.DataFrame(rows, columns=list(_SCREEN_FIGURES))
     keys_of = small.assign(students=pupils[small.index])[
         ["school_id", "name", "level", "setting", "township_code", "students"]
@@ -126,7 +125,7 @@ _SCREEN_FIGURES = {
     "receiving_breaches": "sum",
     "new_boarders": "sum",
     "verdict": None,
-    "reason": None,
+    "leaves_no_school": None,
 }
 
 
@@ -135,24 +134,21 @@ def _screen_one(
     seats: pd.DataFrame,
     contexts: Mapping[tuple[str, str], _Level],
     closed: tuple[str, ...],
-    lang: Lang,
 ) -> dict[str, object]:
     """Compute the screening figures of one closure."""
     emptied = _emptied(study, seats, closed)
     if emptied:
-        reason = separator(lang).join(
-            text.words("reason_last", lang, level=code_name(level, lang)) for _, level in emptied
-        )
-        return {"verdict": VERDICTS[2], "reason": reason}
+        levels = ",".join(dict.fromkeys(level for _, level in emptied))
+        return {"verdict": VERDICTS[2], "leaves_no_school": levels}
     touched = [contexts[key] for key in _touched(study, seats, closed) if key in contexts]
     if not touched:  # no child of the school's levels lives in the county: nothing moves
         return {
-            **dict.fromkeys(_HARMS, 0.0),
+            **dict.fromkeys(HARMS, 0.0),
             "children_moved": 0.0,
             "verdict": VERDICTS[0],
-            "reason": text.words("reason_none", lang),
+            "leaves_no_school": "",
         }
-    outcome = _outcome(touched, closed, study.standards, lang)
+    outcome = _outcome(touched, closed, study.standards)
     summary = outcome.summary
     figures: dict[str, object] = {
         name: summary[name].agg(how) for name, how in _SCREEN_FIGURES.items() if how
@@ -160,14 +156,14 @@ def _screen_one(
     figures["mean_added_minutes"] = _weighted(
         outcome.moves["added_minutes"], outcome.moves["children"]
     )
-    verdict = _verdicts(pd.DataFrame([figures]), lang).iloc[0]
-    return {**figures, "verdict": verdict["verdict"], "reason": verdict["reason"]}
+    verdict = _verdicts(pd.DataFrame([figures]))["verdict"].iloc[0]
+    return {**figures, "verdict": verdict, "leaves_no_school": ""}
 
 
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     """Sort harmless closures first, then by harm; number the rows from 1."""
     order = table.assign(_v=table["verdict"].map({v: i for i, v in enumerate(VERDICTS)}))
-    keys = ["_v", *_HARMS, "mean_added_minutes", "children_moved", "school_id"]
+    keys = ["_v", *HARMS, "mean_added_minutes", "children_moved", "school_id"]
     order = order.sort_values(keys, kind="stable", na_position="last").drop(columns="_v")
     order.insert(0, "rank", np.arange(1, len(order) + 1))
     return order.reset_index(drop=True)

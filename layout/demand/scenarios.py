@@ -52,6 +52,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from ..errors import ValidationError
 from ..schema import AGES, SETTINGS
@@ -257,6 +258,54 @@ def scenario_named(table: Mapping[str, Any] | None, name: str) -> Scenario:
             "study's [scenarios] table, or the defaults low, medium, high)"
         )
     return by_name[name]
+
+
+DERIVED = (
+    "from the study's own population: births per 1000 = (age 0-4 / 5) / residents; "
+    "residents and migration held flat"
+)
+"""Description of the scenario :func:`scenarios_from_population` derives (outputs say so)."""
+
+
+def scenarios_from_population(population: pd.DataFrame, *, year: int) -> dict[str, Any]:
+    """Return a ``[scenarios]`` table of one scenario, ``medium``, from a study's own population.
+
+    For a study without ``[scenarios]``: the birth rate is the yearly births its own counts
+    imply, ``(children aged 0-4 / 5) / residents x 1000``, and ``child_share`` is its share of
+    residents aged 0-14 (the Liaoning 2020 share when the layer has no ``residents``). Residents
+    and migration are held flat: no assumption of another place is carried over.
+
+    Parameters
+    ----------
+    population
+        The population layer (``age_0`` ... ``age_14``, optionally ``residents``).
+    year
+        The year the counts describe (the study's base year).
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({f"age_{a}": [10] for a in range(15)} | {"residents": [1500]})
+    >>> scenarios_from_population(cells, year=2020)["medium"]["birth_rate"]
+    {'2020': 6.67}
+    """
+    ages = population[[f"age_{a}" for a in AGES]].apply(pd.to_numeric, errors="coerce").sum()
+    children = float(ages.sum())
+    if "residents" in population.columns:
+        residents = float(pd.to_numeric(population["residents"], errors="coerce").sum())
+        share = round(children / residents, 4) if residents > 0 else LIAONING_CHILD_SHARE_2020
+    else:
+        share = LIAONING_CHILD_SHARE_2020
+    residents = children / share if share > 0 else 0.0
+    rate = round(float(ages.iloc[:5].sum()) / 5 / residents * 1000, 2) if residents > 0 else 0.0
+    return {
+        "medium": {
+            "description": DERIVED,
+            "birth_rate": {str(year): rate},
+            "child_share": share,
+            "net_migration": {ALL_CELLS: 0.0},
+            "population_growth": {ALL_CELLS: 0.0},
+        }
+    }
 
 
 _TOML_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Scenario) if f.name != "name")

@@ -21,7 +21,17 @@ _PRIMARY_GRADES = 6
 _TOLERANCE = 1e-9
 """Relative tolerance of comparisons with a standard, so 42 teachers per 1000 pupils meet 4.2."""
 
-_ID_COLUMNS = ("school_id", "name", "county_code", "township_code", "level", "setting")
+_ID_COLUMNS = (
+    "school_id",
+    "name",
+    "county_code",
+    "township_code",
+    "level",
+    "setting",
+    "grades_estimated",
+)
+"""Columns that identify a school in every table, and the flag of grades estimated from totals
+(layout.sources.estimates) when the schools layer has it."""
 
 
 # --------------------------------------------------------------------------- input checks

@@ -22,6 +22,7 @@ from ..labels import Lang
 from ..study import Study
 from .basemap import Basemap, add_basemap
 from .geojson import geojson_from_geodataframe
+from .labels import label_html
 
 WEB_CRS = "EPSG:4326"
 
@@ -106,7 +107,7 @@ def legend_key(colour: str, label: str, shape: str = "dot") -> str:
     return (
         f"<div class='layout-key-row'><svg class='layout-key' data-shape='{shape}' width='14' "
         f"height='14' style='vertical-align:middle;margin-right:4px'>{symbol}</svg>"
-        f"{html.escape(label)}</div>"
+        f"{label_html(label)}</div>"
     )
 
 
@@ -150,11 +151,11 @@ def add_legend(
             "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
             "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif;"
             "max-width:40%;margin-left:230px'>"
-            f"<b>{html.escape(study.title)}</b><br>{html.escape(title)}"
-            + (f"<div id='layout-heading'>{html.escape(heading)}</div>" if heading else "")
+            f"<b>{label_html(study.title)}</b><br>{label_html(title)}"
+            + (f"<div id='layout-heading'>{label_html(heading)}</div>" if heading else "")
             + f"{note if study.synthetic else ''}"
             f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}"
-            + "".join(f"<div class='layout-notice'>{html.escape(n)}</div>" for n in notices)
+            + "".join(f"<div class='layout-notice'>{label_html(n)}</div>" for n in notices)
             + "</div>"
         )
     )

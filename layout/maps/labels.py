@@ -12,7 +12,7 @@ Examples
 >>> name = "<b>第一小学</b>"
 >>> tip = folium.Tooltip(label_html(name))
 >>> tip.text
-'&lt;b&gt;第一小学&lt;/b&gt;'
+'&lt;b&gt;第一小学&lt;&#47;b&gt;'
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from .. import _moved
 
 __all__ = ["label_html"]
 
-# Characters that are special in a JavaScript template literal, as HTML character references.
-_TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+# Characters that are special in a JavaScript template literal, as HTML character references,
+# and the slash: a URL inside a school name is shown as text, never taken for a fetch of the map.
+_TEMPLATE_LITERAL = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "/": "&#47;"})
 
 
 def label_html(value: object) -> str:
@@ -38,7 +39,8 @@ def label_html(value: object) -> str:
     Returns
     -------
     str
-        HTML text: ``& < > " '`` and the template-literal characters `````, ``$`` and ``\``
+        HTML text: ``& < > " '``, the template-literal characters `````, ``$`` and ``\``,
+        and ``/`` (so ``http://...`` in a name is text, not a URL the offline check refuses)
         are written as character references, which a browser shows as the characters
         themselves.
 
@@ -47,6 +49,8 @@ def label_html(value: object) -> str:
     >>> from layout.maps import label_html
     >>> label_html("A&B `${x}`")
     'A&amp;B &#96;&#36;{x}&#96;'
+    >>> label_html("见 http://a.cn")
+    '见 http:&#47;&#47;a.cn'
     """
     return html.escape(str(value), quote=True).translate(_TEMPLATE_LITERAL)
 

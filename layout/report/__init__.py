@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .charts import plot_county_demand
-from .files import replacing, write_geopackage, write_pack, write_spreadsheet
+from .closure_words import closure_texts, harm_reasons, reuse_advice
+from .files import replacing, write_csv, write_geopackage, write_pack, write_spreadsheet
 from .index import found_outputs, relink_index, write_index
 from .statement import Block, html_page, markdown, statement, statement_title
 
@@ -11,12 +12,16 @@ __all__ = [
     "Block",
     "found_outputs",
     "relink_index",
+    "closure_texts",
+    "harm_reasons",
+    "reuse_advice",
     "html_page",
     "markdown",
     "plot_county_demand",
     "replacing",
     "statement",
     "statement_title",
+    "write_csv",
     "write_geopackage",
     "write_index",
     "write_pack",

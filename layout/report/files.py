@@ -135,12 +135,9 @@ def write_spreadsheet(
     't.xlsx'
     """
     names = dict(sheet_names or {})
-    # XlsxWriter writes a province's tables in about 0.6 of openpyxl's time; an infinite figure
-    # (never expected) is written as Excel's #NUM! rather than failing the whole workbook.
-    options = {"options": {"nan_inf_to_errors": True}}
     with (
         replacing(path) as tmp,
-        pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=options) as writer,
+        pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=_XLSX_OPTIONS) as writer,
     ):
         if notice:
             pd.DataFrame({notice: []}).to_excel(writer, sheet_name=NOTICE_SHEET, index=False)
@@ -153,6 +150,71 @@ def write_spreadsheet(
                 number = writer.book.add_format({"num_format": pattern})
                 writer.sheets[sheet].set_column(column, column, 14, number)
     return Path(path)
+
+
+_XLSX_OPTIONS = {
+    "options": {
+        # Every text cell is written as text: a school name "=HYPERLINK(...)" or "http://..."
+        # from a bureau's file never becomes a live formula or link in a workbook others open.
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        # An infinite figure (never expected) is written as Excel's #NUM! rather than failing
+        # the whole workbook.
+        "nan_inf_to_errors": True,
+    }
+}
+"""XlsxWriter's workbook options (XlsxWriter writes a province's tables in about 0.6 of
+openpyxl's time)."""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet program read a CSV cell as a formula (OWASP, CSV
+injection)."""
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a table as CSV atomically, every text cell safe to open in a spreadsheet program.
+
+    UTF-8 with a byte-order mark, so Excel reads Chinese. A text cell starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote, as OWASP
+    recommends against CSV injection; numbers are written as they are.
+
+    Parameters
+    ----------
+    frame
+        The table; its index is not written.
+    path
+        Where the ``.csv`` goes; a file there is replaced whole.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> from tempfile import mkdtemp
+    >>> table = pd.DataFrame({"name": ["=1+1", "-x", "ok"], "n": [-1, 2, 3]})
+    >>> written = write_csv(table, Path(mkdtemp()) / "t.csv")
+    >>> print(written.read_text(encoding="utf-8-sig"), end="")
+    name,n
+    '=1+1,-1
+    '-x,2
+    ok,3
+    """
+    shown = frame.copy()
+    for column in shown.select_dtypes(include=["object", "string"]).columns:
+        shown[column] = shown[column].map(_neutralised)
+    with replacing(path) as tmp:
+        shown.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+def _neutralised(value: object) -> object:
+    """``value`` with a leading single quote if it is text a spreadsheet would run."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 NOTICE_SHEET = "说明 Notice"

@@ -60,17 +60,23 @@ _CSS = (
 
 
 def found_outputs(
-    out_dir: str | os.PathLike[str], maps_dir: str | os.PathLike[str]
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    *,
+    also: Sequence[Path] = (),
 ) -> dict[str, list[Path]]:
     """Find every output the commands wrote, grouped by command, for the index's links.
 
     Parameters
     ----------
     out_dir
-        The ``--out`` folder (``index.html`` itself is left out; files in known folders such
-        as ``charts/`` and ``closure/`` are listed one by one, other folders as one link).
+        The ``--out`` folder (``index.html`` and hidden files are left out; files in known
+        folders such as ``charts/`` and ``closure/`` are listed one by one, other folders as
+        one link).
     maps_dir
         The ``--maps`` folder: every ``*.html``.
+    also
+        Files about to be in those folders (a command's staged pack, by their final paths).
 
     Returns
     -------
@@ -84,25 +90,36 @@ def found_outputs(
     >>> for name in ("results.gpkg", "land.xlsx", "closure/statement.html", "x.csv"):
     ...     (out / name).parent.mkdir(exist_ok=True)
     ...     _ = (out / name).write_text("")
-    >>> {k: [p.name for p in v] for k, v in found_outputs(out, out / "maps").items()}
-    {'规划结果 layout plan': ['results.gpkg'], '用地核查 layout land': ['land.xlsx'], \
-'撤并影响 layout closure': ['statement.html'], '其他 Other': ['x.csv']}
+    >>> found = found_outputs(out, out / "maps", also=[out / "maps" / "overview.html"])
+    >>> {k: [p.name for p in v] for k, v in found.items()}
+    {'地图 Maps': ['overview.html'], '规划结果 layout plan': ['results.gpkg'], \
+'用地核查 layout land': ['land.xlsx'], '撤并影响 layout closure': ['statement.html'], \
+'其他 Other': ['x.csv']}
     """
-    out, maps = Path(out_dir), Path(maps_dir)
-    sections: dict[str, list[Path]] = {heading: [] for heading, _ in _GROUPS}
-    sections[_OTHER] = []
-    sections[_GROUPS[0][0]] = sorted(maps.glob("*.html")) if maps.is_dir() else []
-    known = {re.compile(rf"^({stems})$"): heading for heading, stems in _GROUPS[1:]}
-    for entry in sorted(out.iterdir()) if out.is_dir() else []:
+    out, maps = Path(out_dir).resolve(), Path(maps_dir).resolve()
+    files = set(maps.glob("*.html")) if maps.is_dir() else set()
+    for entry in out.iterdir() if out.is_dir() else []:
         if entry.name == "index.html" or entry.name.startswith("."):
             continue
-        name = entry.name if entry.is_dir() else entry.name.split(".", 1)[0]
-        heading = next((h for pattern, h in known.items() if pattern.match(name)), _OTHER)
-        if entry.is_dir() and heading != _OTHER:
-            sections[heading] += sorted(p for p in entry.rglob("*") if p.is_file())
+        if entry.is_dir() and _section(Path(entry.name, "x")) != _OTHER:
+            files |= {p for p in entry.rglob("*") if p.is_file() and not p.name.startswith(".")}
         else:
-            sections[heading].append(entry)
-    return {heading: files for heading, files in sections.items() if files}
+            files.add(entry)
+    files |= {Path(p).resolve() for p in also if Path(p).name != "index.html"}
+    sections: dict[str, list[Path]] = {heading: [] for heading, _ in _GROUPS}
+    sections[_OTHER] = []
+    for file in sorted(files):
+        inside = file.parent == maps or not file.is_relative_to(out)
+        heading = _GROUPS[0][0] if inside else _section(file.relative_to(out))
+        sections[heading].append(file)
+    return {heading: found for heading, found in sections.items() if found}
+
+
+def _section(relative: Path) -> str:
+    """Section of a file or folder of ``out/``, by its first folder or its name's stem."""
+    first = relative.parts[0]
+    name = first if len(relative.parts) > 1 else first.split(".", 1)[0]
+    return next((h for h, stems in _GROUPS[1:] if re.fullmatch(stems, name)), _OTHER)
 
 
 def write_index(

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..closure import harm_reasons, reuse_advice
 from ..labels import Lang, code_name, header, in_language, localise, separator
 from ..schema import CHILD_LEVELS, SETTINGS
+from .closure_words import harm_reasons, reuse_advice
 
 if TYPE_CHECKING:
     from ..closure import ClosureImpact

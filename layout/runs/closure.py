@@ -12,16 +12,20 @@ from ..maps import save_html
 from ..maps.basemap import basemap_from_name
 from ..maps.closure import closure_map
 from ..report import (
+    closure_texts,
     html_page,
     markdown,
     relink_index,
     replacing,
     statement,
     statement_title,
+    write_csv,
     write_pack,
     write_spreadsheet,
 )
 from ..study import Study
+from ._pack import Pack, staged_pack
+from ._preflight import before_work
 
 # --------------------------------------------------------------------------- outputs
 
@@ -63,7 +67,17 @@ def write_closure(
     --------
     See ``tests/test_closure.py`` (a hand-worked closure, statement and map).
     """
-    folder = Path(out_dir) / "closure"
+    with staged_pack("closure", [Path(out_dir) / "closure", maps_dir]) as pack:
+        written = _write_closure(impact, pack, lang=lang, tiles=tiles)
+    written = [pack.final(path) for path in written]
+    impact.outputs += written
+    relink_index(out_dir, maps_dir)
+    return written
+
+
+def _write_closure(impact: ClosureImpact, pack: Pack, *, lang: Lang, tiles: str) -> list[Path]:
+    """Write the files of :func:`write_closure` into the staging folders of ``pack``."""
+    folder, maps = pack.folders
     study = impact.study
     blocks = statement(impact, lang)
     title = statement_title(lang)
@@ -74,9 +88,8 @@ def write_closure(
     with replacing(folder / "statement.html") as tmp:
         tmp.write_text(html_page(blocks, title=title, lang=lang), encoding="utf-8")
     written.append(folder / "statement.html")
-    written += write_pack(impact.tables(), folder, stem="closure", study=study, lang=lang)
-    maps = Path(maps_dir)
-    maps.mkdir(parents=True, exist_ok=True)
+    tables = closure_texts(impact.tables(), lang)
+    written += write_pack(tables, folder, stem="closure", study=study, lang=lang)
     basemap = basemap_from_name(tiles)
     fmap = closure_map(
         study,
@@ -88,8 +101,6 @@ def write_closure(
         basemap=basemap,
     )
     written.append(save_html(fmap, maps / "closure.html", basemap=basemap))
-    impact.outputs += written
-    relink_index(out_dir, maps_dir)
     return written
 
 
@@ -125,8 +136,10 @@ def closure_report(  # noqa: PLR0913 - the command's options, all keyword-only
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --school ID`` runs it.
     """
+    folders = {"--out": Path(out_dir) / "closure", "--maps": maps_dir}
+    before_work(study, folders, year=year)
     impact = close_schools(
-        study, school_ids=school_ids, year=year, scenario=scenario, lang=lang, options=options
+        study, school_ids=school_ids, year=year, scenario=scenario, options=options
     )
     write_closure(impact, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles)
     return impact
@@ -160,24 +173,24 @@ def screening_report(
     --------
     See ``tests/test_closure.py``; ``layout closure STUDY --screen COUNTY_CODE`` runs it.
     """
+    before_work(study, {"--out": Path(out_dir) / "closure"}, year=year)
     table = screen_closures(
         study,
         county_code=county_code,
         max_students=max_students,
         year=year,
         scenario=scenario,
-        lang=lang,
     )
-    folder = Path(out_dir) / "closure"
+    table = closure_texts({"closure_screening": table}, lang)["closure_screening"]
     shown = localise({"closure_screening": table}, lang=lang, profile=study.standards)[
         "closure_screening"
     ]
-    xlsx = write_spreadsheet(
-        {"closure_screening": shown},
-        folder / "screening.xlsx",
-        sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
-    )
-    csv = folder / "screening.csv"
-    with replacing(csv) as tmp:
-        shown.to_csv(tmp, index=False, encoding="utf-8-sig")
-    return [xlsx, csv]
+    with staged_pack("screening", [Path(out_dir) / "closure"]) as pack:
+        (folder,) = pack.folders
+        xlsx = write_spreadsheet(
+            {"closure_screening": shown},
+            folder / "screening.xlsx",
+            sheet_names={"closure_screening": TABLE_TITLES["closure_screening"][lang]},
+        )
+        csv = write_csv(shown, folder / "screening.csv")
+    return [pack.final(xlsx), pack.final(csv)]

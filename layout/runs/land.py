@@ -13,7 +13,6 @@ Examples
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -23,6 +22,8 @@ from ..maps import save_html
 from ..maps.land import land_map
 from ..report import relink_index, write_pack
 from ..study import Study
+from ._pack import staged_pack
+from ._preflight import before_work
 
 
 def land_check(
@@ -60,24 +61,26 @@ def land_check(
     LandCheck
         With ``outputs`` naming the files written.
     """
+    before_work(study, {"--out": out_dir, "--maps": maps_dir})
     with tqdm(total=3, disable=not progress, unit="step") as bar:
         bar.set_description("checks")
         result = land_checks(study, scenario=scenario, options=LandOptions(lang=lang))
         bar.update()
         bar.set_description("write")
-        result.outputs += write_pack(result.tables(), out_dir, stem="land", study=study, lang=lang)
-        bar.update()
-        bar.set_description("map")
-        maps = Path(maps_dir)
-        maps.mkdir(parents=True, exist_ok=True)
-        fmap = land_map(
-            study,
-            parcels=result.parcels,
-            developments=result.developments,
-            links=result.links,
-            lang=lang,
-        )
-        result.outputs.append(save_html(fmap, maps / "land.html"))
+        with staged_pack("land", [out_dir, maps_dir]) as pack:
+            out, maps = pack.folders
+            written = write_pack(result.tables(), out, stem="land", study=study, lang=lang)
+            bar.update()
+            bar.set_description("map")
+            fmap = land_map(
+                study,
+                parcels=result.parcels,
+                developments=result.developments,
+                links=result.links,
+                lang=lang,
+            )
+            written.append(save_html(fmap, maps / "land.html"))
+        result.outputs += [pack.final(path) for path in written]
         relink_index(out_dir, maps_dir)
         bar.update()
     return result

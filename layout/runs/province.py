@@ -61,6 +61,7 @@ from tqdm.auto import tqdm
 from ..errors import CountyRunError, LayoutError, ValidationError
 from ..study import bundled_study_path, study_from_toml
 from ._partition import partition_study, read_manifest, source_fingerprint
+from ._preflight import FIXED_BYTES, check_outputs
 from .merge import MergedResult, _finished, _write_result, merge_counties, merge_tables
 from .plan import analyse, write_outputs
 
@@ -150,6 +151,7 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
         Bad options, or an invalid study.
     """
     _check_options(workers=workers, scheduler=scheduler, retries=retries)
+    check_outputs({"--out": out_dir, "--maps": maps_dir}, needed_bytes=FIXED_BYTES)
     clock = [time.perf_counter()]
     out = Path(out_dir)
     source = Path(study_path) if study_path is not None else bundled_study_path()

@@ -13,6 +13,8 @@ from ..maps.sites import plan_heading, sites_map
 from ..report import relink_index, write_pack
 from ..sites import SitePlan, plan_sites
 from ..study import Study
+from ._pack import staged_pack
+from ._preflight import before_work
 
 
 def write_site_plan(
@@ -56,18 +58,17 @@ def write_site_plan(
     >>> [p.name for p in write_site_plan(study, found, out_dir=tmp, maps_dir=tmp)]
     ['sites.gpkg', 'sites.xlsx', 'sites.html']
     """
-    out, maps = Path(out_dir), Path(maps_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    maps.mkdir(parents=True, exist_ok=True)
-    layers = {"site_proposals": found.proposals, "site_candidates": found.candidates,
-              "site_coverage": found.coverage}  # fmt: skip
-    written = write_pack(layers, out, stem="sites", study=study, lang=lang,
-                         sheets=["site_proposals", "site_candidates"])  # fmt: skip
-    basemap = basemap_from_name(tiles)
-    fmap = sites_map(study, found, lang=lang, basemap=basemap, heading=heading)
-    written.append(save_html(fmap, maps / "sites.html", basemap=basemap))
+    with staged_pack("sites", [out_dir, maps_dir]) as pack:
+        out, maps = pack.folders
+        layers = {"site_proposals": found.proposals, "site_candidates": found.candidates,
+                  "site_coverage": found.coverage}  # fmt: skip
+        written = write_pack(layers, out, stem="sites", study=study, lang=lang,
+                             sheets=["site_proposals", "site_candidates"])  # fmt: skip
+        basemap = basemap_from_name(tiles)
+        fmap = sites_map(study, found, lang=lang, basemap=basemap, heading=heading)
+        written.append(save_html(fmap, maps / "sites.html", basemap=basemap))
     relink_index(out_dir, maps_dir)
-    return written
+    return [pack.final(path) for path in written]
 
 
 def sites_report(  # noqa: PLR0913 - the plan's options, all keyword-only
@@ -105,6 +106,7 @@ def sites_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     tuple of SitePlan and list of pathlib.Path
         The plan and the files written.
     """
+    before_work(study, {"--out": out_dir, "--maps": maps_dir}, year=year)
     demand = study_demand(study, scenarios=None if scenario is None else [scenario])
     chosen = scenario or focus_scenario(scenario_names(demand))
     found = plan_sites(

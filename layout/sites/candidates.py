@@ -13,6 +13,7 @@ from sklearn.cluster import KMeans
 
 from .. import _validate
 from ..errors import ValidationError
+from ..schema import HALO
 from ..study import Study
 
 SCORE_WEIGHTS: dict[str, float] = {"road": 0.4, "seat": 0.3, "services": 0.3}
@@ -65,7 +66,8 @@ def candidate_sites(
     geopandas.GeoDataFrame
         Points in the study CRS: ``candidate_id`` (``kind:source_id``), ``kind``
         (:data:`CANDIDATE_KINDS`), ``source_id`` (parcel, school or township id, or cluster
-        number), ``county_code``, the distances ``road_m`` (NaN without roads), ``seat_m``
+        number), ``county_code``, the distances ``road_m`` (NaN without roads),
+        ``seat_m`` (to the nearest township seat of its county)
         and ``school_m`` (nearest open school), their parts ``road_part``, ``seat_part``,
         ``services_part`` (``1 / (1 + d / SCORE_SCALE_M)``), ``reuse_bonus`` and
         ``score = sum(SCORE_WEIGHTS[k] * part_k) / sum(weights used) + reuse_bonus``.
@@ -187,14 +189,12 @@ def _scored(study: Study, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add the distances, their parts and the suitability score."""
     out = sites.copy()
     xy = np.column_stack([out.geometry.x.to_numpy(), out.geometry.y.to_numpy()])
-    seats = _seat_points(study)
     out["road_m"] = np.nan
     if "roads" in study.layers and len(out):
         index, gaps = study["roads"].sindex.nearest(out.geometry, return_distance=True)
         out.loc[out.index[index[0]], "road_m"] = gaps
-    out["seat_m"] = _nearest_m(xy, seats)
-    schools = study["schools"]
-    out["school_m"] = _nearest_m(xy, schools.geometry[(schools["status"] == "open").to_numpy()])
+    out["seat_m"] = _nearest_seat_m(study, xy, out["county_code"].astype(str).to_numpy())
+    out["school_m"] = _nearest_m(xy, _open_schools(study))
     weights = dict(SCORE_WEIGHTS)
     if out["road_m"].isna().all():
         weights.pop("road")
@@ -206,6 +206,36 @@ def _scored(study: Study, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out["reuse_bonus"] = np.where(out["kind"] == "campus", REUSE_BONUS, 0.0)
     out["score"] = total / sum(weights.values()) + out["reuse_bonus"].to_numpy()
     return out
+
+
+def _nearest_seat_m(study: Study, xy: np.ndarray, counties: np.ndarray) -> np.ndarray:
+    """Straight-line metres from each site to the nearest township seat of its own county.
+
+    The seats of other counties are left out: a township boarding school serves its own
+    county's townships, and a county planned on its own (a partition) knows only its own.
+    """
+    towns = study["townships"]
+    seats = _seat_points(study)
+    seat_county = towns["county_code"].astype(str).to_numpy()
+    found = np.full(len(xy), np.inf)
+    for county in pd.unique(counties):
+        mine = counties == county
+        found[mine] = _nearest_m(xy[mine], seats[seat_county == county])
+    return found
+
+
+def _open_schools(study: Study) -> gpd.GeoSeries:
+    """Points of the open schools near a site: the study's, and its halo schools if any.
+
+    A county planned on its own holds the schools of other counties within the halo
+    distance as its halo layer, so the nearest open school is the same as in the whole study
+    wherever it lies within that distance.
+    """
+    layers = [study["schools"]] + ([study[HALO]] if HALO in study.layers else [])
+    return gpd.GeoSeries(
+        pd.concat([layer.geometry[(layer["status"] == "open").to_numpy()] for layer in layers]),
+        crs=study.crs,
+    )
 
 
 def _nearest_m(xy: np.ndarray, points: gpd.GeoSeries) -> np.ndarray:

@@ -276,7 +276,7 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     Returns
     -------
     SitePlan
-        ``proposal_id`` numbered across the counties.
+        ``proposal_id`` numbered within each county (``P<county_code>-001``, ...).
 
     Examples
     --------

@@ -381,8 +381,14 @@ def _empty(study: Study, name: str) -> gpd.GeoDataFrame:
 
 
 def _number(proposals: gpd.GeoDataFrame) -> None:
-    """Give the proposals ids P001, P002, ... in place (a frame this module made)."""
-    proposals["proposal_id"] = [f"P{i + 1:03d}" for i in range(len(proposals))]
+    """Give the proposals ids in place, numbered within their county: P210321-001, ...
+
+    An id names its county, so it is the same whether the county was planned alone, with
+    the whole study or county by county, and unique across a province.
+    """
+    county = proposals["county_code"].astype(str)
+    number = county.groupby(county.to_numpy()).cumcount().to_numpy() + 1
+    proposals["proposal_id"] = [f"P{c}-{n:03d}" for c, n in zip(county, number, strict=True)]
 
 
 def _existing(study: Study, level: str, county_code: str) -> gpd.GeoDataFrame:

@@ -99,8 +99,8 @@ def load_profile(
     return Profile(name=header["name"], title=header["title"], sources=ordered, **tree)
 
 
-def _read(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
-    """Read the profile TOML; return its content and a name for messages."""
+def _read(name_or_path: str | Path, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], str]:
+    """Read the profile TOML (laid over the one it extends); return it and a name for messages."""
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".toml"):
         path = Path(name_or_path)
@@ -118,9 +118,33 @@ def _read(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
         content = resource.read_text(encoding="utf-8")
         where = f"profile {text!r}"
     try:
-        return tomllib.loads(content), where
+        raw = tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"{where}: not valid TOML ({exc})") from exc
+    return _extended(raw, where, seen=(*seen, text)), where
+
+
+def _extended(raw: dict[str, Any], where: str, *, seen: tuple[str, ...]) -> dict[str, Any]:
+    """Return a profile laid over the profile it ``extends`` (its values replace the base's)."""
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str) or base_name in seen:
+        raise ValidationError(f"{where}: extends must name another profile, got {base_name!r}")
+    base, _ = _read(base_name, seen)
+    return _merged(base, raw)
+
+
+def _merged(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Lay ``top`` over ``base``: tables merge key by key, values (and leaf tables) replace."""
+    out = dict(base)
+    for key, item in top.items():
+        below = out.get(key)
+        if isinstance(item, Mapping) and "value" not in item and isinstance(below, Mapping):
+            out[key] = _merged(below, item)
+        else:
+            out[key] = item
+    return out
 
 
 def _schema(cls: type, prefix: str) -> dict[str, tuple[Any, Mapping[str, Any]]]:

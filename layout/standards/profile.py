@@ -188,6 +188,22 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """Limits of plausible input: beyond them a value is named in a warning, or refused.
+
+    Judgement calls, not policy: every value is an assumption of the profile.
+    """
+
+    plan_years_max: int
+    capacity_share_min: float = field(metadata=_SHARE)
+    teachers_difference_share: float = field(metadata=_SHARE)
+    boarders_per_bed_max: float = field()
+    students_per_class_max: int = field()
+    students_per_school_max: int = field()
+    roads_connected_share_min: float = field(metadata=_SHARE)
+
+
+@dataclass(frozen=True)
 class Profile:
     """A standards profile: typed values plus the source of each.
 
@@ -208,6 +224,7 @@ class Profile:
     balance: Balance
     attendance: Attendance
     enrolment: Enrolment
+    checks: Checks
     sources: Mapping[str, Source] = field(repr=False, compare=False)
 
     def cap(self, level: str) -> int:

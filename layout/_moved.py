@@ -60,6 +60,10 @@ REPLACED: dict[tuple[str, str], str] = {
     ("layout.access", "NETWORK_CUTOFF_MIN"): "the profile's service.max_trip_minutes",
     ("layout.cohorts", "DEFAULT_ENTRY_AGE"): "the profile's enrolment.entry_age",
     ("layout.province", "halo_distance"): "layout.standards.Profile.halo_m (profile.halo_m)",
+    ("layout.maps.balance", "PASS_COLOUR"): "RATIO_COLOURS (counties classed by their largest "
+    "difference coefficient over its limit, colour-blind safe)",
+    ("layout.maps.balance", "FAIL_COLOUR"): "RATIO_COLOURS (counties classed by their largest "
+    "difference coefficient over its limit, colour-blind safe)",
 }
 """(old module, name) -> what replaced a policy number or helper that no longer exists: the
 profile answers it, so that a study's ``[standards]`` override reaches every analysis."""

@@ -531,8 +531,9 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
         ".map(p => p.getAttribute('fill') === 'none' ? p.getAttribute('stroke') :"
         " p.getAttribute('fill'))"
     )
-    # Before: A green (40), C orange (50); B to close. After: lines; A orange, C red; B black.
-    assert colours == ["#1a9641", "#fdae61", "#7b3294", "#2c7bb6", "#2c7bb6",
+    # Before: A blue (40), C orange (50); B to close. After: grey lines; A orange, C red;
+    # B black.
+    assert colours == ["#2c7bb6", "#fdae61", "#7b3294", "#878787", "#878787",
                        "#fdae61", "#d7191c", "#000000"]  # fmt: skip
     widths = page.evaluate(
         "Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
@@ -547,7 +548,7 @@ def test_closure_map_in_chromium(written: Path, offline_page: OfflinePage) -> No
     box_ = paths.nth(7).bounding_box()
     assert box_ is not None
     page.mouse.move(box_["x"] + box_["width"] / 2, box_["y"] + box_["height"] / 2)
-    tooltip = page.locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     assert "乙小学 <b>&" in tooltip.inner_text()
 
@@ -607,3 +608,12 @@ def test_sample_study_closure_is_consistent() -> None:
     assert row["children_moved"] == pytest.approx(row["from_closed"] + row["knock_on"])
     assert (impact.receiving["utilisation_after"] <= 1 + 1e-9).all()
     assert np.isclose(impact.moves["children"].sum(), row["children_moved"])
+
+
+def test_statement_prints_on_one_a4_page(written: Path, offline_page: OfflinePage) -> None:
+    """Chromium's print of the statement (print CSS, A4) is a PDF of exactly one page."""
+    import re
+
+    offline_page.open(written / "out" / "closure" / "statement.html")
+    pdf = offline_page.page.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1

@@ -540,6 +540,7 @@ def test_land_outputs_are_written(run: Path) -> None:
     assert devs.at["D2", "primary_distance_m"] == pytest.approx(np.hypot(100, 100), abs=0.1)
     sheets = pd.read_excel(run / "out" / "land.xlsx", sheet_name=None)
     assert list(sheets) == [
+        "说明 Notice",  # the tiny study is synthetic
         "储备用地核查",
         "住宅项目配套核查(三同步)",
         "乡镇教育用地储备",

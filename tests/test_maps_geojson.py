@@ -43,10 +43,10 @@ def test_properties_keep_tooltip_columns_and_style_only():
         tooltip={"name": "学校", "pupils": "学生数"},
     )
     first, second = (f["properties"] for f in layer.data["features"])
-    # Text is HTML-escaped, numbers stay numbers, a missing name becomes null.
-    assert first == {"name": "一小 &lt;b&gt;", "pupils": 812, "style": {"color": "#1a9850"}}
-    assert second == {"name": None, "pupils": 95, "style": {"color": "#d73027"}}
-    assert isinstance(first["pupils"], int)
+    # Text is HTML-escaped, numbers become text with separators (so the browser never
+    # writes a year as "2,027"), a missing name becomes null.
+    assert first == {"name": "一小 &lt;b&gt;", "pupils": "812", "style": {"color": "#1a9850"}}
+    assert second == {"name": None, "pupils": "95", "style": {"color": "#d73027"}}
     # The shared style is written once, as options of the layer.
     assert layer.options == {"weight": 2, "fill": False}
     pd.testing.assert_frame_equal(schools, before)

@@ -113,9 +113,23 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
     ledger = sheets["消除大班额工作台账"]
     assert "学校代码" in ledger.columns
     assert sorted(ledger["学校代码"].unique()) == ["S1", "S2", "S3"]
-    # Every sheet keeps its header row in view (frozen below row 1), read back by openpyxl.
+    # The study is synthetic: the first sheet says so. Every table sheet keeps its header row
+    # in view (frozen below row 1), and its numbers carry Excel formats, read back by openpyxl.
     book = openpyxl.load_workbook(run / "out" / "tables.xlsx", read_only=False)
-    assert {sheet.freeze_panes for sheet in book.worksheets} == {"A2"}
+    notice, *tables = book.worksheets
+    assert notice.title == "说明 Notice" and "合成样例数据" in str(notice["A1"].value)
+    assert {sheet.freeze_panes for sheet in tables} == {"A2"}
+    funding = book["生均公用经费"]
+    header = [cell.value for cell in funding[1]]
+    money = funding.cell(row=2, column=header.index("公用经费合计(元)") + 1)
+    assert money.number_format == "#,##0"
+    # County names stand beside the codes.
+    counties = sheets["班额县域汇总"]
+    assert list(counties.columns[:2]) == ["县(市、区)代码", "县(市、区)名称"]
+    assert dict(zip(counties.iloc[:, 0].astype(str), counties.iloc[:, 1], strict=True)) == {
+        "210302": "甲区",
+        "210303": "乙县",
+    }
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:
@@ -158,7 +172,8 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
         f"2025年初中：{junior:,.0f}名学生在本县可达范围内没有学位；0%在就学标准内"
         "（城镇服务半径1,000米，乡村单程60分钟）。"
     ) in page
-    assert '<a href="../maps/overview.html">overview.html</a>' in page
+    assert "中方案，2025年小学" in page
+    assert '<a href="../maps/overview.html">../maps/overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page
 
@@ -178,7 +193,7 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     box = page.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(4).bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = page.locator(".leaflet-tooltip")
+    tooltip = page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     assert "第一小学" in tooltip.inner_text()
     assert "56人及以上班数" in tooltip.inner_text()
@@ -206,31 +221,6 @@ def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
     # The school S1 is drawn shifted to GCJ-02: about 0.0055 degrees east of its WGS84 place.
     s1 = result.study["schools"].to_crs(4326).geometry[0]
     assert f"[{s1.x:.5f}, {s1.y:.5f}]" not in page
-
-
-def test_provision_map_year_slider(run: Path, offline_page: OfflinePage) -> None:
-    page_file = run / "maps" / "provision.html"
-    assert external_references(page_file) == []
-    offline_page.open(page_file)
-    page = offline_page.page
-    assert page.locator("#layout-year-label").inner_text() == "2025"
-    # One township layer per plan year (2025-2030), the first shown: its 2 townships' tooltips
-    # name 2025. Moving the slider to the end shows 2030's layer instead.
-    shown = "document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length"
-    before = page.evaluate(shown)
-    page.evaluate(
-        "(() => { const s = document.getElementById('layout-year'); s.value = s.max;"
-        " s.dispatchEvent(new Event('input')); })()"
-    )
-    assert page.locator("#layout-year-label").inner_text() == "2030"
-    assert page.evaluate(shown) == before
-    names = page.evaluate(
-        "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label > span > span'))"
-        ".map(s => s.textContent.trim())"
-    )
-    assert sum("2025" in n and "学龄儿童" in n for n in names) == 1
-    assert sum("学龄儿童" in n for n in names) == 6
-    offline_page.assert_drawn()
 
 
 def test_layer_over_the_map_budget_is_aggregated_with_a_notice(

@@ -282,13 +282,13 @@ def test_cli_writes_its_files(cli_run: Path) -> None:
     assert layers == ["site_proposals", "site_candidates", "site_coverage"]
     props = gpd.read_file(cli_run / "out" / "sites.gpkg", layer="site_proposals")
     sheets = pd.read_excel(cli_run / "out" / "sites.xlsx", sheet_name=None)
-    assert list(sheets) == ["新增校点选址建议", "备选校址及适宜性"]
+    assert list(sheets) == ["说明 Notice", "新增校点选址建议", "备选校址及适宜性"]
     assert len(sheets["新增校点选址建议"]) == len(props) > 0
     assert set(props["kind"]) <= {"small_school", "boarding_school"}
     assert (props["county_code"] == "210303").all()
 
 
-def test_sites_map_offline(cli_run: Path, offline_page: OfflinePage) -> None:
+def test_sites_map_offline(cli_run: Path, study, offline_page: OfflinePage) -> None:
     gpkg = cli_run / "out" / "sites.gpkg"
     props = gpd.read_file(gpkg, layer="site_proposals")
     candidates = gpd.read_file(gpkg, layer="site_candidates").drop_duplicates("candidate_id")
@@ -296,11 +296,13 @@ def test_sites_map_offline(cli_run: Path, offline_page: OfflinePage) -> None:
     gained = int((cover["within_after"].astype(bool) & ~cover["within_before"].astype(bool)).sum())
     offline_page.open(cli_run / "maps" / "sites.html")
     paths = offline_page.page.locator(".leaflet-overlay-pane path.leaflet-interactive")
-    assert paths.count() == len(candidates) + gained + len(props)
+    # Candidates, cells gained, the open schools for reference, then the proposals on top.
+    schools = int((study["schools"]["status"] == "open").sum())
+    assert paths.count() == len(candidates) + gained + schools + len(props)
     last = paths.nth(paths.count() - 1).bounding_box()
     assert last is not None
     offline_page.page.mouse.move(last["x"] + last["width"] / 2, last["y"] + last["height"] / 2)
-    tooltip = offline_page.page.locator(".leaflet-tooltip")
+    tooltip = offline_page.page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     assert "服务学生数" in tooltip.inner_text()
     offline_page.assert_drawn()

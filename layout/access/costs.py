@@ -241,8 +241,12 @@ class TravelCosts:
         unreachable = pd.concat([p.unreachable for p in parts], ignore_index=True)
         method = "+".join(dict.fromkeys(p.method for p in parts))
         return cls(
-            sparse.csr_array(metres), sparse.csr_array(minutes), joined[order], schools,
-            method, unreachable,
+            sparse.csr_array(metres),
+            sparse.csr_array(minutes),
+            joined[order],
+            schools,
+            method,
+            unreachable,
         )
 
     @classmethod

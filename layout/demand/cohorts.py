@@ -63,6 +63,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :attr:`CohortProjection.ledger`, one row per projected year."""
 
+
 @dataclass(frozen=True, eq=False)
 class CohortProjection:
     """Children per cell and grade in each projection year of one scenario.

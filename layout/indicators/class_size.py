@@ -139,9 +139,7 @@ def county_class_size(ledger: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"schools": grouped["school_id"].count()}).join(
         grouped[["schools_over_cap", "schools_struck_off"]].sum()
     )
-    sums = ledger.groupby("county_code")[
-        [c for c in _SUMMED if c in ledger.columns]
-    ].sum()
+    sums = ledger.groupby("county_code")[[c for c in _SUMMED if c in ledger.columns]].sum()
     table = table.join(sums)
     table["mean_class_size"] = table["students"] / table["classes"].where(table["classes"] > 0)
     table["share_classes_over_cap"] = table["classes_over_cap"] / table["classes"].where(

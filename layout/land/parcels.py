@@ -286,8 +286,7 @@ def _overlap_rule(
     school_text = _by_row(with_schools, "overlap_school", lang, n)
     held_text = _by_row(with_schools, "holds_school", lang, n)
     reasons = [
-        separator(lang).join(t for t in (p, h if b else s) if t)
-        or text.reason("no_overlap", lang)
+        separator(lang).join(t for t in (p, h if b else s) if t) or text.reason("no_overlap", lang)
         for p, s, h, b in zip(parcel_text, school_text, held_text, built, strict=True)
     ]
     return pd.DataFrame(

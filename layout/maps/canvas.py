@@ -68,7 +68,7 @@ def study_canvas(
     folium.Map
     """
     west, south, east, north = study["counties"].to_crs(WEB_CRS).total_bounds
-    fmap = folium.Map(tiles=None, control_scale=True, maxZoom=18)
+    fmap = folium.Map(tiles=None, control_scale=False, maxZoom=18)
     fmap.fit_bounds([[south, west], [north, east]])
     add_basemap(fmap, basemap)
     if outline:
@@ -82,16 +82,48 @@ def study_canvas(
     return fmap
 
 
+Key = tuple[str, str] | tuple[str, str, str]
+"""A legend key: ``(colour, label)``, or ``(colour, label, shape)`` with shape ``"dot"``
+(a filled circle, the default), ``"area"`` (a filled square), ``"line"`` or ``"ring"``."""
+
+_SHAPES = {
+    "dot": "<circle cx='7' cy='7' r='5.5' fill='{c}' stroke='#333' stroke-width='0.6'/>",
+    "area": "<rect x='1' y='2' width='12' height='10' fill='{c}' fill-opacity='0.75' "
+    "stroke='#555' stroke-width='0.6'/>",
+    "line": "<line x1='0' y1='7' x2='14' y2='7' stroke='{c}' stroke-width='2.5'/>",
+    "ring": "<circle cx='7' cy='7' r='5' fill='none' stroke='{c}' stroke-width='2'/>",
+}
+
+
+def legend_key(colour: str, label: str, shape: str = "dot") -> str:
+    """Return one legend key as HTML: an inline SVG symbol (printed as drawn) and its label.
+
+    Examples
+    --------
+    >>> "fill='#1a9641'" in legend_key("#1a9641", "ok")
+    True
+    """
+    symbol = _SHAPES[shape].format(c=html.escape(colour))
+    return (
+        f"<div class='layout-key-row'><svg class='layout-key' data-shape='{shape}' width='14' "
+        f"height='14' style='vertical-align:middle;margin-right:4px'>{symbol}</svg>"
+        f"{label_html(label)}</div>"
+    )
+
+
 def add_legend(
     fmap: folium.Map,
     study: Study,
     *,
     title: str,
-    items: Sequence[tuple[str, str]],
+    items: Sequence[Key],
     lang: Lang = "zh",
     notices: Sequence[str] = (),
+    heading: str = "",
 ) -> None:
     """Put the title, the data date, the synthetic notice and a colour key on the map.
+
+    The map's title with the study's also becomes the page title (the browser tab).
 
     Parameters
     ----------
@@ -102,25 +134,26 @@ def add_legend(
     title
         The map's own title, shown under the study title.
     items
-        ``(colour, label)`` pairs of the colour key; labels are escaped.
+        Keys of the legend (:data:`Key`); labels are escaped. Keys are inline SVG, whose
+        fills print (a printed page drops CSS backgrounds).
     lang
         Language of the fixed texts.
     notices
         Sentences shown under the key, e.g. that a layer was aggregated for the map budget.
+    heading
+        A line under the title naming what the map shows (year, scenario, norm); escaped.
     """
     note = f"<div style='color:#b30000'>{html.escape(text('synthetic', lang))}</div>"
-    keys = "".join(
-        "<div><span style='display:inline-block;width:10px;height:10px;border-radius:5px;"
-        f"background:{html.escape(colour)};margin-right:4px'></span>{html.escape(label)}</div>"
-        for colour, label in items
-    )
+    keys = "".join(legend_key(*item) for item in items)
+    fmap.get_root().title = html.escape(f"{title} - {study.title}")  # type: ignore[attr-defined]
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a branca Figure
         folium.Element(
             "<div id='layout-legend' style='position:fixed;top:10px;left:50px;z-index:9999;"
             "background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif;"
-            "max-width:40%'>"
+            "max-width:40%;margin-left:230px'>"
             f"<b>{label_html(study.title)}</b><br>{label_html(title)}"
-            f"{note if study.synthetic else ''}"
+            + (f"<div id='layout-heading'>{label_html(heading)}</div>" if heading else "")
+            + f"{note if study.synthetic else ''}"
             f"<div>{text('date', lang)}: {html.escape(study.data_date)}</div>{keys}"
             + "".join(f"<div class='layout-notice'>{label_html(n)}</div>" for n in notices)
             + "</div>"

@@ -4,9 +4,9 @@ Two layer groups that can be switched on and off: *before* shows the receiving s
 coloured by their projected mean class size before the closure and the schools to close;
 *after* shows lines from each closed school to each school receiving its children (thicker
 for more children), the receiving schools coloured by their class size after, and the closed
-schools in black. Green is within the class cap, orange over it, red at the large-class size
-or more. The map opens on these features; hovering one shows its figures, every value
-escaped.
+schools in black. Blue is within the class cap, orange over it, red at the large-class size
+or more (ColorBrewer RdYlBu, colour-blind safe); the lines are grey. The map opens on these
+features; hovering one shows its figures, every value escaped.
 
 Examples
 --------
@@ -42,17 +42,18 @@ import pandas as pd
 from ..labels import Lang, code_name, header, in_language
 from ..study import Study
 from .basemap import Basemap, Datum
-from .canvas import WEB_CRS, add_legend, finish, study_canvas
+from .canvas import WEB_CRS, Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["LARGE_COLOUR", "OK_COLOUR", "OVER_COLOUR", "closure_map"]
 
-OK_COLOUR = "#1a9641"
+OK_COLOUR = "#2c7bb6"
 OVER_COLOUR = "#fdae61"
 LARGE_COLOUR = "#d7191c"
 _CLOSED_COLOUR = "#000000"
 _TO_CLOSE_COLOUR = "#7b3294"
-_LINE_COLOUR = "#2c7bb6"
+_LINE_COLOUR = "#878787"
 
 _TEXT = {
     "before": ("撤并前", "Before the closure"),
@@ -118,22 +119,28 @@ def closure_map(
     lines = transfers[~(transfers.geometry.isna() | transfers.geometry.is_empty)]
     if len(lines):
         _lines_layer(lines, lang, datum).add_to(after)
+    found: list[tuple[folium.GeoJson, str]] = []
     if len(receiving):
-        _schools_layer(receiving, "after", lang, datum).add_to(after)
+        shown = _schools_layer(receiving, "after", lang, datum)
+        shown.add_to(after)
+        found.append((shown, "name"))
     if len(closed):
         _closed_layer(closed, _CLOSED_COLOUR, lang, datum).add_to(after)
     before.add_to(fmap)
     after.add_to(fmap)
-    keys = [
+    keys: list[Key] = [
         (OK_COLOUR, _t("ok", lang)),
         (OVER_COLOUR, _t("over", lang)),
         (LARGE_COLOUR, _t("large", lang).format(large=large)),
         (_TO_CLOSE_COLOUR, _t("to_close", lang)),
         (_CLOSED_COLOUR, _t("closed", lang)),
-        (_LINE_COLOUR, _t("line", lang)),
+        (_LINE_COLOUR, _t("line", lang), "line"),
     ]
     add_legend(fmap, study, title=title, items=keys, lang=lang)
     _frame_on(fmap, [closed, receiving, lines])
+    add_controls(
+        fmap, study, lang=lang, search=found, labels=[(layer, key, 13) for layer, key in found]
+    )
     finish(fmap)
     return fmap
 

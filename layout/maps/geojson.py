@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Mapping
@@ -52,7 +53,7 @@ from .labels import label_html
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["geojson_from_geodataframe"]
+__all__ = ["geojson_from_geodataframe", "number_text"]
 
 # Options of Leaflet's L.Path (https://leafletjs.com/reference.html#path-option), plus the
 # radius of circle markers, which L.CircleMarker.setStyle also applies.
@@ -68,7 +69,7 @@ PRECISION = 5
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
-def geojson_from_geodataframe(
+def geojson_from_geodataframe(  # noqa: PLR0913 - the layer's options, all keyword-only
     gdf: gpd.GeoDataFrame,
     *,
     style_columns: Mapping[str, str] | None = None,
@@ -78,6 +79,8 @@ def geojson_from_geodataframe(
     name: str | None = None,
     marker: folium.CircleMarker | None = None,
     datum: Datum = "wgs84",
+    formats: Mapping[str, str] | None = None,
+    popups: bool = True,
 ) -> folium.GeoJson:
     """Build a folium GeoJSON layer styled from per-feature properties in one pass.
 
@@ -110,9 +113,22 @@ def geojson_from_geodataframe(
     marker
         How points are drawn, e.g. ``folium.CircleMarker(radius=5)``; a per-feature
         ``radius`` may come from ``style_columns``. ``None`` draws Leaflet's default markers.
+        Leaflet hands a layer's options to the polygons and lines it makes but not to the
+        markers its ``pointToLayer`` makes, so ``style`` is copied into the marker's own
+        options: a point is drawn with the same shared style as a polygon.
     datum
         ``"gcj02"`` shifts the coordinates to GCJ-02, for a Gaode (Amap) basemap (see
         :mod:`layout.maps.basemap`); ``"wgs84"`` (default) keeps longitude/latitude as they are.
+    formats
+        Tooltip column mapped to a :meth:`str.format` pattern of its values, e.g.
+        ``"{:.0%}"`` for a share. Numbers are written as text, so the browser never formats
+        them: without a pattern a column whose name ends in ``year`` is written plain
+        (``2027``), whole numbers with thousands separators (``3,111``), others with one
+        decimal (``82.4``).
+    popups
+        Bind folium's hover tooltip and click popup of the ``tooltip`` columns (default);
+        ``False`` only keeps the columns in the properties, for a page script that writes
+        its own texts.
 
     Returns
     -------
@@ -144,13 +160,13 @@ def geojson_from_geodataframe(
     _validate(gdf, style_columns, style or {}, tooltip, simplify_tolerance)
     geometries = _simplified(gdf.geometry.to_numpy(), simplify_tolerance)
     geometries = _to_rounded_lonlat(geometries, gdf.crs, PRECISION, datum=datum)
-    properties = _properties(gdf, style_columns, tooltip)
+    properties = _properties(gdf, style_columns, tooltip, dict(formats or {}))
     features = [
         {"type": "Feature", "properties": props, "geometry": json.loads(geometry)}
         for props, geometry in zip(properties, shapely.to_geojson(geometries), strict=True)
     ]
     detail = pinned = None
-    if tooltip:
+    if tooltip and popups:
         aliases = [label_html(label) for label in tooltip.values()]
         detail = folium.GeoJsonTooltip(fields=list(tooltip), aliases=aliases)
         pinned = folium.GeoJsonPopup(fields=list(tooltip), aliases=aliases)
@@ -159,7 +175,7 @@ def geojson_from_geodataframe(
         name=name,
         tooltip=detail,
         popup=pinned,
-        marker=marker,
+        marker=_styled(marker, style or {}),
         **cast("dict[str, Any]", dict(style or {})),
     )
 
@@ -240,13 +256,69 @@ def _to_rounded_lonlat(
     return projected
 
 
+def _styled(
+    marker: folium.CircleMarker | None, style: Mapping[str, object]
+) -> folium.CircleMarker | None:
+    """Return a copy of ``marker`` whose options hold the layer's shared style."""
+    if marker is None:
+        return None
+    styled = copy.copy(marker)
+    styled.options = {**marker.options, **cast("dict[str, Any]", style)}
+    return styled
+
+
+def number_text(values: pd.Series, *, pattern: str | None = None) -> pd.Series:
+    """Write numbers as text for a tooltip: years plain, counts with separators.
+
+    Parameters
+    ----------
+    values
+        A numeric column; its name decides the default pattern.
+    pattern
+        A :meth:`str.format` pattern; by default ``"{:.0f}"`` for a column named ``*year``,
+        ``"{:,.0f}"`` when every value is whole, ``"{:,.1f}"`` otherwise.
+
+    Returns
+    -------
+    pandas.Series
+        Text, ``None`` where a value is missing.
+
+    Examples
+    --------
+    >>> number_text(pd.Series([2027, 2035], name="year")).tolist()
+    ['2027', '2035']
+    >>> number_text(pd.Series([3111.0, 12.0], name="pupils")).tolist()
+    ['3,111', '12']
+    >>> number_text(pd.Series([0.0625, None], name="share"), pattern="{:.0%}").tolist()
+    ['6%', None]
+    """
+    present = values.dropna().astype(float)
+    if pattern is None:
+        if str(values.name).endswith("year"):
+            pattern = "{:.0f}"
+        elif bool((present == present.round()).all()):
+            pattern = "{:,.0f}"
+        else:
+            pattern = "{:,.1f}"
+    text = [None if pd.isna(value) else pattern.format(value) for value in values]
+    return pd.Series(text, index=values.index, dtype=object)
+
+
 def _properties(
-    gdf: gpd.GeoDataFrame, style_columns: dict[str, str], tooltip: dict[str, str]
+    gdf: gpd.GeoDataFrame,
+    style_columns: dict[str, str],
+    tooltip: dict[str, str],
+    formats: dict[str, str],
 ) -> list[dict[str, object]]:
-    """Return each feature's properties: escaped tooltip values plus its ``style`` dict."""
+    """Return each feature's properties: tooltip values as escaped text plus the ``style``."""
     shown = gdf[list(tooltip)].astype(object)
-    text = [column for column in tooltip if not pd.api.types.is_numeric_dtype(gdf[column])]
-    shown[text] = shown[text].map(label_html)
+    for column in tooltip:
+        if pd.api.types.is_numeric_dtype(gdf[column]) and not pd.api.types.is_bool_dtype(
+            gdf[column]
+        ):
+            shown[column] = number_text(gdf[column], pattern=formats.get(column))
+        else:
+            shown[column] = gdf[column].map(label_html)
     records: list[dict[str, object]]
     records = shown.astype(object).where(gdf[list(tooltip)].notna(), None).to_dict("records")
     if not style_columns:

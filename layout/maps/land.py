@@ -1,6 +1,7 @@
 """The land map: reserved parcels and developments coloured by their check, with match lines.
 
-Parcels and developments are green when every rule passes and red otherwise; hovering one
+Parcels and developments are blue when every rule passes and red otherwise (ColorBrewer
+RdYlBu ends, told apart with any colour vision); hovering one
 shows each rule's verdict and reason. A dashed line joins each development to the school or
 parcel that takes its children of a level. Schools are grey dots for reference.
 
@@ -36,15 +37,16 @@ from ..land import verdicts
 from ..schema import CHILD_LEVELS
 from ..study import Study
 from .basemap import Basemap, Datum
-from .canvas import add_legend, finish, study_canvas
+from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "land_map"]
 
-PASS_COLOUR = "#1a9641"
+PASS_COLOUR = "#2c7bb6"
 FAIL_COLOUR = "#d7191c"
 _SCHOOL_COLOUR = "#636363"
-_LINK_COLOUR = "#2c7bb6"
+_LINK_COLOUR = "#000000"
 
 _Builder = Callable[[gpd.GeoDataFrame, Lang, Datum], folium.GeoJson]
 
@@ -108,13 +110,14 @@ def land_map(
     for frame, build in layers:
         if frame is not None and len(frame):
             build(frame, lang, datum).add_to(fmap)
-    keys = [
-        (PASS_COLOUR, _t("passed", lang)),
-        (FAIL_COLOUR, _t("failed", lang)),
+    keys: list[Key] = [
+        (PASS_COLOUR, _t("passed", lang), "area"),
+        (FAIL_COLOUR, _t("failed", lang), "area"),
         (_SCHOOL_COLOUR, _t("schools", lang)),
-        (_LINK_COLOUR, _t("link", lang)),
+        (_LINK_COLOUR, _t("link", lang), "line"),
     ]
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    add_controls(fmap, study, lang=lang)
     finish(fmap)
     return fmap
 
@@ -138,7 +141,7 @@ def _parcels_layer(parcels: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> foliu
         header("parcel_id", lang): parcels["parcel_id"].astype(str),
         header("planned_level", lang): parcels["planned_level"].map(lambda v: code_name(v, lang)),
         header("planned_classes", lang): parcels["planned_classes"],
-        header("delivery_year", lang): parcels["delivery_year"],
+        header("delivery_year", lang): parcels["delivery_year"].astype("Int64").astype(str),
         **_rule_columns(parcels, _PARCEL_RULES, lang),
     }
     return _layer(
@@ -154,9 +157,11 @@ def _developments_layer(developments: gpd.GeoDataFrame, lang: Lang, datum: Datum
     shown = {
         header("development_id", lang): developments["development_id"].astype(str),
         header("name", lang): developments["name"].astype(str),
-        header("first_delivery_year", lang): developments["first_delivery_year"],
+        header("first_delivery_year", lang): developments["first_delivery_year"]
+        .astype("Int64")
+        .astype(str),
         **{
-            header(f"{level}_children", lang): developments[f"{level}_children"].round(1)
+            header(f"{level}_children", lang): developments[f"{level}_children"].round(0)
             for level in CHILD_LEVELS
         },
         **_rule_columns(developments, _DEVELOPMENT_RULES, lang),

@@ -27,10 +27,13 @@ from ..schema import classes_columns, enrolment_columns
 from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
-from .canvas import add_legend, finish, study_canvas
+from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
-_SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#1a9641", "planned": "#7b3294"}
+SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#2c7bb6", "planned": "#bababa"}
+"""ColorBrewer RdYlBu (colour-blind safe) by the school's worst class, grey for planned."""
+_FULL = "#000000"
 _TEXT = {
     "title": ("总览：学校与班额", "Overview: schools and class sizes"),
     "counties": ("县（市、区）", "Counties"),
@@ -45,6 +48,9 @@ _TEXT = {
     "ok": ("无超标准班额", "No class over the cap"),
     "planned": ("规划学校", "Planned school"),
     "classes_large": ("{large}人及以上班数", "Classes of {large}+"),
+    "places": ("学位", "Places"),
+    "utilisation": ("学位利用率", "Utilisation"),
+    "full": ("在校生超过学位（黑圈）", "More pupils than places (black ring)"),
 }
 
 
@@ -79,6 +85,7 @@ def _counties_layer(
         shown,
         style={"color": "#333", "weight": 2, "fillColor": "#3182bd", "fillOpacity": 0.04},
         tooltip=_aliases(columns, lang, sizes),
+        formats={"mean_class_size": "{:.1f}"},
         name=_t("counties", lang),
         datum=datum,
     )
@@ -99,6 +106,7 @@ def _schools_layer(
     schools: gpd.GeoDataFrame, lang: Lang, datum: Datum, sizes: dict[str, int]
 ) -> folium.GeoJson:
     total = schools[enrolment_columns()].sum(axis=1).to_numpy()
+    places = schools["capacity"].where(schools["status"] == "open", 0).fillna(0).to_numpy(float)
     large = schools["school_classes_large"].fillna(0).to_numpy()
     over = schools["school_classes_over_cap"].fillna(0).to_numpy()
     state = np.select(
@@ -118,19 +126,31 @@ def _schools_layer(
             "classes_large": large.astype(int),
             "boarders": schools["boarders"],
             "shortfall": schools["shortfall"].fillna(0).astype(int),
-            "colour": pd.Series(state).map(_SCHOOL_COLOURS).to_numpy(),
+            "places": places,
+            "utilisation": np.divide(
+                total, places, out=np.full(len(total), np.nan), where=places > 0
+            ),
+            "colour": pd.Series(state).map(SCHOOL_COLOURS).to_numpy(),
+            "ring": np.where(total > places, _FULL, "#333333"),
+            "weight": np.where(total > places, 3.0, 1.0),
             "radius": np.clip(3 + np.sqrt(total) / 6, 3, 12).round(1),
         },
         geometry=schools.geometry,
         crs=schools.crs,
     )
-    columns = ["name", "school_id", *coded, "students", "classes", "classes_over_cap",
-               "classes_large", "boarders", "shortfall"]  # fmt: skip
+    columns = ["name", "school_id", *coded, "students", "places", "utilisation", "classes",
+               "classes_over_cap", "classes_large", "boarders", "shortfall"]  # fmt: skip
     return geojson_from_geodataframe(
         shown,
-        style={"weight": 1, "fillOpacity": 0.8},
-        style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
+        style={"fillOpacity": 0.9},
+        style_columns={
+            "color": "ring",
+            "weight": "weight",
+            "fillColor": "colour",
+            "radius": "radius",
+        },  # fmt: skip
         tooltip=_aliases(columns, lang, sizes),
+        formats={"utilisation": "{:.0%}"},
         marker=folium.CircleMarker(radius=5, fill=True),
         name=_t("schools", lang),
         datum=datum,
@@ -169,12 +189,20 @@ def overview_map(
     datum: Datum = basemap.datum if basemap else "wgs84"
     fmap = study_canvas(study, lang=lang, basemap=basemap, outline=False)
     sizes = _sizes(study.standards)
-    _counties_layer(counties, lang, datum, sizes).add_to(fmap)
-    _townships_layer(study["townships"], lang, datum).add_to(fmap)
-    _schools_layer(schools, lang, datum, sizes).add_to(fmap)
-    keys = [
-        (_SCHOOL_COLOURS[k], _t(k, lang, **sizes)) for k in ("large", "over", "ok", "planned")
+    areas = _counties_layer(counties, lang, datum, sizes)
+    areas.add_to(fmap)
+    towns = _townships_layer(study["townships"], lang, datum)
+    towns.add_to(fmap)
+    points = _schools_layer(schools, lang, datum, sizes)
+    points.add_to(fmap)
+    keys: list[Key] = [
+        (SCHOOL_COLOURS[k], _t(k, lang, **sizes)) for k in ("large", "over", "ok", "planned")
     ]
+    keys.append((_FULL, _t("full", lang), "ring"))
     add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    add_controls(
+        fmap, study, lang=lang, search=[(points, "name"), (towns, "name"), (areas, "name")],
+        labels=[(towns, "name", 13), (points, "name", 15)],
+    )  # fmt: skip
     finish(fmap)
     return fmap

@@ -1,12 +1,24 @@
-"""The provision map: projected demand by year, under-provisioned areas, catchments, flags.
+"""The provision map: places against children, where children have no place, which schools are full.
 
-- **Demand by year**: children of a level per township for one scenario, one layer per plan
-  year, switched by a year slider (a plain range input: no plugin, nothing to fetch).
-- **Under-provisioned areas**: contiguous groups of flagged cells, with their children, the
-  unserved and the nearest schools.
-- **Flagged cells** of the first plan year, and the schools' **catchments**.
-- **Counties**: each county's demand chart (the PNG of :func:`layout.report.plot_county_demand`)
-  in its popup, embedded in the page.
+One page answers, for each level, scenario and plan year chosen with a level switch, a
+scenario switch and a year slider (every layer follows them):
+
+- **Townships by gap**: the children of the level living in the township against the places
+  of its schools (children / places), classed with :class:`mapclassify.UserDefined` at 80 %,
+  100 % and 120 %; townships with children and no places stand apart.
+- **Schools by utilisation**: each school's projected pupils (the capacity-constrained
+  assignment of :func:`layout.access.access`) against its places; a school over capacity
+  has a black ring. Dots are sized by pupils.
+- **Cells by reason**: the cells where children have no place within reach, where they
+  travel beyond the norm (the urban service radius or the rural travel-time norm of the
+  profile), or both, kept apart. Cells and townships are drawn on one canvas (thousands of
+  cells draw slowly as SVG), the schools as SVG above them. Cells are judged for the focus
+  scenario's first and last plan year (:func:`layout.access.access`); other years show
+  none, and the legend says so.
+- **Counties**: each county's demand chart in its popup.
+
+The norm of the level is read from the profile and named in the legend heading and in every
+popup. Colours are ColorBrewer's colour-blind-safe RdYlBu, Greys and Accent.
 
 Examples
 --------
@@ -16,49 +28,83 @@ See :func:`layout.runs.plan.write_outputs`, which draws it after ``layout plan``
 from __future__ import annotations
 
 import base64
-import html
+import json
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+import mapclassify
 import numpy as np
 import pandas as pd
 
-from ..labels import Lang, code_name, header, in_language
+from ..demand import focus_scenario
+from ..labels import Lang, code_name, in_language
+from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
 from .canvas import add_legend, finish, study_canvas
+from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
 
-_RAMP = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
+__all__ = ["GAP_BINS", "GAP_COLOURS", "REASON_COLOURS", "provision_map"]
+
+GAP_BINS = (0.8, 1.0, 1.2)
+"""Upper bounds of the utilisation classes (children or pupils / places) below the last."""
+GAP_COLOURS = ("#2c7bb6", "#abd9e9", "#fdae61", "#d7191c", "#762a83")
+"""ColorBrewer RdYlBu (4 classes) for up to 80 %, 80-100 %, 100-120 %, over 120 %; purple for
+children and no places."""
+REASON_COLOURS = {"no_place": "#969696", "beyond": "#ffff99", "both": "#252525"}
+"""Reason of a flagged cell: ColorBrewer Greys and Accent yellow, chosen to stay at least 14
+CAM02-UCS units from every other key of the map under deuteranopia and protanopia."""
+
 _TEXT = {
-    "title": ("学位供给与学龄人口预测", "Provision and projected demand"),
-    "demand": ("学龄儿童（{level}，{scenario}）", "Children ({level}, {scenario})"),
-    "areas": ("供给不足区域（{year}年）", "Under-provisioned areas ({year})"),
-    "flags": ("供给不足网格（{year}年）", "Under-provided cells ({year})"),
-    "catchments": ("学校服务范围（{year}年）", "Catchments ({year})"),
+    "title": ("学位供需：缺口、学校利用率与未达标原因", "Provision: gap, school use, reasons"),
+    "townships": ("乡镇学位供需", "Townships: children against places"),
+    "schools": ("学校学位利用率", "Schools by utilisation"),
+    "cells": ("未达标网格（按原因）", "Cells by reason"),
     "counties": ("县域预测图", "County projections"),
+    "level": ("学段", "Level"),
+    "scenario": ("方案", "Scenario"),
     "year": ("年份", "Year"),
+    "class0": ("学位充足（需求≤80%学位）", "places to spare (≤ 80 % used)"),
+    "class1": ("基本满足（80%-100%）", "nearly full (80-100 %)"),
+    "class2": ("学位不足（100%-120%）", "short (100-120 %)"),
+    "class3": ("严重不足（>120%）", "very short (> 120 %)"),
+    "class4": ("有学龄儿童无学位", "children and no places"),
+    "over": ("超容量学校（黑圈）", "school over capacity (black ring)"),
+    "no_place": ("可达范围内无学位", "no place within reach"),
+    "beyond": ("超出就学标准", "beyond the norm"),
+    "both": ("无学位且超出标准", "no place and beyond the norm"),
+    "norm": (
+        "就学标准：城镇服务半径{radius:,.0f}米，乡村单程{minutes:g}分钟",
+        "Norm: urban radius {radius:,.0f} m, rural {minutes:g} minutes one way",
+    ),
+    "cells_years": ("网格判定年份：{years}", "Cells judged for {years}"),
     "children": ("学龄儿童", "Children"),
-    "area_key": ("供给不足区域", "under-provisioned area"),
-    "flag_key": ("供给不足网格", "under-provided cell"),
+    "places": ("学位", "Places"),
+    "gap": ("缺口（儿童-学位）", "Gap (children - places)"),
+    "use": ("利用率", "Utilisation"),
+    "pupils": ("预测在校生", "Projected pupils"),
+    "unserved": ("可达范围内无学位", "No place within reach"),
+    "far": ("超出标准", "Beyond the norm"),
+    "reason": ("原因", "Reason"),
+    "people": ("人", ""),
+    "none": ("无", "none"),
 }
-
-
 _t = partial(in_language, _TEXT)
 
 
 def provision_map(
     study: Study,
     *,
-    demand_by_township: pd.DataFrame,
-    layers: Mapping[str, gpd.GeoDataFrame],
+    balance: pd.DataFrame,
+    schools: pd.DataFrame,
+    cell_flags: gpd.GeoDataFrame,
     charts: Mapping[str, Path] | None = None,
-    level: str = "primary",
     lang: Lang = "zh",
     basemap: Basemap | None = None,
 ) -> folium.Map:
@@ -67,17 +113,18 @@ def provision_map(
     Parameters
     ----------
     study
-        The study (townships, counties, title, data date).
-    demand_by_township
-        :func:`layout.demand.demand_totals` by ``("county_code", "township_code")``.
-    layers
-        ``under_provisioned``, ``cell_flags`` and ``catchments``: the layers of
-        :func:`layout.access.access` (``cell_flags`` joined to cell polygons), as
-        :attr:`layout.runs.plan.PlanResult.layers` holds them.
+        The study (townships, schools, cells, profile, title, data date).
+    balance
+        ``access_balance`` of :func:`layout.access.access`: children and places by township,
+        scenario, year and level.
+    schools
+        ``access_schools``: each school's places and projected pupils (``capacity``,
+        ``load``) by scenario, year and level.
+    cell_flags
+        ``cell_flags`` joined to the cell polygons (as
+        :attr:`layout.runs.plan.PlanResult.layers` holds it).
     charts
         County code to the PNG of its demand chart, shown in the county's popup.
-    level
-        Level whose children the year layers show.
     lang
         ``"zh"`` or ``"en"``.
     basemap
@@ -89,166 +136,170 @@ def provision_map(
     """
     datum: Datum = basemap.datum if basemap else "wgs84"
     fmap = study_canvas(study, lang=lang, basemap=basemap)
-    scenario = _scenario(demand_by_township)
-    years = _year_layers(fmap, study, demand_by_township, level, scenario, lang, datum)
-    cell_flags = layers["cell_flags"]
-    notices = []
-    if len(cell_flags):
-        first = int(cell_flags["year"].min())
-        _areas_layer(layers["under_provisioned"], level, first, lang, datum).add_to(fmap)
-        flags, notice = _flags_layer(cell_flags, level, first, lang, datum)
-        flags.add_to(fmap)
-        notices += [notice] if notice else []
-        _catchments_layer(layers["catchments"], level, first, lang, datum).add_to(fmap)
+    keys = _keys(balance)
+    towns = _townships_layer(study, balance, lang, datum)
+    towns.show = False  # the page script draws the townships and cells on a canvas
+    towns.add_to(fmap)
+    cells, judged, aggregated = _cells_layer(study, cell_flags, lang, datum)
+    cells.show = False
+    cells.add_to(fmap)
+    points = _schools_layer(study, schools, lang, datum)
+    points.add_to(fmap)
     if charts:
         _charts_layer(study, charts, lang).add_to(fmap)
-    keys = [(colour, f"{_t('children', lang)} ≥ {edge:,.0f}") for colour, edge in years]
-    keys += [("#e31a1c", _t("area_key", lang)), ("#984ea3", _t("flag_key", lang))]
-    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices)
+    items = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
+    items += [("#000000", _t("over", lang), "ring")]
+    items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
+    years = "、".join(str(y) for y in judged) if lang == "zh" else ", ".join(map(str, judged))
+    notices = [_t("cells_years", lang, years=years or _t("none", lang))]
+    notices += [aggregated] if aggregated else []
+    add_legend(
+        fmap, study, title=_t("title", lang), items=items, lang=lang, notices=notices,
+        heading=" ",
+    )  # fmt: skip
+    fmap.add_child(
+        PageScript(
+            "provision.js",
+            map_name=fmap.get_name(),
+            layers=json.dumps(
+                {"towns": towns.get_name(), "cells": cells.get_name(), "schools": points.get_name()}
+            ),  # fmt: skip
+            keys=json.dumps(keys, ensure_ascii=False),
+            texts=json.dumps(_texts(study.standards, keys, lang), ensure_ascii=False),
+            colours=json.dumps({"gap": GAP_COLOURS, "reason": REASON_COLOURS}),
+        )
+    )
+    add_controls(
+        fmap, study, lang=lang, search=[(points, "name"), (towns, "name")],
+        labels=[(towns, "name", 13), (points, "name", 15)],
+    )  # fmt: skip
     finish(fmap)
     return fmap
 
 
-def _scenario(totals: pd.DataFrame) -> str:
-    names = list(dict.fromkeys(totals["scenario"].astype(str)))
-    return "medium" if "medium" in names else names[len(names) // 2]
+def _keys(balance: pd.DataFrame) -> dict[str, list[str] | list[int] | str]:
+    """Return the levels, scenarios and years a reader can choose, and the first scenario."""
+    scenarios = list(dict.fromkeys(balance["scenario"].astype(str)))
+    return {
+        "levels": list(dict.fromkeys(balance["level"].astype(str))),
+        "scenarios": scenarios,
+        "years": sorted(int(y) for y in balance["year"].unique()),
+        "focus": focus_scenario(scenarios),
+    }
 
 
-def _year_layers(
-    fmap: folium.Map,
-    study: Study,
-    totals: pd.DataFrame,
-    level: str,
-    scenario: str,
-    lang: Lang,
-    datum: Datum,
-) -> list[tuple[str, float]]:
-    """One township choropleth per year, one shown at a time by a slider; return the key."""
-    rows = totals[(totals["scenario"].astype(str) == scenario) & (totals["level"] == level)]
-    years = sorted(int(y) for y in rows["year"].unique())
-    edges = np.quantile(rows["children"], np.linspace(0, 1, len(_RAMP) + 1)[:-1])
-    townships = study["townships"][["township_code", "name", "geometry"]]
-    names = []
-    for year in years:
-        one = rows[rows["year"] == year].set_index("township_code")["children"]
-        shown = townships.assign(
-            children=one.reindex(townships["township_code"]).fillna(0.0).round(0).to_numpy()
-        )
-        shown["colour"] = np.asarray(_RAMP)[np.searchsorted(edges, shown["children"], "right") - 1]
-        layer = geojson_from_geodataframe(
-            shown,
-            style={"weight": 0.5, "color": "#777", "fillOpacity": 0.7},
-            style_columns={"fillColor": "colour"},
-            tooltip={"name": header("name", lang), "children": f"{_t('children', lang)} {year}"},
-            simplify_tolerance=50,
-            name=_t(
-                "demand", lang, level=code_name(level, lang), scenario=code_name(scenario, lang)
-            )
-            + f" {year}",
-            datum=datum,
-        )
-        layer.show = year == years[0]
-        layer.add_to(fmap)
-        names.append(layer.get_name())
-    _slider(fmap, years, names, lang)
-    return list(zip(_RAMP, edges, strict=True))
+def _texts(profile: Profile, keys: Mapping[str, object], lang: Lang) -> dict[str, object]:
+    """Return the labels the page script writes, with each level's norm from the profile."""
+    levels = keys["levels"]
+    scenarios = keys["scenarios"]
+    assert isinstance(levels, list) and isinstance(scenarios, list)
+    texts: dict[str, object] = {k: _t(k, lang) for k in _TEXT if k not in {"norm", "cells_years"}}
+    texts["norm"] = {
+        level: _t("norm", lang, radius=profile.radius(level, "urban"),
+                  minutes=profile.minutes(level, setting="rural"))
+        for level in levels
+    }  # fmt: skip
+    texts["names"] = {code: code_name(code, lang) for code in [*levels, *scenarios]}
+    return texts
 
 
-def _slider(fmap: folium.Map, years: list[int], layers: list[str], lang: Lang) -> None:
-    """Add a year slider that shows the layer of the chosen year and hides the others."""
-    if not years:
-        return
-    ids = ", ".join(layers)
-    script = f"""
-<div id="layout-years" style="position:fixed;bottom:30px;left:50px;z-index:9999;
-background:white;padding:6px 10px;border:1px solid #999;font:13px sans-serif">
-{html.escape(_t("year", lang))}: <input id="layout-year" type="range" min="0"
-max="{len(years) - 1}" value="0" step="1">
-<span id="layout-year-label">{years[0]}</span></div>
-<script>
-window.addEventListener("load", function () {{
-  var years = {years};
-  var layers = [{ids}];
-  var map = {fmap.get_name()};
-  document.getElementById("layout-year").addEventListener("input", function (e) {{
-    var i = Number(e.target.value);
-    layers.forEach(function (layer, j) {{
-      if (j === i) {{ map.addLayer(layer); }} else {{ map.removeLayer(layer); }}
-    }});
-    document.getElementById("layout-year-label").textContent = years[i];
-  }});
-}});
-</script>"""
-    root = fmap.get_root()  # a branca Figure; folium types it as an Element
-    root.html.add_child(folium.Element(script))  # type: ignore[attr-defined]
+def _classes(used: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """Class of each area or school: 0-3 by children / places (mapclassify), 4 without places."""
+    ratio = np.divide(used, places, out=np.zeros_like(used), where=places > 0)
+    classes = mapclassify.UserDefined(ratio, bins=list(GAP_BINS)).yb.astype(int)
+    return np.where(places > 0, classes, 4)
 
 
-def _areas_layer(
-    areas: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
+Values = dict[str, dict[str, list[int]]]
+"""Values by unit id, then by ``"level|scenario|year"``."""
+
+
+def _by_key(frame: pd.DataFrame, unit: str, used: str, places: str) -> Values:
+    """Return ``{unit: {"level|scenario|year": [used, places, class]}}``, whole counts."""
+    frame = frame[(frame[used] > 0) | (frame[places] > 0)]
+    counts = frame[used].to_numpy(float).round(0)
+    seats = frame[places].to_numpy(float).round(0)
+    classes = _classes(counts, seats)
+    key = frame["level"].astype(str) + "|" + frame["scenario"].astype(str) + "|"
+    key = key + frame["year"].astype(int).astype(str)
+    out: Values = {}
+    for unit_id, k, n, p, c in zip(frame[unit], key, counts, seats, classes, strict=True):
+        out.setdefault(str(unit_id), {})[k] = [int(n), int(p), int(c)]
+    return out
+
+
+def _with_values(layer: folium.GeoJson, ids: pd.Series, values: Mapping[str, object]) -> None:
+    """Put each feature's values by level, scenario and year into its properties."""
+    for feature, unit_id in zip(layer.data["features"], ids, strict=True):
+        feature["properties"]["v"] = values.get(str(unit_id), {})
+
+
+def _townships_layer(
+    study: Study, balance: pd.DataFrame, lang: Lang, datum: Datum
 ) -> folium.GeoJson:
-    rows = areas[(areas["level"] == level) & (areas["year"] == year)] if len(areas) else areas
-    shown = gpd.GeoDataFrame(
-        {
-            "children": rows["children"].round(0) if len(rows) else [],
-            "unserved": rows["unserved"].round(0) if len(rows) else [],
-            "nearest_schools": rows["nearest_schools"].astype(str) if len(rows) else [],
-            "year": rows["year"] if len(rows) else [],
-        },
-        geometry=rows.geometry if len(rows) else [],
-        crs=areas.crs,
-    )
-    return geojson_from_geodataframe(
-        shown,
-        style={"color": "#e31a1c", "weight": 2, "fillOpacity": 0.15},
-        tooltip=_aliases(["year", "children", "unserved", "nearest_schools"], lang),
-        simplify_tolerance=20,
-        name=_t("areas", lang, year=year),
-        datum=datum,
-    )
-
-
-def _flags_layer(
-    flags: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
-) -> tuple[folium.GeoJson, str | None]:
-    """Draw the flagged cells of a level and year (summed by township beyond the map budget)."""
-    rows = flags[(flags["level"] == level) & (flags["year"] == year) & flags["flagged"]]
-    rows, notice = within_budget(
-        rows[["cell_id", "township_code", "children", "unserved", "geometry"]],
-        by="township_code",
-        what=_t("flags", "en", year=year),
-    )
-    key = "cell_id" if "cell_id" in rows else "township_code"
-    shown = rows[[key, "children", "unserved", "geometry"]].assign(
-        children=rows["children"].round(1), unserved=rows["unserved"].round(1)
-    )
+    towns = study["townships"][["township_code", "name", "geometry"]]
     layer = geojson_from_geodataframe(
-        shown,
-        style={"color": "#984ea3", "weight": 0, "fillColor": "#984ea3", "fillOpacity": 0.35},
-        tooltip=_aliases([key, "children", "unserved"], lang),
-        name=_t("flags", lang, year=year),
-        datum=datum,
+        towns, style={"weight": 0.6, "color": "#555", "fillOpacity": 0.55},
+        tooltip={"name": "", "township_code": ""}, simplify_tolerance=50,
+        name=_t("townships", lang), datum=datum, popups=False,
+    )  # fmt: skip
+    _with_values(
+        layer, towns["township_code"], _by_key(balance, "township_code", "children", "capacity")
     )
-    layer.show = False
-    return layer, notice
-
-
-def _catchments_layer(
-    catchments: gpd.GeoDataFrame, level: str, year: int, lang: Lang, datum: Datum
-) -> folium.GeoJson:
-    rows = catchments[(catchments["level"] == level) & (catchments["year"] == year)]
-    shown = rows[["school_id", "cells", "attending", "geometry"]].assign(
-        attending=rows["attending"].round(0)
-    )
-    layer = geojson_from_geodataframe(
-        shown,
-        style={"color": "#2c7fb8", "weight": 1, "fill": False},
-        tooltip=_aliases(["school_id", "cells", "attending"], lang),
-        simplify_tolerance=20,
-        name=_t("catchments", lang, year=year),
-        datum=datum,
-    )
-    layer.show = False
     return layer
+
+
+def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
+    schools = study["schools"]
+    schools = schools[schools["school_id"].isin(table["school_id"])]
+    layer = geojson_from_geodataframe(
+        schools[["school_id", "name", "geometry"]],
+        style={"weight": 1, "color": "#333333", "fillOpacity": 0.9},
+        tooltip={"name": "", "school_id": ""},
+        marker=folium.CircleMarker(radius=5, fill=True),
+        name=_t("schools", lang), datum=datum, popups=False,
+    )  # fmt: skip
+    _with_values(layer, schools["school_id"], _by_key(table, "school_id", "load", "capacity"))
+    return layer
+
+
+def _cells_layer(
+    study: Study, flags: gpd.GeoDataFrame, lang: Lang, datum: Datum
+) -> tuple[folium.GeoJson, list[int], str | None]:
+    """Cells with no place within reach, beyond the norm, or both, by level and year.
+
+    Beyond the map budget the flagged cells are summed by township (with a notice).
+    """
+    rows = flags.assign(beyond=flags["beyond_radius"].fillna(0) + flags["beyond_time"].fillna(0))
+    rows = rows[(rows["unserved"].fillna(0) > 0) | (rows["beyond"] > 0)]
+    setting = study["population"].set_index("cell_id")["setting"]
+    shapes = rows.drop_duplicates("cell_id")[["cell_id", "township_code", "geometry"]]
+    shapes, notice = within_budget(shapes, by="township_code", what=_t("cells", "en"))
+    unit = "cell_id" if "cell_id" in shapes else "township_code"
+    rows = rows.assign(key=rows["level"].astype(str) + "|" + rows["scenario"].astype(str) + "|"
+                       + rows["year"].astype(int).astype(str))  # fmt: skip
+    sums = rows.groupby([unit, "key"])[["children", "unserved", "beyond"]].sum().reset_index()
+    reason = np.select(
+        [(sums["unserved"] > 0) & (sums["beyond"] > 0), sums["unserved"] > 0],
+        ["both", "no_place"], default="beyond",
+    )  # fmt: skip
+    values: dict[str, dict[str, list[object]]] = {}
+    for row, why in zip(sums.itertuples(), reason, strict=True):
+        values.setdefault(str(getattr(row, unit)), {})[str(row.key)] = [
+            round(float(row.children), 1), round(float(row.unserved), 1),
+            round(float(row.beyond), 1), str(why),
+        ]  # fmt: skip
+    kind = setting.reindex(shapes[unit]).fillna("urban") if unit == "cell_id" else "township"
+    shown = gpd.GeoDataFrame(
+        {"cell_id": shapes[unit].to_numpy(), "setting": np.asarray(kind)},
+        geometry=shapes.geometry.to_numpy(), crs=shapes.crs,
+    )  # fmt: skip
+    layer = geojson_from_geodataframe(
+        shown, style={"weight": 0, "fillOpacity": 0.7}, tooltip={"cell_id": "", "setting": ""},
+        name=_t("cells", lang), datum=datum, popups=False,
+    )  # fmt: skip
+    _with_values(layer, shown["cell_id"], values)
+    return layer, sorted(int(y) for y in rows["year"].unique()), notice
 
 
 def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> folium.FeatureGroup:
@@ -267,11 +318,7 @@ def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> foliu
             max_width=500,
         )
         folium.CircleMarker(
-            (point.y, point.x), radius=7, color="#333", fill=True, popup=popup,
+            (point.y, point.x), radius=7, color="#333", fill=True, fill_opacity=0.8, popup=popup,
             tooltip=folium.Tooltip(label_html(row.name)),
         ).add_to(group)  # fmt: skip
     return group
-
-
-def _aliases(columns: list[str], lang: Lang) -> dict[str, str]:
-    return {c: header(c, lang) for c in columns}

@@ -26,20 +26,26 @@ from ..sites import SitePlan
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
-from .canvas import add_legend, finish, study_canvas
+from .canvas import Key, add_legend, finish, study_canvas
+from .controls import add_controls
 from .geojson import geojson_from_geodataframe
 
-_KIND_COLOURS = {
+KIND_COLOURS = {
     "small_school": "#e66101",
     "boarding_school": "#5e3c99",
-    "urban_school": "#0571b0",
+    "urban_school": "#1b9e77",
 }
+"""Proposals by kind: ColorBrewer PuOr ends and Dark2 green, colour-blind safe."""
+_CANDIDATE_COLOUR = "#bababa"
+_SCHOOL_COLOUR = "#404040"
+_GAINED_COLOUR = "#b2abd2"
 _TEXT = {
     "title": ("新增校点选址建议", "Proposed school sites"),
     "proposals": ("建议新增校点", "Proposed schools"),
     "candidates": ("备选点", "Candidate sites"),
     "gained": ("新增达标覆盖的网格", "Cells brought within the norm"),
     "score": ("适宜性得分", "Suitability score"),
+    "schools": ("现有学校", "Existing schools"),
 }
 _PROPOSAL_TIPS = ["proposal_id", "kind", "candidate_id", "children_served", "minutes_saved",
                   "classes", "teachers_required", "boarding_beds", "land_m2", "total_funding",
@@ -49,12 +55,28 @@ _PROPOSAL_TIPS = ["proposal_id", "kind", "candidate_id", "children_served", "min
 _t = partial(in_language, _TEXT)
 
 
+def plan_heading(*, scenario: str, year: int, lang: Lang) -> str:
+    """Name the scenario and year a site plan was made for.
+
+    Examples
+    --------
+    >>> plan_heading(scenario="medium", year=2035, lang="zh")
+    '中方案 · 2035年'
+    """
+    return f"{code_name(scenario, lang)} · {year}{'年' if lang == 'zh' else ''}"
+
+
 def _label(column: str, lang: Lang) -> str:
     return _t(column, lang) if column in _TEXT else header(column, lang)
 
 
 def sites_map(
-    study: Study, plan: SitePlan, *, lang: Lang = "zh", basemap: Basemap | None = None
+    study: Study,
+    plan: SitePlan,
+    *,
+    lang: Lang = "zh",
+    basemap: Basemap | None = None,
+    heading: str = "",
 ) -> folium.Map:
     """Draw a site plan: proposals coloured by kind, candidates faint, coverage gained.
 
@@ -69,6 +91,8 @@ def sites_map(
         ``"zh"`` (default) or ``"en"``.
     basemap
         Optional tiles; ``None`` draws none, so the map needs no network.
+    heading
+        What the plan was made for (scenario, year, norm), shown under the title.
 
     Returns
     -------
@@ -92,11 +116,11 @@ def sites_map(
         geojson_from_geodataframe(
             shown,
             style={
-                "color": "#777",
+                "color": "#777777",
                 "weight": 1,
-                "fillColor": "#bbb",
-                "fillOpacity": 0.3,
-                "opacity": 0.5,
+                "fillColor": _CANDIDATE_COLOUR,
+                "fillOpacity": 0.6,
+                "opacity": 0.8,
                 "radius": 3,
             },  # fmt: skip
             tooltip={c: _label(c, lang) for c in ("candidate_id", "candidate_kind", "score")},
@@ -121,37 +145,71 @@ def sites_map(
         geojson_from_geodataframe(
             gained[[key, "children", "geometry"]].assign(children=gained["children"].round(1)),
             style={
-                "color": "#1a9641",
+                "color": _GAINED_COLOUR,
                 "weight": 0.5,
-                "fillColor": "#1a9641",
-                "fillOpacity": 0.35,
+                "fillColor": _GAINED_COLOUR,
+                "fillOpacity": 0.6,
             },  # fmt: skip
             tooltip={key: header(key, lang), "children": header("children", lang)},
             name=_t("gained", lang),
             datum=datum,
         ).add_to(fmap)
+    schools = _schools_layer(study, lang, datum)
+    schools.add_to(fmap)
+    search = [(schools, "name")]
     if len(plan.proposals):
-        _proposals_layer(plan.proposals, lang, datum).add_to(fmap)
-    keys = [(colour, code_name(kind, lang)) for kind, colour in _KIND_COLOURS.items()]
-    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices)
+        proposals = _proposals_layer(plan.proposals, lang, datum)
+        proposals.add_to(fmap)
+        search.append((proposals, "proposal_id"))
+    kinds = set(plan.proposals["kind"]) if len(plan.proposals) else set()
+    keys: list[Key] = [
+        (colour, code_name(kind, lang)) for kind, colour in KIND_COLOURS.items() if kind in kinds
+    ]
+    keys += [(_SCHOOL_COLOUR, _t("schools", lang)), (_CANDIDATE_COLOUR, _t("candidates", lang))]
+    keys += [(_GAINED_COLOUR, _t("gained", lang), "area")] if judged else []
+    add_legend(
+        fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices,
+        heading=heading,
+    )  # fmt: skip
+    add_controls(fmap, study, lang=lang, search=search, labels=[(schools, "name", 14)])
     finish(fmap)
     return fmap
 
 
+def _schools_layer(study: Study, lang: Lang, datum: Datum) -> folium.GeoJson:
+    """Draw the open schools, small dark dots under the proposals."""
+    schools = study["schools"]
+    schools = schools[schools["status"] == "open"]
+    shown = gpd.GeoDataFrame(
+        {"name": schools["name"], "school_id": schools["school_id"],
+         "level": schools["level"].map(lambda v: code_name(v, lang))},
+        geometry=schools.geometry, crs=schools.crs,
+    )  # fmt: skip
+    return geojson_from_geodataframe(
+        shown,
+        style={"color": "#ffffff", "weight": 0.8, "fillColor": _SCHOOL_COLOUR, "fillOpacity": 1},
+        tooltip={c: header(c, lang) for c in ("name", "school_id", "level")},
+        marker=folium.CircleMarker(radius=3, fill=True),
+        name=_t("schools", lang),
+        datum=datum,
+    )
+
+
 def _proposals_layer(proposals: gpd.GeoDataFrame, lang: Lang, datum: Datum) -> folium.GeoJson:
     shown = proposals[[*_PROPOSAL_TIPS, "geometry"]].copy()
-    for col in ("children_served", "minutes_saved", "land_m2", "total_funding"):
-        shown[col] = shown[col].round(1)
-    shown["gap"] = shown["gap"].round(4)
-    shown["colour"] = proposals["kind"].map(_KIND_COLOURS).to_numpy()
+    for col in ("children_served", "land_m2", "total_funding"):
+        shown[col] = shown[col].round(0)
+    shown["minutes_saved"] = shown["minutes_saved"].round(1)
+    shown["colour"] = proposals["kind"].map(KIND_COLOURS).to_numpy()
     served = pd.to_numeric(proposals["children_served"]).to_numpy(float)
     shown["radius"] = np.clip(5 + np.sqrt(served) / 3, 5, 16).round(1)
     shown["kind"] = proposals["kind"].map(lambda k: code_name(k, lang))
     return geojson_from_geodataframe(
         shown,
-        style={"weight": 2, "fillOpacity": 0.85},
-        style_columns={"color": "colour", "fillColor": "colour", "radius": "radius"},
+        style={"weight": 1.5, "color": "#000000", "fillOpacity": 0.9},
+        style_columns={"fillColor": "colour", "radius": "radius"},
         tooltip={c: _label(c, lang) for c in _PROPOSAL_TIPS},
+        formats={"gap": "{:.2%}"},
         marker=folium.CircleMarker(radius=6, fill=True),
         name=_t("proposals", lang),
         datum=datum,

@@ -1,11 +1,20 @@
-"""Charts of the report pack: projected children of each county by year and scenario (PNG)."""
+"""Charts of the report pack: projected children of each county by year and scenario (PNG).
+
+Text is set in Noto Sans CJK SC from the ``manimgx-fonts-cjk`` package (SIL Open Font
+License), so Chinese labels never fall back to empty boxes, whatever fonts the machine has.
+The font is variable; matplotlib draws its default instance (a light weight).
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import logging
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -15,10 +24,36 @@ from ..demand import (
     CHILD_LEVELS,
 )
 from ..errors import ValidationError
+from ..labels import Lang, code_name
 from ..schema import LEVEL_GRADES
 from .files import replacing
 
 log = logging.getLogger(__name__)
+
+CJK_FAMILY = "Noto Sans CJK SC"
+"""The font family of the charts' text."""
+_TEXT = {
+    "title": ("{county}：学龄儿童预测与现有学位", "{county}: projected children and places"),
+    "panel": ("{level}（{first}-{last}年级）", "{level}, grades {first}-{last}"),
+    "year": ("年份", "year"),
+    "children": ("学龄儿童（人）", "children"),
+    "scenario": ("方案", "scenario"),
+    "places": ("现有学位", "places"),
+}
+
+
+@functools.cache
+def cjk_font() -> str:
+    """Register the bundled Noto Sans CJK with matplotlib and return its family name.
+
+    Examples
+    --------
+    >>> cjk_font()
+    'Noto Sans CJK SC'
+    """
+    font = importlib.resources.files("manimgx_fonts_cjk") / "NotoSansCJK-VF.otf.ttc"
+    font_manager.fontManager.addfont(str(font))
+    return CJK_FAMILY
 
 
 def plot_county_demand(
@@ -28,6 +63,8 @@ def plot_county_demand(
     county_code: str,
     title: str | None = None,
     dpi: int = 120,
+    places: pd.Series | None = None,
+    lang: Lang = "zh",
 ) -> Path:
     r"""Draw one county's projected primary and junior children by year and scenario as a PNG.
 
@@ -44,6 +81,11 @@ def plot_county_demand(
         Figure title; by default names the county.
     dpi
         Resolution of the PNG.
+    places
+        The county's places by level (index ``primary``, ``junior``), drawn as a
+        horizontal line on each panel; ``None`` draws none.
+    lang
+        Language of the labels: ``"zh"`` (default) or ``"en"``.
 
     Returns
     -------
@@ -72,22 +114,43 @@ def plot_county_demand(
         raise ValidationError(
             f"totals: county_code {county_code!r} has no rows; choose one of {known}"
         )
-    figure = Figure(figsize=(10, 4), layout="constrained")
-    FigureCanvasAgg(figure)
-    panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))
-    for (level, scenario), line in rows.groupby(["level", "scenario"], observed=True, sort=False):
-        if level in panels:
-            by_year = line.groupby("year")["children"].sum()
-            panels[level].plot(by_year.index, by_year.to_numpy(), marker="o", label=str(scenario))
-    for level, axes in panels.items():
-        grades = LEVEL_GRADES[level]
-        axes.set_title(f"{level}, grades {grades[0]}-{grades[-1]}")
-        axes.set_xlabel("year")
-        axes.set_ylabel("children")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(title="scenario")
-    figure.suptitle(title or f"County {county_code}: projected school-age children")
-    with replacing(path) as tmp:
-        figure.savefig(tmp, dpi=dpi, format="png")
+
+    def t(key: str, **values: object) -> str:
+        return _TEXT[key][0 if lang == "zh" else 1].format(**values)
+
+    with matplotlib.rc_context(
+        {
+            "font.family": [cjk_font()],
+            "font.weight": 100,
+            "axes.titleweight": 100,
+            "axes.labelweight": 100,
+            "figure.titleweight": 100,
+        }
+    ):
+        figure = Figure(figsize=(10, 4), layout="constrained")
+        FigureCanvasAgg(figure)
+        panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))
+        groups = rows.groupby(["level", "scenario"], observed=True, sort=False)
+        for (level, scenario), line in groups:
+            if level in panels:
+                by_year = line.groupby("year")["children"].sum()
+                panels[level].plot(
+                    by_year.index, by_year.to_numpy(), marker="o",
+                    label=code_name(str(scenario), lang),
+                )  # fmt: skip
+        for level, axes in panels.items():
+            grades = LEVEL_GRADES[level]
+            if places is not None and level in places.index:
+                axes.axhline(float(places[level]), color="black", linestyle="--", label=t("places"))
+            name = code_name(level, lang)
+            axes.set_title(t("panel", level=name, first=grades[0], last=grades[-1]))
+            axes.set_xlabel(t("year"))
+            axes.set_ylabel(t("children"))
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.yaxis.set_major_formatter("{x:,.0f}")
+            axes.legend(title=t("scenario"))
+        figure.suptitle(title or t("title", county=county_code))
+        with replacing(path) as tmp:
+            figure.savefig(tmp, dpi=dpi, format="png")
     log.info("wrote %s", path)
     return Path(path)

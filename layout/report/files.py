@@ -1,4 +1,4 @@
-"""Writing results: GeoPackage, spreadsheet and index page.
+"""Writing results: GeoPackage and spreadsheet (the index page is :mod:`layout.report.index`).
 
 Each file is written whole to a temporary name, then renamed into place.
 
@@ -16,7 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ import pandas as pd
 import pyogrio
 
 from ..labels import TABLE_TITLES, localise
+from .summary import with_names
 
 if TYPE_CHECKING:
     from ..study import Study
@@ -104,8 +104,12 @@ def write_spreadsheet(
     path: str | os.PathLike[str],
     *,
     sheet_names: Mapping[str, str] | None = None,
+    notice: str = "",
 ) -> Path:
     """Write one sheet per table to an ``.xlsx`` workbook atomically.
+
+    Headers are frozen; numbers get Excel formats (whole numbers ``#,##0``, others
+    ``#,##0.00``, shares ``0.0%``: :func:`_number_formats`).
 
     Parameters
     ----------
@@ -115,6 +119,9 @@ def write_spreadsheet(
         Target ``.xlsx``; replaced whole if it exists.
     sheet_names
         Sheet title per table name (Excel allows 31 characters); the table name otherwise.
+    notice
+        If given, a first sheet ``说明 Notice`` holding this text (e.g. that the study is
+        synthetic).
 
     Returns
     -------
@@ -132,10 +139,16 @@ def write_spreadsheet(
         replacing(path) as tmp,
         pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=_XLSX_OPTIONS) as writer,
     ):
+        if notice:
+            pd.DataFrame({notice: []}).to_excel(writer, sheet_name=NOTICE_SHEET, index=False)
+            writer.sheets[NOTICE_SHEET].set_column(0, 0, 80)
         for name, frame in tables.items():
             sheet = names.get(name, name)[:31]
             frame.to_excel(writer, sheet_name=sheet, index=False)
             writer.sheets[sheet].freeze_panes(1, 0)
+            for column, pattern in _number_formats(frame).items():
+                number = writer.book.add_format({"num_format": pattern})
+                writer.sheets[sheet].set_column(column, column, 14, number)
     return Path(path)
 
 
@@ -204,71 +217,29 @@ def _neutralised(value: object) -> object:
     return value
 
 
-def write_index(
-    path: str | os.PathLike[str],
-    *,
-    title: str,
-    findings: Sequence[str],
-    links: Mapping[str, Sequence[Path]],
-    note: str = "",
-) -> Path:
-    """Write the report pack's index page: the main findings and links to every output.
+NOTICE_SHEET = "说明 Notice"
+"""Title of the workbook's first sheet when it carries a notice."""
 
-    Parameters
-    ----------
-    path
-        Target ``index.html``; links are written relative to its folder.
-    title
-        Page title.
-    findings
-        Short sentences, one list item each (plain text, escaped).
-    links
-        Section heading to the files listed under it.
-    note
-        A line shown under the title (e.g. that the data are synthetic).
 
-    Returns
-    -------
-    pathlib.Path
+def _number_formats(frame: pd.DataFrame) -> dict[int, str]:
+    """Excel number format of each numeric column, by position.
 
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> page = write_index(folder / "index.html", title="<b>鞍山</b>", findings=["a < b"],
-    ...                    links={"地图": [folder / "maps" / "overview.html"]})
-    >>> "&lt;b&gt;鞍山&lt;/b&gt;" in page.read_text(encoding="utf-8")
-    True
+    Columns whose name says share, rate or utilisation (``share``, ``比例``, ``率``) are
+    percentages; year columns (``year``, ``年份``, ``年度``) stay plain.
     """
-    target = Path(path)
-    items = "".join(f"<li>{html.escape(text)}</li>" for text in findings)
-    sections = []
-    for heading, files in links.items():
-        rows = "".join(
-            f'<li><a href="{html.escape(_relative(file, target.parent))}">'
-            f"{html.escape(file.name)}</a></li>"
-            for file in files
-        )
-        sections.append(f"<h2>{html.escape(heading)}</h2><ul>{rows}</ul>")
-    page = (
-        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}"
-        ".note{color:#b30000;font-weight:bold}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        + (f'<p class="note">{html.escape(note)}</p>' if note else "")
-        + f"<h2>主要结论 Findings</h2><ul>{items}</ul>"
-        + "".join(sections)
-        + "</body></html>"
-    )
-    with replacing(target) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return target
-
-
-def _relative(file: Path, folder: Path) -> str:
-    """Path of ``file`` relative to ``folder``, with forward slashes, for a link."""
-    return Path(os.path.relpath(file.resolve(), folder.resolve())).as_posix()
+    formats = {}
+    for position, (name, values) in enumerate(frame.items()):
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        label = str(name).lower()
+        whole = bool((values.dropna() == values.dropna().round()).all())
+        if any(word in label for word in ("year", "年份", "年度", "code", "代码")):
+            continue
+        if any(word in label for word in ("share", "utilisation", "比例", "率")):
+            formats[position] = "0.0%"
+        else:
+            formats[position] = "#,##0" if whole else "#,##0.00"
+    return formats
 
 
 def write_pack(
@@ -309,6 +280,14 @@ def write_pack(
     gpkg = write_geopackage(layers, target / f"{stem}.gpkg", metadata=meta)
     names = list(layers) if sheets is None else list(sheets)
     plain = {n: pd.DataFrame(layers[n]).drop(columns="geometry", errors="ignore") for n in names}
-    shown = localise(plain, lang=lang, profile=study.standards)
+    shown = localise(with_names(plain, study=study), lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in shown}
-    return [gpkg, write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles)]
+    notice = SYNTHETIC_NOTICE if study.synthetic else ""
+    xlsx = write_spreadsheet(shown, target / f"{stem}.xlsx", sheet_names=titles, notice=notice)
+    return [gpkg, xlsx]
+
+
+SYNTHETIC_NOTICE = (
+    "合成样例数据，非真实学校数据，不得用于决策 / Synthetic sample data, not real schools"
+)
+"""The notice sheet's text of a workbook made from a synthetic study."""

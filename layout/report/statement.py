@@ -350,11 +350,24 @@ def _idle(impact: ClosureImpact, lang: Lang) -> list[Block]:
     return [("h2", words("idle", lang)), ("ul", items)]
 
 
+_PEOPLE = ("children", "load", "students", "boarders", "pupils", "before", "after")
+
+
 def _shown(table: pd.DataFrame, impact: ClosureImpact, lang: Lang) -> pd.DataFrame:
-    """Give a table the headers and codes of ``lang``, numbers rounded for reading."""
+    """Give a table the headers and codes of ``lang``, numbers rounded for reading.
+
+    Minutes keep one decimal, shares become percentages, people whole numbers.
+    """
     plain = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-    rounded = plain.round({c: 2 for c in plain.columns if plain[c].dtype.kind == "f"})
-    return localise({"table": rounded}, lang=lang, profile=impact.study.standards)["table"]
+    for column in [c for c in plain.columns if plain[c].dtype.kind == "f"]:
+        name = str(column)
+        if "minutes" in name or name.endswith("_km"):
+            plain[column] = plain[column].round(1)
+        elif "utilisation" in name or "share" in name:
+            plain[column] = plain[column].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+        else:
+            plain[column] = plain[column].round(0 if any(p in name for p in _PEOPLE) else 2)
+    return localise({"table": plain}, lang=lang, profile=impact.study.standards)["table"]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -448,8 +461,23 @@ def html_page(blocks: Sequence[Block], *, title: str, lang: Lang = "zh") -> str:
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;"
         "padding:2px 6px;text-align:right}th{background:#eee}.note{color:#b30000;"
-        "font-weight:bold}</style></head><body>" + "".join(parts) + "</body></html>\n"
+        "font-weight:bold}"
+        + _PRINT_CSS
+        + "</style></head><body>"
+        + "".join(parts)
+        + "</body></html>\n"
     )
+
+
+_PRINT_CSS = (
+    "@media print{@page{size:A4;margin:8mm}"
+    "body{margin:0;max-width:none;font-size:8pt;line-height:1.3;columns:2;column-gap:5mm}"
+    "h1{font-size:13pt;margin:0 0 1mm;column-span:all}h2{font-size:9.5pt;margin:1.5mm 0 .5mm;"
+    "break-after:avoid}p,ul{margin:.8mm 0}ul{padding-left:4mm}"
+    "table{font-size:7pt;margin:.5mm 0;break-inside:avoid}td,th{padding:0 2px}"
+    "*{print-color-adjust:exact;-webkit-print-color-adjust:exact}}"
+)
+"""Print layout: the statement on one A4 page, in two columns."""
 
 
 def _html_table(frame: pd.DataFrame) -> str:

@@ -15,6 +15,7 @@ from ..report import (
     closure_texts,
     html_page,
     markdown,
+    relink_index,
     replacing,
     statement,
     statement_title,
@@ -70,6 +71,7 @@ def write_closure(
         written = _write_closure(impact, pack, lang=lang, tiles=tiles)
     written = [pack.final(path) for path in written]
     impact.outputs += written
+    relink_index(out_dir, maps_dir)
     return written
 
 
@@ -98,7 +100,7 @@ def _write_closure(impact: ClosureImpact, pack: Pack, *, lang: Lang, tiles: str)
         lang=lang,
         basemap=basemap,
     )
-    written.append(save_html(fmap, maps / "closure.html", title=title, basemap=basemap))
+    written.append(save_html(fmap, maps / "closure.html", basemap=basemap))
     return written
 
 

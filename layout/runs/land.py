@@ -20,7 +20,7 @@ from ..labels import Lang
 from ..land import LandCheck, LandOptions, land_checks
 from ..maps import save_html
 from ..maps.land import land_map
-from ..report import write_pack
+from ..report import relink_index, write_pack
 from ..study import Study
 from ._pack import staged_pack
 from ._preflight import before_work
@@ -79,7 +79,8 @@ def land_check(
                 links=result.links,
                 lang=lang,
             )
-            written.append(save_html(fmap, maps / "land.html", title=study.title))
+            written.append(save_html(fmap, maps / "land.html"))
         result.outputs += [pack.final(path) for path in written]
+        relink_index(out_dir, maps_dir)
         bar.update()
     return result

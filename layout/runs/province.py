@@ -409,4 +409,3 @@ def _peak_mb() -> int | None:
     except ImportError:  # pragma: no cover - Windows
         return None
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from ..demand import focus_scenario, scenario_names, study_demand
 from ..maps import save_html
 from ..maps.basemap import basemap_from_name
-from ..maps.sites import sites_map
-from ..report import write_pack
+from ..maps.sites import plan_heading, sites_map
+from ..report import relink_index, write_pack
 from ..sites import SitePlan, plan_sites
 from ..study import Study
 from ._pack import staged_pack
@@ -25,6 +25,7 @@ def write_site_plan(
     maps_dir: str | os.PathLike[str],
     lang: Literal["zh", "en"] = "zh",
     tiles: str = "none",
+    heading: str = "",
 ) -> list[Path]:
     """Write a site plan: ``sites.gpkg``, ``sites.xlsx`` and the map ``sites.html``.
 
@@ -36,6 +37,8 @@ def write_site_plan(
         From :func:`layout.sites.plan_sites` (or ``rural_plan``, ``urban_plan``).
     out_dir, maps_dir, lang, tiles
         As for :func:`layout.runs.plan.plan`.
+    heading
+        What the plan was made for, shown on the map (:func:`layout.maps.sites.plan_heading`).
 
     Returns
     -------
@@ -62,8 +65,9 @@ def write_site_plan(
         written = write_pack(layers, out, stem="sites", study=study, lang=lang,
                              sheets=["site_proposals", "site_candidates"])  # fmt: skip
         basemap = basemap_from_name(tiles)
-        fmap = sites_map(study, found, lang=lang, basemap=basemap)
-        written.append(save_html(fmap, maps / "sites.html", title=study.title, basemap=basemap))
+        fmap = sites_map(study, found, lang=lang, basemap=basemap, heading=heading)
+        written.append(save_html(fmap, maps / "sites.html", basemap=basemap))
+    relink_index(out_dir, maps_dir)
     return [pack.final(path) for path in written]
 
 
@@ -108,7 +112,9 @@ def sites_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     found = plan_sites(
         study, demand, counties=counties, year=year, scenario=chosen, level=level, **options
     )
+    shown = int(year if year is not None else study.plan_years[-1])
     written = write_site_plan(
-        study, found, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
-    )
+        study, found, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles,
+        heading=plan_heading(scenario=chosen, year=shown, lang=lang),
+    )  # fmt: skip
     return found, written

@@ -137,5 +137,3 @@ def _standard(needed: int, sizes: tuple[int, ...]) -> int:
 
 def _needed(pupils: float, cap: int) -> int:
     return math.ceil(pupils / cap - 1e-9)
-
-

@@ -1,0 +1,308 @@
+"""The maps and the index page as a planner sees them: read from the page Chromium rendered.
+
+One run of ``layout plan`` and ``layout land`` on the tiny hand-made study serves every test
+of the module. Styles are read from the SVG Leaflet drew (``fill``, ``fill-opacity``,
+``stroke``), texts from the popups the page opened, never from the Python options.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+
+from layout.cli import main
+from layout.maps import sites
+from layout.study import study_from_toml
+from tests.tinystudy import write_tiny_study
+
+if TYPE_CHECKING:
+    from tests.browser import OfflinePage
+
+# The SVG attributes of the path Leaflet drew for each feature carrying ``key``.
+_DRAWN = """key => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const out = {};
+  map.eachLayer(l => {
+    if (l.feature && l._path && l.feature.properties[key] !== undefined) {
+      const p = l._path;
+      out[l.feature.properties[key]] = [p.getAttribute('fill'), p.getAttribute('fill-opacity'),
+        p.getAttribute('stroke'), p.getAttribute('stroke-width')];
+    }
+  });
+  return out;
+}"""
+# The values of ``key`` of the features on the map (SVG or canvas).
+_ON_MAP = """key => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const out = [];
+  map.eachLayer(l => { if (l.feature && l.feature.properties[key] !== undefined) {
+    out.push(l.feature.properties[key]); } });
+  return out;
+}"""
+# Open the popup of the feature whose property ``key`` is ``value``; return its text.
+_POPUP = """([key, value]) => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  let hit = null;
+  map.eachLayer(l => { if (l.feature && l.feature.properties[key] === value) { hit = l; } });
+  const at = hit.getLatLng ? hit.getLatLng() : hit.getBounds().getCenter();
+  map.closePopup();
+  hit.fire('click', {latlng: at}, true);
+  const open = document.querySelectorAll('.leaflet-popup-content');  // the newest is last
+  return open[open.length - 1].innerText;
+}"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run ``layout plan`` then ``layout land`` on the tiny study; return the folder."""
+    root = tmp_path_factory.mktemp("pages")
+    toml = write_tiny_study(root / "study")
+    folders = ["--out", str(root / "out"), "--maps", str(root / "maps"), "--quiet"]
+    assert main(["plan", str(toml), *folders]) == 0
+    assert main(["land", str(toml), *folders]) == 0
+    return root
+
+
+def test_points_are_filled_dots_coloured_by_their_key(run: Path, offline_page: OfflinePage):
+    """Schools are solid dots of their class-size colour; over-capacity ones have a black ring."""
+    offline_page.open(run / "maps" / "overview.html")
+    drawn = offline_page.page.evaluate(_DRAWN, "school_id")
+    # S1: grade 1 has classes of 56 and 57 (large, red); S2: classes of 50 at the junior cap
+    # (fine, blue); S3: a teaching point of 12 pupils (blue). None has more pupils than its
+    # 400 places, so every ring is the thin dark grey one.
+    assert drawn == {
+        "S1": ["#d7191c", "0.9", "#333333", "1"],
+        "S2": ["#2c7bb6", "0.9", "#333333", "1"],
+        "S3": ["#2c7bb6", "0.9", "#333333", "1"],
+    }
+    offline_page.page.goto((run / "maps" / "sites.html").resolve().as_uri())
+    candidates = offline_page.page.evaluate(_DRAWN, "score")  # only candidates have a score
+    assert candidates, "the sites map draws its candidates"
+    # Candidates are grey, their own key, not Leaflet's default blue (#3388ff).
+    assert {tuple(v[:2]) for v in candidates.values()} == {("#bababa", "0.6")}
+    proposals = offline_page.page.evaluate(_DRAWN, "proposal_id")
+    assert proposals and {tuple(v[1:3]) for v in proposals.values()} == {("0.9", "#000000")}
+    assert {v[0] for v in proposals.values()} <= set(sites.KIND_COLOURS.values())
+
+
+def test_overview_tooltip_has_places_and_utilisation(run: Path, offline_page: OfflinePage):
+    offline_page.open(run / "maps" / "overview.html")
+    text = offline_page.page.evaluate(_POPUP, ["school_id", "S1"])
+    # S1: 113 + 90 = 203 pupils in 400 places: 50.75 %, shown whole.
+    assert "学位\t400" in text and "学位利用率\t51%" in text and "学生数\t203" in text
+
+
+def test_provision_popup_names_reason_and_norm(run: Path, offline_page: OfflinePage):
+    """Each flagged cell says why (no place / beyond the norm) and names the profile's norm."""
+    profile = study_from_toml(run / "study" / "study.toml").standards
+    flags = gpd.read_file(run / "out" / "results.gpkg", layer="cell_flags")
+    offline_page.open(run / "maps" / "provision.html")
+    page = offline_page.page
+    norm = (
+        f"城镇服务半径{profile.radius('primary', 'urban'):,.0f}米，"
+        f"乡村单程{profile.minutes('primary', setting='rural'):g}分钟"
+    )
+    assert norm in page.inner_text("#layout-heading")
+    # Primary, medium, 2025: C1 has all its children beyond the urban radius and none unserved.
+    c1 = flags.query("cell_id == 'C1' and level == 'primary' and year == 2025 and "
+                     "scenario == 'medium'").iloc[0]  # fmt: skip
+    assert c1["unserved"] == 0 and c1["beyond_radius"] == pytest.approx(c1["children"])
+    text = page.evaluate(_POPUP, ["cell_id", "C1"])
+    assert "原因\t超出就学标准" in text and norm in text
+    assert f"学龄儿童\t{c1['children']:,.0f} 人" in text
+    # Junior: C4 (rural) has children left without a place within reach, none beyond the norm.
+    page.select_option("#layout-level", "junior")
+    c4 = flags.query("cell_id == 'C4' and level == 'junior' and year == 2025 and "
+                     "scenario == 'medium'").iloc[0]  # fmt: skip
+    assert c4["unserved"] > 0 and c4["beyond_time"] == 0
+    text = page.evaluate(_POPUP, ["cell_id", "C4"])
+    junior = f"城镇服务半径{profile.radius('junior', 'urban'):,.0f}米"
+    assert "原因\t可达范围内无学位" in text and junior in text
+    assert f"可达范围内无学位\t{c4['unserved']:,.0f} 人" in text
+
+
+def test_year_slider_moves_every_layer(run: Path, offline_page: OfflinePage):
+    """The slider changes the townships' gap, the schools' pupils and the cells judged."""
+    table = pyogrio.read_dataframe(
+        run / "out" / "results.gpkg", layer="access_schools", read_geometry=False
+    ).query("school_id == 'S1' and level == 'primary' and scenario == 'medium'")
+    load = table.set_index("year")["load"]
+    offline_page.open(run / "maps" / "provision.html")
+    page = offline_page.page
+    first = page.evaluate(_POPUP, ["school_id", "S1"])
+    assert f"预测在校生\t{load[2025]:,.0f} 人" in first and "利用率\t46%" in first
+    page.evaluate(
+        "(() => { const s = document.getElementById('layout-year'); s.value = s.max;"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    assert page.inner_text("#layout-year-label") == "2030"
+    assert "2030" in page.inner_text("#layout-heading")
+    last = page.evaluate(_POPUP, ["school_id", "S1"])
+    assert f"预测在校生\t{load[2030]:,.0f} 人" in last
+    assert f"{round(100 * load[2030] / 400)}%" in last
+    # Cells are judged for the first and last plan year only: 2027 shows none. In 2030 the
+    # primary cells C1, C2 (beyond the urban radius) and C4 (beyond the rural time) are drawn.
+    assert sorted(page.evaluate(_ON_MAP, "cell_id")) == ["C1", "C2", "C4"]
+    page.evaluate(
+        "(() => { const s = document.getElementById('layout-year'); s.value = 2;"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    assert page.evaluate(_ON_MAP, "cell_id") == []
+    assert sorted(page.evaluate(_ON_MAP, "township_code")) == ["210302001", "210303101"]
+
+
+def test_search_finds_a_school_by_name(run: Path, offline_page: OfflinePage):
+    offline_page.open(run / "maps" / "overview.html")
+    page = offline_page.page
+    page.fill("#layout-search", "第二中学")
+    page.dispatch_event("#layout-search", "change")
+    assert page.inner_text("#layout-search-result") == "已定位：第二中学"
+    assert "S2" in page.inner_text(".leaflet-popup-content")
+    page.fill("#layout-search", "不存在的学校")
+    page.dispatch_event("#layout-search", "change")
+    assert page.inner_text("#layout-search-result") == "未找到：不存在的学校"
+
+
+def test_measure_sums_great_circle_lengths(run: Path, offline_page: OfflinePage):
+    offline_page.open(run / "maps" / "overview.html")
+    page = offline_page.page
+    page.click("#layout-measure")
+    # Two clicks 0.005 degree of latitude apart: 556 m on Leaflet's sphere (R = 6,371 km).
+    length = page.evaluate("""() => {
+      const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+      map.fire('click', {latlng: L.latLng(41.10, 123.0)});
+      map.fire('click', {latlng: L.latLng(41.105, 123.0)});
+      return document.getElementById('layout-measure-result').innerText;
+    }""")
+    assert length == f"{6_371_000 * np.radians(0.005):,.0f} 米"
+
+
+def test_scale_is_metric_titles_differ_and_attribution_names_the_source(
+    run: Path, offline_page: OfflinePage
+):
+    titles = []
+    for page_file in sorted((run / "maps").glob("*.html")):
+        offline_page.page.goto(page_file.resolve().as_uri())
+        page = offline_page.page
+        scale = page.locator(".leaflet-control-scale-line").all_inner_texts()
+        assert len(scale) == 1 and scale[0].split()[-1] in {"m", "km"}, scale
+        assert "合成样例数据" in page.inner_text(".leaflet-control-attribution")
+        assert "Tiny hand-made study" in page.inner_text(".leaflet-control-attribution")
+        titles.append(page.title())
+    assert len(titles) == 4 and len(set(titles)) == 4, titles
+
+
+def test_legend_keys_survive_print(run: Path, offline_page: OfflinePage):
+    """Printed, the legend stays, with its keys' colours (SVG fills, colours kept exact)."""
+    offline_page.open(run / "maps" / "provision.html")
+    page = offline_page.page
+    screen = page.evaluate(_KEYS)
+    page.emulate_media(media="print")
+    printed = page.evaluate(_KEYS)
+    assert printed == screen and len(printed) == 9
+    assert all(adjust == "exact" and shown for *_, adjust, shown in printed)
+    assert page.evaluate("getComputedStyle(document.querySelector('.layout-tools')).display")\
+        == "none"  # fmt: skip
+    assert len(page.pdf(format="A4", landscape=True)) > 10_000
+
+
+_KEYS = """() => Array.from(document.querySelectorAll('#layout-legend svg.layout-key')).map(svg => {
+  const shape = svg.firstElementChild, style = getComputedStyle(shape);
+  return [style.fill, style.stroke, getComputedStyle(svg).printColorAdjust,
+          svg.getBoundingClientRect().width > 0];
+})"""
+
+
+def test_index_has_a_table_per_county_and_links_every_output(run: Path, offline_page: OfflinePage):
+    offline_page.open(run / "out" / "index.html")
+    page = offline_page.page
+    rows = page.evaluate(
+        "Array.from(document.querySelectorAll('table tr')).map(r =>"
+        " Array.from(r.children).map(c => c.innerText))"
+    )
+    headers, body = rows[0], {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert headers[:4] == ["县（市、区）", "学龄儿童 小学/初中", "学位 小学/初中", "儿童/学位"]
+    demand = pyogrio.read_dataframe(
+        run / "out" / "results.gpkg", layer="demand_by_county", read_geometry=False
+    ).query("scenario == 'medium' and year == 2025")
+    children = demand.set_index(["county_code", "level"])["children"]
+    # 甲区: S1 (primary) and S2 (junior), 400 places each; 乙县: S3 (teaching point, primary).
+    a, b = body["甲区"], body["乙县"]
+    assert a["学龄儿童 小学/初中"] == (
+        f"{children['210302', 'primary']:,.0f} / {children['210302', 'junior']:,.0f}"
+    )
+    assert a["学位 小学/初中"] == "400 / 400" and b["学位 小学/初中"] == "400 / -"
+    assert a["儿童/学位"] == (
+        f"{children['210302', 'primary'] / 400:.0%} / {children['210302', 'junior'] / 400:.0%}"
+    )
+    # 甲区 has 2 classes of 56+ (S1 grade 1), 乙县 none; funding 277,550 and 85,000 yuan.
+    assert (a["大班额班级"], b["大班额班级"]) == ("2", "0")
+    assert (a["公用经费（万元/年）"], b["公用经费（万元/年）"]) == ("28", "8")
+    assert a["教师 现有/应配"] == "20 / 19" and b["缺编"] == "0"
+    # Every file `plan` and `land` wrote is linked, land's added after the page was written.
+    links = set(page.evaluate("Array.from(document.links).map(a => a.getAttribute('href'))"))
+    written = {
+        p.relative_to(run / "out").as_posix()
+        for p in (run / "out").rglob("*")
+        if p.is_file() and p.name != "index.html" and not p.name.startswith(".")  # manifests
+    }
+    written |= {f"../maps/{p.name}" for p in (run / "maps").glob("*.html")}
+    assert links == written
+    assert {"land.gpkg", "land.xlsx", "../maps/land.html"} <= links
+    images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+    assert len(images) == 2 and min(images) > 0
+
+
+def _distinct(colours: list[str], cvd: str) -> float:
+    """Smallest CAM02-UCS difference between two colours as a ``cvd`` viewer sees them."""
+    from colorspacious import cspace_convert, deltaE
+
+    rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in colours])
+    seen = np.clip(cspace_convert(rgb, {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100},
+                                  "sRGB1"), 0, 1)  # fmt: skip
+    return min(
+        float(deltaE(a, b, input_space="sRGB1", uniform_space="CAM02-UCS"))
+        for a, b in itertools.combinations(seen, 2)
+    )
+
+
+MIN_DELTA_E = 10.0
+"""Smallest CAM02-UCS difference allowed between two legend keys under colour-vision
+deficiency. One unit is about a just-noticeable difference for large patches; small map
+symbols need several times more to be told apart (Szafir 2018, "Modeling color difference for
+visualization design", IEEE TVCG 24(1)), and ColorBrewer's colour-blind-safe qualitative
+pairs stay above 10."""
+
+
+def _svg_hex(css: str) -> str:
+    red, green, blue = (int(v) for v in css.removeprefix("rgb(").removesuffix(")").split(","))
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+@pytest.mark.parametrize("cvd", ["deuteranomaly", "protanomaly"])
+def test_palettes_pass_a_colour_vision_simulation(run: Path, offline_page: OfflinePage, cvd: str):
+    """Under full deuteranopia or protanopia (Machado 2009) every legend key stays distinct."""
+    from layout.maps import balance, closure, land
+
+    for name in ("overview", "provision", "sites"):
+        offline_page.page.goto((run / "maps" / f"{name}.html").resolve().as_uri())
+        keys = offline_page.page.evaluate(_KEYS)
+        colours = [_svg_hex(fill if fill != "none" else stroke) for fill, stroke, *_ in keys]
+        assert _distinct(colours, cvd) >= MIN_DELTA_E, (name, colours)
+    for colours in (
+        list(balance.RATIO_COLOURS),
+        [land.PASS_COLOUR, land.FAIL_COLOUR, "#636363", "#000000"],
+        [closure.OK_COLOUR, closure.OVER_COLOUR, closure.LARGE_COLOUR, "#7b3294", "#000000"],
+    ):
+        assert _distinct(colours, cvd) >= MIN_DELTA_E, colours
+    # The check can fail: old keys that looked alike, the overview's green "compliant" and red
+    # "large class" to a deuteranope, its purple "planned school" and the sites map's violet
+    # "boarding school" to a protanope.
+    confused = {"deuteranomaly": ["#1a9641", "#d7191c"], "protanomaly": ["#7b3294", "#5e3c99"]}
+    assert _distinct(confused[cvd], cvd) < MIN_DELTA_E

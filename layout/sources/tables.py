@@ -69,6 +69,32 @@ def _fail(source: LayerSource, what: str, fix: str) -> ValidationError:
     return ValidationError(text, findings=[finding])
 
 
+def _unreadable(source: LayerSource, path: Path, exc: Exception) -> ValidationError:
+    """Say why a reader failed on a file, and how to mend it."""
+    if isinstance(
+        exc, pyogrio.errors.DataSourceError | pyogrio.errors.DataLayerError | ArrowException
+    ):
+        return _fail(
+            source,
+            f"{path.name} cannot be read ({str(exc).splitlines()[0]}); it looks damaged or cut "
+            "short, e.g. by an interrupted copy",
+            "copy it again from its source (check it opens in QGIS or with ogrinfo)",
+        )
+    if isinstance(exc, ValueError) and "geo metadata" in str(exc):
+        return _fail(
+            source,
+            f"{path.name} is a plain Parquet table without GeoParquet metadata, so its geometry "
+            "column cannot be read",
+            "write it with GeoPandas (gdf.to_parquet(...)) or convert it, e.g. ogr2ogr -f "
+            "Parquet out.parquet in.gpkg",
+        )
+    return _fail(
+        source,
+        f"the file cannot be read ({type(exc).__name__}: {exc})",
+        "open it in Excel or QGIS, save it again, and check 'path'",
+    )
+
+
 def read_text(path: Path, *, encoding: str | None) -> tuple[str, str]:
     """Return a text file's content and its encoding (found when ``encoding`` is ``None``)."""
     data = path.read_bytes()
@@ -122,35 +148,10 @@ def read_source(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
         ) from None
     except ValidationError:
         raise
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ArrowException) as exc:
-        raise _fail(
-            source,
-            f"{path.name} cannot be read ({str(exc).splitlines()[0]}); it looks damaged or cut "
-            "short, e.g. by an interrupted copy",
-            "copy it again from its source (check it opens in QGIS or with ogrinfo)",
-        ) from None
-    except ValueError as exc:
-        if "geo metadata" not in str(exc):
-            raise _fail(
-                source,
-                f"the file cannot be read ({type(exc).__name__}: {exc})",
-                "open it in Excel or QGIS, save it again, and check 'path'",
-            ) from None
-        raise _fail(
-            source,
-            f"{path.name} is a plain Parquet table without GeoParquet metadata, so its geometry "
-            "column cannot be read",
-            "write it with GeoPandas (gdf.to_parquet(...)) or convert it, e.g. ogr2ogr -f "
-            "Parquet out.parquet in.gpkg",
-        ) from None
     except Exception as exc:
         # any reader's failure on a user's file (zip, xlrd, openpyxl, GDAL, Arrow ...) becomes
         # one message naming the file, not a traceback
-        raise _fail(
-            source,
-            f"the file cannot be read ({type(exc).__name__}: {exc})",
-            "open it in Excel or QGIS, save it again, and check 'path'",
-        ) from None
+        raise _unreadable(source, path, exc) from None
     raise _fail(
         source,
         f"'{suffix}' files are not read",

@@ -228,7 +228,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
     population = study["population"]
-    counties = sorted(pd.unique(population["county_code"].astype(str)))
+    cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
+    counties = sorted(pd.unique(cell_county))
+    empty = children.iloc[:0].reset_index(drop=True)
     for level in CHILD_LEVELS:
         keys = [
             {"scenario": scenario, "year": year, "level": level}
@@ -236,13 +238,13 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             for year in years
         ]
         # A list key keeps a frame also when a single cell has children.
-        demands = [children.loc[[(k["scenario"], k["year"], level)]] for k in keys]
+        # Each scenario and year's children, split by county once (rows keep their order).
+        split = [
+            _by_county(children.loc[[(k["scenario"], k["year"], level)]], cell_county) for k in keys
+        ]
         for county in counties:
-            cells = population[(population["county_code"].astype(str) == county).to_numpy()]
-            mine = pd.Index(cells["cell_id"])
-            county_demands = [
-                frame[frame["cell_id"].isin(mine)].reset_index(drop=True) for frame in demands
-            ]
+            cells = population[(cell_county.to_numpy() == county)]
+            county_demands = [parts_of.get(county, empty) for parts_of in split]
             own = (places[level]["county_code"].astype(str) == county).to_numpy()
             schools = places[level][own].reset_index(drop=True)
             others = places[level][~own].reset_index(drop=True)
@@ -273,6 +275,14 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         border_unserved=_joined_or_none(parts["border_unserved"], across),
         border_arcs=_joined_or_none(parts["border_arcs"], across),
     )
+
+
+def _by_county(frame: pd.DataFrame, cell_county: pd.Series) -> dict[str, pd.DataFrame]:
+    """Split a table of cells' children by the county of each cell, in one pass."""
+    county = cell_county.reindex(frame["cell_id"]).to_numpy()
+    return {
+        str(code): part.reset_index(drop=True) for code, part in frame.groupby(county, sort=False)
+    }
 
 
 def _joined_or_none(frames: list[pd.DataFrame], across: bool) -> pd.DataFrame | None:

@@ -21,6 +21,7 @@ pupils funded as 100, boarders +200; staff 1 per 19 primary pupils, small school
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -479,8 +480,9 @@ def written(impact, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_statement_files_hold_the_key_numbers(written: Path) -> None:
     folder = written / "out" / "closure"
     names = sorted(p.name for p in folder.iterdir())
-    manifest = ".layout-closure.json"
-    assert names == [manifest, "closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
+    assert names == ["closure.gpkg", "closure.xlsx", "statement.html", "statement.md"]
+    manifest = json.loads((written / "out" / ".layout-closure.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == [f"closure/{name}" for name in names]
     markdown = (folder / "statement.md").read_text(encoding="utf-8")
     assert "# 学校撤并影响评估" in markdown
     assert "需转学学生96人（撤并学校96人，连带调整0人），无学位0人" in markdown

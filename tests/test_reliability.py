@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from layout.errors import ValidationError
 from layout.plausibility import COLUMNS, plausibility_warnings
 from layout.runs._pack import FAULT_ENV
 from layout.runs._preflight import before_work, check_outputs
+from layout.runs.province import run_counties
 from layout.study import study_from_toml
 from tests.tinystudy import CRS, TOML, X0, Y0, write_tiny_study
 
@@ -329,6 +331,22 @@ def test_plausibility_warnings_worked_by_hand(
         "(2 rows)" in block  # fmt: skip
 
 
+def test_a_county_by_county_plan_logs_the_whole_study_s_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_places(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(capacity=[0, *frame["capacity"].iloc[1:]])  # S1: 203 pupils
+
+    toml = _study(tmp_path / "study", edit={"schools": no_places})
+    caplog.set_level("INFO")
+    run_counties(toml, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps", workers=0,
+                 progress=False)  # fmt: skip
+    (block,) = [r.getMessage() for r in caplog.records if "implausible" in r.getMessage()]
+    assert block.startswith("1 implausible value(s)")
+    assert "capacity below 50% of the pupils enrolled in school_id S1 " in block
+    assert [r for r in caplog.records if "travel is costed" in r.getMessage()]
+
+
 def test_sample_study_is_plausible() -> None:
     assert plausibility_warnings(study_from_toml()).empty
 
@@ -501,19 +519,64 @@ def test_a_stopped_run_leaves_the_old_or_the_new_pack(
     _no_leftovers(root)
 
 
-def test_a_run_killed_in_the_swap_is_finished_by_the_next(old_pack: tuple[Path, str]) -> None:
+def _files(folder: Path, manifest: Path) -> dict[Path, str]:
+    """The files a manifest lists, by their final path in ``folder``, and their SHA-256."""
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    return {folder / name: digest for name, digest in record["files"].items()}
+
+
+@pytest.mark.parametrize("point", ["clearing", "moving"])
+def test_a_run_killed_in_the_swap_never_shows_two_runs(
+    old_pack: tuple[Path, str], point: str
+) -> None:
     root, old = old_pack
-    process = _layout(root, fault="moving:KILL")
+    folders = (root / "out", root / "maps")
+    before = {k: v for f in folders for k, v in _files(f, f / ".layout-plan.json").items()}
+    process = _layout(root, fault=f"{point}:KILL")
     process.communicate(timeout=600)
     assert process.returncode == -signal.SIGKILL
     marker = [p for p in (root / "out").glob(".layout-staging-*/.layout-commit.json")]
     assert len(marker) == 1, "killed after the commit point, with files still to move"
+    after = {k: v for f in folders
+             for k, v in _files(f, next(f.glob(".layout-staging-*/.layout-plan.json"))).items()}  # fmt: skip
+    assert before[root / "out" / "results.gpkg"] != after[root / "out" / "results.gpkg"]
+    # What the folders hold now is part of the old pack or part of the new one, never both,
+    # and the index page (the planner's way in) only with its whole pack.
+    present = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in {*before, *after}
+               if p.is_file() and not p.name.startswith(".layout-")}  # fmt: skip
+    old_part = all(before.get(p) == digest for p, digest in present.items())
+    new_part = all(after.get(p) == digest for p, digest in present.items())
+    assert old_part or new_part, "files of two runs side by side"
+    assert len(present) < len(after) - 2, "the kill came before the swap ended"
+    assert not (root / "out" / "index.html").exists(), "an index page over a part of a pack"
+    assert new_part == (point == "moving") or not present
     # the next run finishes the swap before its own work (stopped here before writing)
     process = _layout(root, fault="staging:TERM")
     process.communicate(timeout=600)
     assert process.returncode == 143
     assert _pack(root) != old
     _no_leftovers(root)
+
+
+def test_a_later_command_takes_over_the_index_in_the_manifests(
+    old_pack: tuple[Path, str],
+) -> None:
+    root, old = old_pack
+    argv = ["land", str(root / "study" / "study.toml"), "--out", str(root / "out"),
+            "--maps", str(root / "maps"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    out = root / "out"
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="land.xlsx"' in page and 'href="../maps/land.html"' in page
+    plan = json.loads((out / ".layout-plan.json").read_text(encoding="utf-8"))
+    land = json.loads((out / ".layout-land.json").read_text(encoding="utf-8"))
+    assert "index.html" not in plan["files"] and "index.html" in land["files"]
+    assert plan["replaced"] == {"index.html": f"land {land['run_id']}"}
+    assert plan["run_id"] == old
+    for folder in (out, root / "maps"):  # every manifest true to the files it lists
+        for manifest in folder.glob(".layout-*.json"):
+            for path, digest in _files(folder, manifest).items():
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, path
 
 
 def test_sigterm_during_the_analysis(old_pack: tuple[Path, str]) -> None:
@@ -529,6 +592,31 @@ def test_sigterm_during_the_analysis(old_pack: tuple[Path, str]) -> None:
     assert "ERROR layout: stopped by SIGTERM" in rest
     assert _pack(root) == old
     _no_leftovers(root)
+
+
+def test_sigterm_stops_the_county_workers_without_waiting(old_pack: tuple[Path, str]) -> None:
+    root, old = old_pack
+    argv = [sys.executable, "-m", "layout.cli", "plan", str(root / "study" / "study.toml"),
+            "--out", str(root / "out"), "--maps", str(root / "maps"), "--workers", "2"]  # fmt: skip
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    counties = root / "out" / "counties"
+    for line in process.stderr:
+        if "counties to run" in line:
+            break
+    while len(list(counties.glob(".attempts/*/*"))) < 2:  # both counties begun
+        assert process.poll() is None, "the run ended before its counties began"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    rest = process.communicate(timeout=600)[1]
+    assert process.returncode == 143, rest
+    # Had the run waited for its workers, both counties would be done; the workers stopped
+    # gave back their attempts, so a resumed run would start them afresh.
+    assert not list(counties.glob("*/done"))
+    assert not [p for p in counties.glob(".attempts/*/*")], "an attempt was not given back"
+    for folder in (root / "out", root / "maps"):  # the last pack stands (beside partitions/)
+        manifest = json.loads((folder / ".layout-plan.json").read_text(encoding="utf-8"))
+        assert manifest["run_id"] == old
 
 
 def test_a_county_without_schools_of_a_level_gets_a_plan(

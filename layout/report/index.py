@@ -184,25 +184,50 @@ def write_index(
     return target
 
 
-def relink_index(out_dir: str | os.PathLike[str], maps_dir: str | os.PathLike[str]) -> None:
-    """Refresh the links of ``out_dir/index.html`` (if ``layout plan`` wrote one).
+def relink_index(
+    page: str | os.PathLike[str],
+    *,
+    into: str | os.PathLike[str],
+    links: Mapping[str, Sequence[Path]],
+) -> Path | None:
+    """Write the index ``page`` with its links replaced, to ``into`` (the page is read only).
 
     Parameters
     ----------
-    out_dir, maps_dir
-        The folders the commands write to.
+    page
+        An ``index.html`` written by :func:`write_index` (``layout plan``).
+    into
+        Where to write the refreshed page (a command's staged ``index.html``).
+    links
+        Section heading to files, as for :func:`write_index`, relative to ``into``'s folder.
+
+    Returns
+    -------
+    pathlib.Path or None
+        ``into``, or None when ``page`` is missing or not an index page.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_index(folder / "index.html", title="t", findings=[], links={})
+    >>> _ = (folder / "land.xlsx").write_text("")
+    >>> staged = relink_index(folder / "index.html", into=folder / "new.html",
+    ...                       links=found_outputs(folder, folder))
+    >>> 'href="land.xlsx"' in staged.read_text(encoding="utf-8")
+    True
     """
-    target = Path(out_dir) / "index.html"
-    if not target.is_file():
-        return
-    page = target.read_text(encoding="utf-8")
-    if _START not in page or _END not in page:
-        return
-    head, rest = page.split(_START, 1)
+    source, target = Path(page), Path(into)
+    if not source.is_file():
+        return None
+    text = source.read_text(encoding="utf-8")
+    if _START not in text or _END not in text:
+        return None
+    head, rest = text.split(_START, 1)
     tail = rest.split(_END, 1)[1]
-    links = _links(found_outputs(out_dir, maps_dir), target.parent)
     with replacing(target) as tmp:
-        tmp.write_text(head + _START + links + _END + tail, encoding="utf-8")
+        tmp.write_text(head + _START + _links(links, target.parent) + _END + tail, encoding="utf-8")
+    return target
 
 
 def _links(links: Mapping[str, Sequence[Path]], folder: Path) -> str:

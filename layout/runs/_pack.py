@@ -3,11 +3,19 @@
 A command writes every file of its pack (``results.gpkg``, ``tables.xlsx``, the charts, the
 maps, ``index.html``, ...) into a hidden staging folder ``.layout-staging-<pid>-*`` inside each
 output folder (``--out``, ``--maps``; one folder when one holds the other). When all are
-written, a commit marker listing the staging folders is written (the commit point) and each
-staged file is renamed over its final name, with SIGINT and SIGTERM held back until the swap
-is done. Files the same command wrote last time and not this time are removed then, so the pack
-never mixes two runs: a reader sees the old pack or the new one. Each folder gets a manifest
-``.layout-<command>.json``: the run id and the SHA-256 of every file of the pack.
+written, a commit marker listing the staging folders is written (the commit point) and the
+pack is swapped in, with SIGINT and SIGTERM held back until the swap is done, in two steps:
+
+1. the files of the last pack that this one replaces or drops are removed, ``index.html``
+   first;
+2. the staged files are renamed into place, ``index.html`` and the manifests last.
+
+So at every moment the folders hold part or all of one pack, never files of two runs side by
+side, and ``index.html`` is there only while its pack is whole. Each folder gets a manifest
+``.layout-<command>.json``: the run id and the SHA-256 of every file of the pack. A file that
+another command's pack held (``index.html`` relinked by ``layout land``, ``sites.html``
+rewritten by ``layout sites``) moves to this pack's manifest and is marked ``replaced`` in the
+other's, so every manifest stays true.
 
 A run killed outright (SIGKILL, power loss) leaves its staging folder: the next command on the
 same folder removes it, or, when the marker was written, finishes its swap first
@@ -45,13 +53,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..report import found_outputs, relink_index
+
 LOG = logging.getLogger(__name__)
 
 FAULT_ENV = "LAYOUT_TEST_SIGNAL_AT"
 """Fault injection for tests: ``<point>:<signal>`` (e.g. ``moving:KILL``) makes a run send
 itself that signal at that point of writing its pack: ``staging`` (the staging folders made,
-nothing written), ``staged`` (every file staged, no marker yet) or ``moving`` (the marker
-written and one file swapped in)."""
+nothing written), ``staged`` (every file staged, no marker yet), ``clearing`` (the marker
+written and the last pack's files removed) or ``moving`` (one file of the new pack in
+place)."""
 
 _STAGING = ".layout-staging-"
 _MARKER = ".layout-commit.json"
@@ -97,6 +108,29 @@ class Pack:
                 return root / path.relative_to(staging)
         return path
 
+    def staged(self, final: str | os.PathLike[str]) -> Path:
+        """Return the staged path of a final path inside one of the output folders.
+
+        Parameters
+        ----------
+        final
+            A path inside an output folder given to :func:`staged_pack`.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        ValueError
+            If ``final`` is in none of them.
+        """
+        path = Path(final).resolve()
+        for staging, root in self._roots:
+            if path.is_relative_to(root):
+                return staging / path.relative_to(root)
+        raise ValueError(f"{path} is in no output folder of this pack")
+
     def seen_from(self, final: Path, page: Path) -> Path:
         """Return a path that, taken relative to the staged ``page``'s folder, links ``final``.
 
@@ -116,6 +150,39 @@ class Pack:
         """
         link = os.path.relpath(self.final(final), self.final(page).parent)
         return page.parent / link
+
+
+def stage_index(
+    pack: Pack,
+    out_dir: str | os.PathLike[str],
+    maps_dir: str | os.PathLike[str],
+    written: Sequence[Path],
+) -> list[Path]:
+    """Stage ``out_dir/index.html`` (if ``layout plan`` wrote one) linking this pack's files too.
+
+    The refreshed page is part of the pack, so it is swapped in with the files it links.
+
+    Parameters
+    ----------
+    pack
+        The pack being written; ``out_dir`` must be one of its output folders or inside one.
+    out_dir, maps_dir
+        The final output folders.
+    written
+        The staged files of the pack so far.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The staged index page, or nothing when there is no index to refresh.
+    """
+    page = Path(out_dir).resolve() / "index.html"
+    staged = pack.staged(page)
+    found = found_outputs(out_dir, maps_dir, also=[pack.final(path) for path in written])
+    links = {heading: [pack.seen_from(f, staged) for f in fs] for heading, fs in found.items()}
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    done = relink_index(page, into=staged, links=links)
+    return [done] if done else []
 
 
 @contextmanager
@@ -232,6 +299,9 @@ def _commit(pack: Pack) -> None:
             removed += [str(root / name) for name in old if name not in names]
         record = {"command": pack.command, "run_id": pack.run_id, "files": names}
         (staging / manifest.name).write_text(json.dumps(record, indent=1), encoding="utf-8")
+        for other in sorted(root.glob(".layout-*.json")):
+            if other.name != manifest.name:
+                _hand_over(other, staging / other.name, names, f"{pack.command} {pack.run_id}")
     plan = {"folders": [[str(s), str(r)] for s, r in pack._roots], "remove": removed}
     first = pack._roots[0][0]
     with tempfile.NamedTemporaryFile("w", dir=first, delete=False, encoding="utf-8") as tmp:
@@ -239,6 +309,17 @@ def _commit(pack: Pack) -> None:
     with _signals_held():
         os.replace(tmp.name, first / _MARKER)  # the commit point
         _swap(plan)
+
+
+def _hand_over(manifest: Path, staged: Path, names: Mapping[str, str], taker: str) -> None:
+    """Stage ``manifest`` without the files this pack rewrites, marking them replaced."""
+    record = json.loads(manifest.read_text(encoding="utf-8"))
+    taken = [name for name in record.get("files", {}) if name in names]
+    if taken:
+        for name in taken:
+            del record["files"][name]
+            record.setdefault("replaced", {})[name] = taker
+        staged.write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
 @contextmanager
@@ -265,21 +346,30 @@ def _signals_held() -> Iterator[None]:
 
 
 def _swap(plan: Mapping[str, Any]) -> None:
-    """Move every staged file over its final name, remove the files dropped, clean up."""
+    """Remove the last pack's files, move every staged file in, clean up (safe to redo)."""
     folders = [(Path(s), Path(r)) for s, r in plan["folders"]]
-    for number, (staging, root) in enumerate(folders):
-        for staged in sorted(p for p in staging.rglob("*") if p.is_file()):
-            if staged.name == _MARKER and staged.parent == staging:
-                continue
-            target = root / staged.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
-            if number == 0:
-                _fault("moving")
-    for name in plan["remove"]:
-        Path(name).unlink(missing_ok=True)
+    moves = sorted(
+        ((staged, root / staged.relative_to(staging)) for staging, root in folders
+         for staged in staging.rglob("*")
+         if staged.is_file() and not (staged.name == _MARKER and staged.parent == staging)),
+        key=lambda move: (_rank(move[1]), str(move[1])),
+    )  # fmt: skip
+    old = [Path(name) for name in plan["remove"]]
+    old += [target for _, target in moves if _rank(target) < 2]  # manifests are replaced
+    for target in sorted(old, key=lambda path: -_rank(path)):  # index.html first
+        target.unlink(missing_ok=True)
+    _fault("clearing")
+    for staged, target in moves:  # index.html and the manifests last
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        _fault("moving")
     for staging, _ in reversed(folders):  # the marker's folder last
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _rank(path: Path) -> int:
+    """Order of a file in the swap: 0 the pack's files, 1 ``index.html``, 2 the manifests."""
+    return 2 if path.name.startswith(".layout-") else int(path.name == "index.html")
 
 
 def _sha256(path: Path) -> str:

@@ -41,8 +41,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..access import log_cost_method
 from ..demand import study_yields
 from ..errors import StudyError, ValidationError
+from ..plausibility import plausibility_warnings
 from ..report import replacing
 from ..schema import HALO
 from ..study import Study, bundled_study_path, study_from_toml
@@ -99,11 +101,13 @@ def partition_study(
         layers = _county_layers(study, code, halo_pool, halo)
         hashes[code] = _write_county(root / code, layers, _county_config(config, layers))
         LOG.debug("partition %s: %d cells", code, len(layers["population"]))
+    log_cost_method(study)
     manifest = {
         "study": str(study.path),
         "fingerprint": source_fingerprint(study.path),
         "halo_m": halo,
         "counties": hashes,
+        "warnings": plausibility_warnings(study).to_dict("records"),
     }
     with replacing(root / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")

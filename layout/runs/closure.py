@@ -15,7 +15,6 @@ from ..report import (
     closure_texts,
     html_page,
     markdown,
-    relink_index,
     replacing,
     statement,
     statement_title,
@@ -24,7 +23,7 @@ from ..report import (
     write_spreadsheet,
 )
 from ..study import Study
-from ._pack import Pack, staged_pack
+from ._pack import Pack, stage_index, staged_pack
 from ._preflight import before_work
 
 # --------------------------------------------------------------------------- outputs
@@ -67,17 +66,17 @@ def write_closure(
     --------
     See ``tests/test_closure.py`` (a hand-worked closure, statement and map).
     """
-    with staged_pack("closure", [Path(out_dir) / "closure", maps_dir]) as pack:
+    with staged_pack("closure", [Path(out_dir) / "closure", maps_dir, out_dir]) as pack:
         written = _write_closure(impact, pack, lang=lang, tiles=tiles)
+        written += stage_index(pack, out_dir, maps_dir, written)
     written = [pack.final(path) for path in written]
     impact.outputs += written
-    relink_index(out_dir, maps_dir)
     return written
 
 
 def _write_closure(impact: ClosureImpact, pack: Pack, *, lang: Lang, tiles: str) -> list[Path]:
     """Write the files of :func:`write_closure` into the staging folders of ``pack``."""
-    folder, maps = pack.folders
+    folder, maps = pack.folders[:2]
     study = impact.study
     blocks = statement(impact, lang)
     title = statement_title(lang)

@@ -20,9 +20,9 @@ from ..labels import Lang
 from ..land import LandCheck, LandOptions, land_checks
 from ..maps import save_html
 from ..maps.land import land_map
-from ..report import relink_index, write_pack
+from ..report import write_pack
 from ..study import Study
-from ._pack import staged_pack
+from ._pack import stage_index, staged_pack
 from ._preflight import before_work
 
 
@@ -80,7 +80,7 @@ def land_check(
                 lang=lang,
             )
             written.append(save_html(fmap, maps / "land.html"))
+            written += stage_index(pack, out_dir, maps_dir, written)
         result.outputs += [pack.final(path) for path in written]
-        relink_index(out_dir, maps_dir)
         bar.update()
     return result

@@ -54,11 +54,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
+import pandas as pd
 import pyarrow as pa
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from ..errors import CountyRunError, LayoutError, ValidationError
+from ..plausibility import COLUMNS, log_warnings
 from ..study import bundled_study_path, study_from_toml
 from ._partition import partition_study, read_manifest, source_fingerprint
 from ._preflight import FIXED_BYTES, check_outputs
@@ -156,6 +158,7 @@ def run_counties(  # noqa: PLR0913 - the options of `layout plan`
     out = Path(out_dir)
     source = Path(study_path) if study_path is not None else bundled_study_path()
     manifest = _current_partitions(source, out / "partitions", halo_m=halo_m, reuse=resume)
+    log_warnings(pd.DataFrame(manifest.get("warnings", []), columns=COLUMNS))  # the whole study's
     clock.append(time.perf_counter())
     tasks, kept = _county_tasks(out, manifest["counties"], retries=retries, resume=resume)
     LOG.info("%d counties to run, %d kept from an earlier run", len(tasks), len(kept))
@@ -270,15 +273,19 @@ def _run_in_processes(tasks: list[_Task], bar: tqdm, *, workers: int) -> dict[st
             initargs=(dict(os.environ), max(1, (os.cpu_count() or 1) // workers)),
         ) as pool:
             futures = {pool.submit(_county_task, *task): task for task in pending}
-            for future in as_completed(futures):
-                task = futures[future]
-                error = future.exception()
-                if isinstance(error, BrokenProcessPool):
-                    lost.append(task)
-                    continue
-                if error is not None:
-                    failed[_county_code(task)] = _reason(error)
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    error = future.exception()
+                    if isinstance(error, BrokenProcessPool):
+                        lost.append(task)
+                        continue
+                    if error is not None:
+                        failed[_county_code(task)] = _reason(error)
+                    bar.update()
+            except BaseException:  # Ctrl-C or SIGTERM: stop the counties, do not wait for them
+                _stop_workers(pool)
+                raise
         finished = len(pending) - len(lost)
         if lost and not finished and _attempts_used(Path(lost[0][1])) == before:
             codes = [_county_code(task) for task in lost]
@@ -287,6 +294,18 @@ def _run_in_processes(tasks: list[_Task], bar: tqdm, *, workers: int) -> dict[st
             LOG.warning("a worker process died; rerunning %d counties", len(lost))
         pending = lost
     return failed
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate the pool's workers (each gives back its county's attempt) and drop the queue.
+
+    ``ProcessPoolExecutor.terminate_workers`` does this from Python 3.14; before it, the
+    workers are reached through the pool's process table.
+    """
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown drops it
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:

@@ -10,10 +10,10 @@ from ..demand import focus_scenario, scenario_names, study_demand
 from ..maps import save_html
 from ..maps.basemap import basemap_from_name
 from ..maps.sites import plan_heading, sites_map
-from ..report import relink_index, write_pack
+from ..report import write_pack
 from ..sites import SitePlan, plan_sites
 from ..study import Study
-from ._pack import staged_pack
+from ._pack import stage_index, staged_pack
 from ._preflight import before_work
 
 
@@ -67,7 +67,7 @@ def write_site_plan(
         basemap = basemap_from_name(tiles)
         fmap = sites_map(study, found, lang=lang, basemap=basemap, heading=heading)
         written.append(save_html(fmap, maps / "sites.html", basemap=basemap))
-    relink_index(out_dir, maps_dir)
+        written += stage_index(pack, out_dir, maps_dir, written)
     return [pack.final(path) for path in written]
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,21 +28,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import _validate
-from .errors import FINDING_COLUMNS, DataWarning, LayoutError, ValidationError, finding_from_text
+from .errors import FINDING_COLUMNS
 from .plausibility import plausibility_warnings
-from .schema import LAYERS, REQUIRED_LAYERS
-from .study import (
-    TABLES,
-    Study,
-    bundled_study_path,
-    check_across,
-    project_crs,
-    read_layers,
-    read_toml,
-    study_table,
-    with_scenarios,
-)
+from .schema import LAYERS
+from .study import Study, bundled_study_path, study_and_findings
 
 LOG = logging.getLogger(__name__)
 
@@ -131,15 +119,6 @@ def findings_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
     return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
-def _texts(lines: Iterable[str], *, file: str) -> list[dict[str, str]]:
-    out = []
-    for line in lines:
-        finding = finding_from_text(line)
-        finding["file"] = file
-        out.append(finding)
-    return out
-
-
 def check_study(path: str | os.PathLike[str] | None = None) -> CheckResult:
     """Check a study TOML and every layer it names; report all problems at once.
 
@@ -154,51 +133,11 @@ def check_study(path: str | os.PathLike[str] | None = None) -> CheckResult:
         The findings, and the study when it loaded.
     """
     toml = Path(path).resolve() if path is not None else bundled_study_path()
-    found: list[dict[str, str]] = []
-    study = None
-    try:
-        study = _load(toml, found)
-    except LayoutError as exc:
-        problems = exc.findings if isinstance(exc, ValidationError) else None
-        found += problems or _texts(str(exc).splitlines(), file=toml.name)
+    study, found = study_and_findings(toml)
     if study is not None:
         for source in FINDING_SOURCES:
             found += source(study).to_dict("records")
     return CheckResult(findings=findings_frame(found), study=study, path=toml)
-
-
-def _load(toml: Path, found: list[dict[str, str]]) -> Study | None:
-    """Load the study, adding every problem to ``found``; ``None`` if it cannot load."""
-    from .demand.scenarios import scenarios_from_toml
-    from .sources.source import sources_and_problems
-    from .standards import load_profile
-
-    config = read_toml(toml)
-    found += _texts(_validate.unknown_keys(list(config), TABLES, where=toml.name), file=toml.name)
-    meta = study_table(config, toml)
-    crs = project_crs(meta["crs"], toml)
-    standards = load_profile(meta["profile"], overrides=config.get("standards"))
-    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml.name)
-    if config.get("scenarios") is not None:
-        scenarios_from_toml(config["scenarios"])
-    sources, problems = sources_and_problems(config, toml, required=REQUIRED_LAYERS)
-    found += _texts(problems, file=toml.name)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
-        for exc in failed.values():
-            found += exc.findings
-        across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
-    found += across.findings if across is not None else []
-    for caught_warning in caught:
-        if isinstance(caught_warning.message, DataWarning):
-            found.append(caught_warning.message.finding)
-        else:
-            warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
-    if failed or across is not None or problems:
-        return None
-    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml)
-    return Study(path=toml, layers=layers, config=config, standards=standards, **meta)
 
 
 def findings_text(findings: pd.DataFrame, *, width: int = 60) -> str:

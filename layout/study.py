@@ -40,7 +40,8 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,12 +52,12 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from . import _validate
-from .errors import StudyError, ValidationError
+from .errors import DataWarning, LayoutError, StudyError, ValidationError, finding_from_text
 from .network import RoadNetwork
 from .schema import LAYERS, REQUIRED_LAYERS
 from .sources.datum import is_web_datum, web_datum_fix
 from .sources.layer import SKIPPED_IDS, Context, read_layer
-from .sources.source import LayerSource, sources_from_toml
+from .sources.source import LayerSource, sources_and_problems
 from .sources.tables import read_text
 from .standards import Profile, load_profile
 
@@ -218,27 +219,96 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     >>> study.plan_years
     range(2025, 2036)
     """
-    toml_path = Path(path).resolve() if path is not None else bundled_study_path()
-    config = read_toml(toml_path)
-    unknown = _validate.unknown_keys(list(config), TABLES, where=toml_path.name)
-    if unknown:
-        raise StudyError("\n".join(unknown))
-    meta = study_table(config, toml_path)
-    crs = project_crs(meta["crs"], toml_path)
+    toml = Path(path).resolve() if path is not None else bundled_study_path()
+    study = _read_study(toml, found=None)
+    assert study is not None  # without ``found`` a problem raises
+    return study
+
+
+def study_and_findings(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[Study | None, list[dict[str, str]]]:
+    """Load a study as :func:`study_from_toml` does, collecting every problem instead of raising.
+
+    Parameters
+    ----------
+    path
+        The study TOML. ``None`` loads the bundled synthetic Anshan sample.
+
+    Returns
+    -------
+    study : Study or None
+        None when some problem keeps the study from loading.
+    findings : list of dict
+        One finding (:data:`layout.errors.FINDING_COLUMNS`) per problem, those of every layer
+        at once, and the layers' data warnings.
+
+    Examples
+    --------
+    >>> study, found = study_and_findings()
+    >>> study is not None, found
+    (True, [])
+    """
+    toml = Path(path).resolve() if path is not None else bundled_study_path()
+    found: list[dict[str, str]] = []
+    try:
+        return _read_study(toml, found=found), found
+    except LayoutError as exc:
+        given = exc.findings if isinstance(exc, ValidationError) else []
+        return None, [*found, *(given or _findings(str(exc).splitlines(), file=toml.name))]
+
+
+def _read_study(toml: Path, *, found: list[dict[str, str]] | None) -> Study | None:
+    """Load a study: raise at the first kind of problem, or collect them all in ``found``."""
+    from .demand.scenarios import scenarios_from_toml
+
+    config = read_toml(toml)
+    _problems(_validate.unknown_keys(list(config), TABLES, where=toml.name), found, file=toml)
+    meta = study_table(config, toml)
+    crs = project_crs(meta["crs"], toml)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
-    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
-    sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
-    layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
-    if failed:
-        raise ValidationError(
-            [p for exc in failed.values() for p in exc.problems],
-            findings=[f for exc in failed.values() for f in exc.findings],
-        )
-    across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
-    if across is not None:
+    _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml.name)
+    if config.get("scenarios") is not None:
+        scenarios_from_toml(config["scenarios"])
+    sources, problems = sources_and_problems(config, toml, required=REQUIRED_LAYERS)
+    _problems(problems, found, file=toml)
+    with warnings.catch_warnings(record=found is not None) as caught:
+        if found is not None:
+            warnings.simplefilter("always", DataWarning)
+        layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
+        if failed and found is None:
+            raise ValidationError(
+                [p for exc in failed.values() for p in exc.problems],
+                findings=[f for exc in failed.values() for f in exc.findings],
+            )
+        across = check_across(layers, sources, base_year=meta["base_year"], far=standards.halo_m)
+    if found is None and across is not None:
         raise across
-    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml_path)
-    return Study(path=toml_path, layers=layers, config=config, standards=standards, **meta)
+    if found is not None:
+        found += [f for exc in failed.values() for f in exc.findings]
+        found += across.findings if across is not None else []
+        for caught_warning in caught or []:
+            if isinstance(caught_warning.message, DataWarning):
+                found.append(caught_warning.message.finding)
+            else:
+                warnings.warn(caught_warning.message, caught_warning.category, stacklevel=3)
+        if failed or across is not None or problems:
+            return None
+    config = with_scenarios(config, layers["population"], year=meta["base_year"], path=toml)
+    return Study(path=toml, layers=layers, config=config, standards=standards, **meta)
+
+
+def _problems(lines: list[str], found: list[dict[str, str]] | None, *, file: Path) -> None:
+    """Raise the problem lines as one StudyError, or add them to ``found`` as findings."""
+    if lines and found is None:
+        raise StudyError("\n".join(lines))
+    if found is not None:
+        found += _findings(lines, file=file.name)
+
+
+def _findings(lines: Iterable[str], *, file: str) -> list[dict[str, str]]:
+    """One finding per problem line, naming the file."""
+    return [{**finding_from_text(line), "file": file} for line in lines]
 
 
 def read_layers(

@@ -18,11 +18,11 @@ Headers and values of :mod:`layout.sources.vocabulary` need no entry.
 Examples
 --------
 >>> import pathlib
->>> sources = sources_from_toml(
+>>> sources, problems = sources_and_problems(
 ...     {"layers": {"schools": {"path": "s.csv", "x": "lon", "y": "lat", "datum": "gcj02"}}},
 ...     pathlib.Path("/tmp/study.toml"), required=())
->>> sources["schools"].datum, sources["schools"].where
-('gcj02', "s.csv, layer 'schools'")
+>>> sources["schools"].datum, sources["schools"].where, problems
+('gcj02', "s.csv, layer 'schools'", [])
 """
 
 from __future__ import annotations
@@ -129,32 +129,6 @@ class LayerSource:
         inner = f" (layer '{self.layer}' in the file)" if self.layer else ""
         sheet = f" (sheet {self.sheet!r})" if self.sheet is not None else ""
         return f"{self.file}{inner}{sheet}, layer '{self.name}'"
-
-
-def sources_from_toml(
-    config: Mapping[str, Any], path: Path, *, required: tuple[str, ...]
-) -> dict[str, LayerSource]:
-    """Return the sources of a study's ``[layers]`` table; raise one error naming every problem.
-
-    Parameters
-    ----------
-    config
-        The whole study TOML.
-    path
-        The TOML file (paths are relative to it).
-    required
-        Layers the study must name.
-
-    Raises
-    ------
-    layout.errors.StudyError
-    """
-    from ..errors import StudyError
-
-    sources, problems = sources_and_problems(config, path, required=required)
-    if problems:
-        raise StudyError("\n".join(problems))
-    return sources
 
 
 def sources_and_problems(

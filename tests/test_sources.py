@@ -112,6 +112,29 @@ def test_gbk_csv_excel_title_row_and_shapefile_without_cpg_are_read(tmp_path: Pa
     assert study["schools"]["name"].tolist() == schools["name"].tolist()
 
 
+def test_a_legacy_xls_workbook_with_a_title_row_is_read(tmp_path: Path) -> None:
+    # Excel 97-2003 (.xls), as older bureau systems export: a title row, then the headers.
+    xlwt = pytest.importorskip("xlwt", reason="pip install -e '.[test]' installs xlwt")
+    folder = tmp_path / "s"
+    toml = write_tiny_study(folder)
+    schools = pd.read_csv(folder / "schools.csv")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("小学")
+    sheet.write(0, 0, "学校基本情况表（合成）")
+    for col, name in enumerate(schools.columns):
+        sheet.write(2, col, name)
+        for row, value in enumerate(schools[name].tolist()):
+            sheet.write(3 + row, col, value if pd.notna(value) else "")
+    book.save(str(folder / "schools.xls"))
+    toml.write_text(
+        TOML.replace('path = "schools.csv"', 'path = "schools.xls"\nsheet = "小学"'),
+        encoding="utf-8",
+    )
+    study = study_from_toml(toml)
+    assert study["schools"]["name"].tolist() == schools["name"].tolist()
+    assert study["schools"]["capacity"].tolist() == schools["capacity"].tolist()
+
+
 def test_check_reports_every_problem_of_every_layer_at_once(tmp_path: Path) -> None:
     def bad_level(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(level=["小学", "高中", "primary"])

@@ -32,7 +32,7 @@ from pyproj import CRS
 from ..schema import LAYERS, REQUIRED_LAYERS
 from .datum import DATUMS
 from .source import LayerSource
-from .tables import GIS_SUFFIXES, TABLE_SUFFIXES, detect_encoding, header_row
+from .tables import GIS_SUFFIXES, TABLE_SUFFIXES, detect_encoding, excel_engine, header_row
 from .vocabulary import SOURCE_FIELDS, default_columns, value_codes
 
 LOG = logging.getLogger(__name__)
@@ -120,8 +120,7 @@ def _candidates(path: Path) -> list[tuple[LayerSource, pd.DataFrame, str | None]
     suffix = path.suffix.lower()
     out: list[tuple[LayerSource, pd.DataFrame, str | None]] = []
     if suffix in {".xlsx", ".xlsm", ".xls"}:
-        engine = "xlrd" if suffix == ".xls" else "openpyxl"
-        with pd.ExcelFile(path, engine=engine) as book:
+        with pd.ExcelFile(path, engine=excel_engine(path)) as book:
             for sheet in book.sheet_names:
                 raw = pd.read_excel(
                     book, sheet_name=sheet, header=None, dtype=str, nrows=_SAMPLE_ROWS

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -149,7 +150,7 @@ def read_source(source: LayerSource, *, spatial: bool) -> pd.DataFrame:
     except ValidationError:
         raise
     except Exception as exc:
-        # any reader's failure on a user's file (zip, xlrd, openpyxl, GDAL, Arrow ...) becomes
+        # any reader's failure on a user's file (zip, calamine, openpyxl, GDAL, Arrow ...) becomes
         # one message naming the file, not a traceback
         raise _unreadable(source, path, exc) from None
     raise _fail(
@@ -167,11 +168,23 @@ def _read_csv(source: LayerSource) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=True)
 
 
+def excel_engine(path: Path) -> Literal["calamine", "openpyxl"]:
+    """Return the pandas engine for a workbook: calamine for Excel 97-2003 ``.xls``.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> excel_engine(Path("学校.XLS")), excel_engine(Path("学校.xlsx"))
+    ('calamine', 'openpyxl')
+    """
+    return "calamine" if path.suffix.lower() == ".xls" else "openpyxl"
+
+
 def _read_excel(source: LayerSource) -> pd.DataFrame:
     assert source.path is not None
-    engine = "xlrd" if source.path.suffix.lower() == ".xls" else "openpyxl"
-    if engine == "xlrd":
-        _needs("xlrd", source)
+    engine = excel_engine(source.path)
+    if engine == "calamine":
+        _needs("python_calamine", source)
     with pd.ExcelFile(source.path, engine=engine) as book:
         names = [str(s) for s in book.sheet_names]
         sheet = source.sheet if source.sheet is not None else 0

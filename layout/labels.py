@@ -61,6 +61,7 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "balance_schools": {"zh": "优质均衡资源配置(学校)", "en": "Resources by school"},
     "balance_indicators": {"zh": "优质均衡资源配置(指标)", "en": "Resources by indicator"},
     "balance_counties": {"zh": "优质均衡资源配置(县域结论)", "en": "Resource verdict"},
+    "balance_target": {"zh": "优质均衡全市目标", "en": "City balance target"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -260,6 +261,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "boarding_supplement": ("寄宿生补助(元)", "Boarding supplement (yuan)"),
     "total_funding": ("公用经费合计(元)", "Total funding (yuan)"),
     "schools_floor": ("按下限核定学校数", "Schools on the floor"),
+    "head_teachers": ("班主任数(每班1人)", "Head teachers (one a class)"),
+    "head_teacher_allowance": ("班主任津贴(元/年)", "Head-teacher allowance (yuan a year)"),
     "small_school": ("小规模学校或教学点", "Small school or teaching point"),
     "required_by_ratio": ("按师生比核定", "Required by pupil ratio"),
     "required_by_class": ("按班师比核定", "Required by classes"),
@@ -293,6 +296,12 @@ HEADERS: dict[str, tuple[str, str]] = {
     "all_cv_ok": ("各项差异系数均达标", "All coefficients within limits"),
     "stage_pass": ("学段通过", "Stage passes"),
     "county_pass": ("县域通过(资源配置)", "County passes (resources)"),
+    "counties": ("县(市、区)数", "Counties"),
+    "counties_passing": ("资源配置通过的县数", "Counties passing (resources)"),
+    "share_counties_passing": ("资源配置通过的县占比", "Share of counties passing"),
+    "target_share": ("目标占比", "Target share"),
+    "counties_needed": ("达到目标需通过的县数", "Counties needed for the target"),
+    "target_met": ("达到目标", "Target met"),
     "proposal_id": ("建议编号", "Proposal id"),
     "candidate_id": ("备选点编号", "Candidate id"),
     "candidate_kind": ("备选点类型", "Candidate kind"),

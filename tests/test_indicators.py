@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from layout.errors import DataWarning, ValidationError
 from layout.indicators import (
     balance,
+    balance_target,
     class_size_ledger,
     county_class_size,
     county_funding,
@@ -250,6 +251,20 @@ def test_county_funding(money_layer: gpd.GeoDataFrame, profile: Profile) -> None
         392_000.0,
     ]
     assert table.loc["210381", "total_funding"] == 495_000.0
+
+
+def test_head_teacher_allowance_by_county(money_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """One head teacher a class at 300 yuan a month (鞍山2020方案 二.(四).2), apart from funding."""
+    table = county_funding(funding(money_layer, profile)).set_index("county_code")
+    # 210302: V 2 + T 1 + U 2 + R 2 + H 3 = 10 classes: 10 x 300 x 12 = 36,000 yuan a year.
+    # 210381: N 7 + 4 = 11 classes: 39,600. Not in the public funding total (392,000).
+    assert table.loc["210302", ["head_teachers", "head_teacher_allowance"]].tolist() == [10, 36_000]
+    assert table.loc["210381", "head_teacher_allowance"] == 39_600.0
+    assert table.loc["210302", "total_funding"] == 392_000.0
+    # A study paying 400 yuan a month: 10 x 400 x 12 = 48,000.
+    more = load_profile(overrides={"funding": {"head_teacher_allowance_monthly": 400}})
+    table = county_funding(funding(money_layer, more)).set_index("county_code")
+    assert table.loc["210302", "head_teacher_allowance"] == 48_000.0
 
 
 def test_funding_follows_overrides(money_layer: gpd.GeoDataFrame) -> None:
@@ -645,6 +660,21 @@ def test_balance_verdict(balance_layer: gpd.GeoDataFrame, profile: Profile) -> N
     }
 
 
+def test_city_balance_target(balance_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """The share of counties passing the resource part against the city's 20 % target."""
+    counties = balance(balance_layer, profile).counties
+    target = balance_target(counties, profile).iloc[0]
+    # Of 210302, 210381 and 210303 only 210303 passes (test_balance_verdict): 1 of 3.
+    # 20 % of 3 counties is 0.6: 1 must pass, so the target is met.
+    assert target[["counties", "counties_passing", "counties_needed"]].tolist() == [3, 1, 1]
+    assert target["share_counties_passing"] == pytest.approx(1 / 3)
+    assert target["target_met"]
+    # A study setting the target at half its counties needs ceil(1.5) = 2: not met.
+    half = load_profile(overrides={"balance": {"county_pass_target_share": 0.5}})
+    target = balance_target(counties, half).iloc[0]
+    assert (target["counties_needed"], target["target_met"]) == (2, False)
+
+
 def test_balance_follows_overrides(balance_layer: gpd.GeoDataFrame) -> None:
     changed = load_profile(
         overrides={
@@ -776,6 +806,7 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
         "balance_schools",
         "balance_indicators",
         "balance_counties",
+        "balance_target",
     ]
     for name, table in tables.items():
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in col) for col in table.columns), name

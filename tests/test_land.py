@@ -284,6 +284,11 @@ def test_demand_within_the_radius_by_hand() -> None:
         land, schools=near, demand=demand(cells), options=LandOptions(min_fill=0.8)
     )
     assert relaxed.at["P", "demand_ok"]
+    # The same threshold from the profile (a study's [standards.land] parcel_min_fill = 0.8).
+    own = load_profile(overrides={"land": {"parcel_min_fill": 0.8}})
+    from_profile = checked_parcels(land, schools=near, demand=demand(cells), profile=own)
+    assert from_profile.at["P", "demand_ok"]
+    assert "缺口150≥所需144" in from_profile.at["P", "demand_reason"]
     late = strict.loc["late"]
     assert not late["demand_ok"] and np.isnan(late["primary_year"])
     assert late["demand_reason"] == "小学：交付年份2031晚于规划期末2030年"
@@ -302,7 +307,8 @@ def check(
         townships=townships(),
         profile=PROFILE,
         base_year=2020,
-        options=LandOptions(lang="en"), yield_model=YieldModel(),
+        options=LandOptions(lang="en"),
+        yield_model=YieldModel(),
     )
     return table.set_index("development_id")
 

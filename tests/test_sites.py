@@ -25,7 +25,6 @@ from layout.cli import main
 from layout.errors import ValidationError
 from layout.runs.plan import STEPS, PlanResult
 from layout.sites import (
-    REUSE_BONUS,
     SitePlan,
     candidate_sites,
     plan_sites,
@@ -247,12 +246,35 @@ def test_candidates_and_their_scores(study) -> None:
     assert sites.loc["seat:210303102", "score"] == pytest.approx(0.625)
     # Campus S4 at (8, 8): seat (5, 5) 4243 m away, S2 (6, 6) 2828 m away.
     seat, school = 1 / (1 + math.hypot(3, 3)), 1 / (1 + math.hypot(2, 2))
-    expected = (0.3 * seat + 0.3 * school) / 0.6 + REUSE_BONUS
+    expected = (0.3 * seat + 0.3 * school) / 0.6 + 0.5
     assert sites.loc["campus:S4", "score"] == pytest.approx(expected, rel=1e-4)
     only = candidate_sites(study, level="junior", county_code="210303")
     assert sorted(only["candidate_id"]) == [
         "parcel:P2", "seat:210303101", "seat:210303102", "seat:210303103",
     ]  # fmt: skip
+
+
+def test_a_study_sets_the_siting_weights_and_the_reuse_bonus(tmp_path: Path) -> None:
+    """The study's [standards.siting] table reaches the scores (no constant in the code)."""
+    toml = (
+        WALKING
+        + """
+[standards.siting]
+seat_weight = 0.1
+services_weight = 0.3
+distance_scale_m = 2000.0
+reuse_bonus = 2.0
+"""
+    )
+    study = study_from_toml(write_tiny_study(tmp_path / "study", edit=EDITS, toml=toml))
+    sites = candidate_sites(study, level="primary").set_index("candidate_id")
+    # Seat 102: seat part 1; S3 3 km away: 1 / (1 + 3000 / 2000) = 0.4; no roads, so the
+    # weights 0.1 and 0.3 sum to 0.4: (0.1 x 1 + 0.3 x 0.4) / 0.4 = 0.55.
+    assert sites.loc["seat:210303102", "score"] == pytest.approx(0.55)
+    # Campus S4: seat 4243 m, S2 2828 m away, plus the bonus of 2.
+    seat, school = 1 / (1 + math.hypot(3, 3) / 2), 1 / (1 + math.hypot(2, 2) / 2)
+    expected = (0.1 * seat + 0.3 * school) / 0.4 + 2.0
+    assert sites.loc["campus:S4", "score"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_standard_sizes_and_refusals(study) -> None:

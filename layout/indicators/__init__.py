@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .balance import INDICATOR_SCALE, BalanceResult, balance, difference_coefficient
+from .balance import (
+    INDICATOR_SCALE,
+    BalanceResult,
+    balance,
+    balance_target,
+    difference_coefficient,
+)
 from .class_size import class_size_ledger, county_class_size
 from .funding import county_funding, funding
 from .staffing import county_staffing, staffing
@@ -10,6 +16,7 @@ from .tables import indicator_tables
 
 __all__ = [
     "balance",
+    "balance_target",
     "BalanceResult",
     "class_size_ledger",
     "county_class_size",

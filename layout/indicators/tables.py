@@ -9,7 +9,7 @@ import pandas as pd
 from ..schema import RESOURCE_COLUMNS
 from ..standards import Profile
 from ._schools import _operating
-from .balance import _balance
+from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
 from .staffing import _due, _staffing, county_staffing
@@ -46,7 +46,8 @@ def indicator_tables(
     dict of str to pandas.DataFrame
         Keyed by table name: ``profile``, ``class_size_ledger``, ``class_size_by_county``,
         ``funding``, ``funding_by_county``, ``staffing``, ``staffing_by_county`` and, with
-        resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``, in
+        resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``,
+        ``balance_target`` (the city's share of counties passing against its target), in
         that order.
 
     Examples
@@ -84,6 +85,7 @@ def indicator_tables(
         tables["balance_schools"] = result.schools
         tables["balance_indicators"] = result.indicators
         tables["balance_counties"] = result.counties
+        tables["balance_target"] = balance_target(result.counties, profile)
     else:
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)

@@ -12,11 +12,21 @@ from .balance import (
 from .class_size import class_size_ledger, county_class_size
 from .funding import county_funding, funding
 from .staffing import county_staffing, staffing
+from .support import (
+    SUPPORT_RULES,
+    SupportRule,
+    canteen_coverage,
+    left_behind,
+    resource_classrooms,
+    support_tables,
+    unchecked_support_rules,
+)
 from .tables import indicator_tables
 
 __all__ = [
     "balance",
     "balance_target",
+    "canteen_coverage",
     "BalanceResult",
     "class_size_ledger",
     "county_class_size",
@@ -26,5 +36,11 @@ __all__ = [
     "funding",
     "INDICATOR_SCALE",
     "indicator_tables",
+    "left_behind",
+    "resource_classrooms",
     "staffing",
+    "support_tables",
+    "SUPPORT_RULES",
+    "SupportRule",
+    "unchecked_support_rules",
 ]

@@ -6,13 +6,14 @@ import logging
 
 import pandas as pd
 
-from ..schema import RESOURCE_COLUMNS
+from ..schema import RESOURCE_COLUMNS, SUPPORT_COLUMNS
 from ..standards import Profile
 from ._schools import _operating
 from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
 from .staffing import _due, _staffing, county_staffing
+from .support import support_tables
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ def indicator_tables(
         ``funding``, ``funding_by_county``, ``staffing``, ``staffing_by_county`` and, with
         resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``,
         ``balance_target`` (the city's share of counties passing against its target), in
-        that order.
+        that order; then the tables of the support rules whose optional columns the layer
+        has (:func:`layout.indicators.support.support_tables`).
 
     Examples
     --------
@@ -65,7 +67,8 @@ def indicator_tables(
     """
     has_resources = all(c in schools.columns for c in RESOURCE_COLUMNS)
     needs = ("boarders", "teachers", *(RESOURCE_COLUMNS if has_resources else ()))
-    frame = _operating(schools, needs=needs)
+    support = [c for c in SUPPORT_COLUMNS if c in schools.columns]
+    frame = _operating(schools, needs=needs, optional=support)
     ledger = _ledger(frame, profile)
     money = _funding(frame, profile)
     staff = _staffing(frame, profile)
@@ -90,4 +93,5 @@ def indicator_tables(
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
+    tables |= support_tables(frame, profile)
     return tables

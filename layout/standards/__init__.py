@@ -49,6 +49,7 @@ from .profile import (
     SmallSchool,
     Source,
     Staffing,
+    Support,
     Yields,
 )
 
@@ -73,5 +74,6 @@ __all__ = [
     "SmallSchool",
     "Source",
     "Staffing",
+    "Support",
     "Yields",
 ]

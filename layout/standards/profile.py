@@ -216,6 +216,14 @@ class Yields:
 
 
 @dataclass(frozen=True)
+class Support:
+    """Support for pupils: rural canteens and resource classrooms for pupils with disabilities."""
+
+    rural_canteen_share_target: float = field(metadata=_SHARE)
+    resource_classroom_min_pupils: int = field()
+
+
+@dataclass(frozen=True)
 class Enrolment:
     """Enrolment-age rule: grade 1 at ``entry_age``, so grade = age - entry_age + 1."""
 
@@ -260,6 +268,7 @@ class Profile:
     siting: Siting
     land: Land
     yields: Yields
+    support: Support
     attendance: Attendance
     enrolment: Enrolment
     checks: Checks

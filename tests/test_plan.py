@@ -173,6 +173,8 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
         "（城镇服务半径1,000米，乡村单程60分钟）。"
     ) in page
     assert "中方案，2025年小学" in page
+    # The tiny study gives no resource or support columns: the index names those rules.
+    assert "缺少数据、未能核查的规则：优质均衡资源配置（学校资源7项列）；农村学校食堂" in page
     assert '<a href="../maps/overview.html">../maps/overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page

@@ -14,6 +14,7 @@ import pytest
 
 from layout.errors import ValidationError
 from layout.indicators import indicator_tables, unchecked_support_rules
+from layout.report.rules import rule_findings
 from layout.study import study_from_toml
 from tests.tinystudy import write_tiny_study
 
@@ -96,9 +97,34 @@ def test_bad_support_values_are_refused_naming_rows(tmp_path: Path) -> None:
     ) in message
 
 
-def test_a_study_without_the_columns_runs_and_names_the_rules_unchecked(tmp_path: Path) -> None:
-    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+def test_index_findings_of_the_rules(tmp_path: Path) -> None:
+    study = study_from_toml(write_tiny_study(tmp_path / "study", edit={"schools": _with(SUPPORT)}))
     tables = indicator_tables(study["schools"], study.standards)
+    lines = rule_findings(tables, study.standards, lang="en")
+    # Classes: S1 2 + 2, S2 2, S3 1 + 1 = 8; 8 x 300 x 12 = 28,800 yuan a year.
+    assert lines == [
+        "Head-teacher allowance (at least 300 yuan a class a month): 8 classes, at least "
+        "28,800 yuan a year.",
+        "Rural canteens: 1 rural schools serve no meals (0% have a canteen).",
+        "Resource classrooms: 1 schools enrol 5 or more pupils with disabilities and have none.",
+        # The tiny study has no resource columns: the balance assessment is not checked.
+        "Rules not checked for lack of data: quality-balance resources (7 columns).",
+    ]
+
+
+def test_a_study_without_the_columns_runs_and_names_the_rules_unchecked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    with caplog.at_level("WARNING", logger="layout.indicators.tables"):
+        tables = indicator_tables(study["schools"], study.standards)
+    assert "schools lack canteen: the rule canteens (鞍山2020方案 二.(二).2) is not checked" in (
+        caplog.text
+    )
+    line = rule_findings(tables, study.standards, lang="zh")[-1]
+    assert line.startswith(
+        "缺少数据、未能核查的规则：优质均衡资源配置（学校资源7项列）；农村学校食堂"
+    )
     assert not {"canteens_by_county", "resource_classrooms", "left_behind_by_county"} & set(tables)
     missing = [rule.key for rule in unchecked_support_rules(study["schools"])]
     assert missing == ["canteens", "resource_classrooms", "left_behind"]

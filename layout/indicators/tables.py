@@ -13,7 +13,7 @@ from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
 from .staffing import _due, _staffing, county_staffing
-from .support import support_tables
+from .support import support_tables, unchecked_support_rules
 
 logger = logging.getLogger(__name__)
 
@@ -94,4 +94,11 @@ def indicator_tables(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
     tables |= support_tables(frame, profile)
+    for rule in unchecked_support_rules(frame):
+        logger.warning(
+            "schools lack %s: the rule %s (鞍山2020方案 %s) is not checked",
+            ", ".join(c for c in rule.columns if c not in frame.columns),
+            rule.key,
+            rule.clause,
+        )
     return tables

@@ -65,6 +65,7 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "canteens_by_county": {"zh": "农村学校食堂供餐", "en": "Rural canteens"},
     "resource_classrooms": {"zh": "随班就读资源教室", "en": "Resource classrooms"},
     "left_behind_by_county": {"zh": "随迁子女和留守儿童", "en": "Migrant and left-behind"},
+    "school_pairs": {"zh": "城乡学校结对帮扶", "en": "Urban-rural school pairs"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -306,6 +307,13 @@ HEADERS: dict[str, tuple[str, str]] = {
     "counties_needed": ("达到目标需通过的县数", "Counties needed for the target"),
     "target_met": ("达到目标", "Target met"),
     "rural_schools": ("农村学校数", "Rural schools"),
+    "urban_school_id": ("帮扶城市学校代码", "Urban partner id"),
+    "urban_name": ("帮扶城市学校名称", "Urban partner"),
+    "urban_county_code": ("帮扶学校所在县(市、区)代码", "Urban partner county"),
+    "urban_level": ("帮扶学校学段", "Urban partner level"),
+    "distance_km": ("直线距离(km)", "Distance (km)"),
+    "paired": ("已结对", "Paired"),
+    "quality_rule": ("优质学校认定", "Quality school rule"),
     "schools_reported": ("填报学校数", "Schools reporting"),
     "schools_with_canteen": ("有食堂学校数", "Schools with a canteen"),
     "share_with_canteen": ("有食堂学校占比", "Share with a canteen"),
@@ -345,6 +353,8 @@ HEADERS: dict[str, tuple[str, str]] = {
 }
 
 VALUES_ZH: dict[str, str] = {
+    "every urban school": "全部城镇学校(无资源配置数据)",
+    "passes the resource assessment": "资源配置达标的城镇学校",
     "harmless": "无超标影响",
     "harmful": "有超标影响",
     "refused": "不可撤并",
@@ -386,7 +396,7 @@ VALUES_ZH: dict[str, str] = {
 
 CODED = ("level", "setting", "stage", "indicator", "scenario", "source", "planned_level",
          "status", "kind", "primary_match_kind", "junior_match_kind", "verdict",
-         "school_level", "candidate_kind", "tier")  # fmt: skip
+         "school_level", "candidate_kind", "tier", "urban_level", "quality_rule")  # fmt: skip
 
 
 def in_language(

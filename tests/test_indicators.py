@@ -807,6 +807,7 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
         "balance_indicators",
         "balance_counties",
         "balance_target",
+        "school_pairs",
     ]
     for name, table in tables.items():
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in col) for col in table.columns), name

@@ -105,6 +105,8 @@ def test_index_findings_of_the_rules(tmp_path: Path) -> None:
     assert lines == [
         "Head-teacher allowance (at least 300 yuan a class a month): 8 classes, at least "
         "28,800 yuan a year.",
+        "Urban quality schools helping rural schools: 1 of 1 rural schools paired (at most 3 "
+        "per urban school); full coverage met.",
         "Rural canteens: 1 rural schools serve no meals (0% have a canteen).",
         "Resource classrooms: 1 schools enrol 5 or more pupils with disabilities and have none.",
         # The tiny study has no resource columns: the balance assessment is not checked.

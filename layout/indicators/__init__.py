@@ -11,6 +11,7 @@ from .balance import (
 )
 from .class_size import class_size_ledger, county_class_size
 from .funding import county_funding, funding
+from .pairing import PAIR_COLUMNS, pairing_summary, school_pairs
 from .staffing import county_staffing, staffing
 from .support import (
     SUPPORT_RULES,
@@ -37,7 +38,10 @@ __all__ = [
     "INDICATOR_SCALE",
     "indicator_tables",
     "left_behind",
+    "PAIR_COLUMNS",
+    "pairing_summary",
     "resource_classrooms",
+    "school_pairs",
     "staffing",
     "support_tables",
     "SUPPORT_RULES",

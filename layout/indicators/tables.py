@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from ..schema import RESOURCE_COLUMNS, SUPPORT_COLUMNS
@@ -12,6 +14,7 @@ from ._schools import _operating
 from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
+from .pairing import school_pairs
 from .staffing import _due, _staffing, county_staffing
 from .support import support_tables, unchecked_support_rules
 
@@ -49,8 +52,10 @@ def indicator_tables(
         ``funding``, ``funding_by_county``, ``staffing``, ``staffing_by_county`` and, with
         resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``,
         ``balance_target`` (the city's share of counties passing against its target), in
-        that order; then the tables of the support rules whose optional columns the layer
-        has (:func:`layout.indicators.support.support_tables`).
+        that order; ``school_pairs`` (every rural school paired with an urban quality
+        school, :func:`layout.indicators.pairing.school_pairs`) when the layer has point
+        geometries in a projected CRS; then the tables of the support rules whose optional
+        columns the layer has (:func:`layout.indicators.support.support_tables`).
 
     Examples
     --------
@@ -83,16 +88,23 @@ def indicator_tables(
         "staffing": staff,
         "staffing_by_county": county_staffing(staff, profile),
     }
+    quality = None
     if has_resources:
         result = _balance(frame, profile)
         tables["balance_schools"] = result.schools
         tables["balance_indicators"] = result.indicators
         tables["balance_counties"] = result.counties
         tables["balance_target"] = balance_target(result.counties, profile)
+        passes = result.schools.groupby("school_id")["school_pass"].all()
+        quality = frame["school_id"].astype(str).map(passes).fillna(False).to_numpy(bool)
     else:
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
+    if isinstance(schools, gpd.GeoDataFrame) and schools.crs and schools.crs.is_projected:
+        points = schools.geometry.loc[frame.index]
+        xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+        tables["school_pairs"] = school_pairs(frame, profile, xy=xy, quality=quality)
     tables |= support_tables(frame, profile)
     for rule in unchecked_support_rules(frame):
         logger.warning(

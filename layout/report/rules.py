@@ -2,7 +2,8 @@
 
 They follow the main findings on the index page (:func:`layout.report.findings.findings`):
 the share of counties passing the resource part of the quality-balanced assessment against
-the city's target, the head-teacher allowance the counties must budget, the rural schools
+the city's target, the rural schools paired with an urban quality school, the head-teacher
+allowance the counties must budget, the rural schools
 without a canteen, the schools lacking a resource classroom, and the rules left unchecked for
 lack of data (with the columns that would let the tool check them).
 """
@@ -14,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-from ..indicators import SUPPORT_RULES
+from ..indicators import SUPPORT_RULES, pairing_summary
 from ..standards import Profile
 
 _WORDS: dict[str, tuple[str, str]] = {
@@ -23,6 +24,12 @@ _WORDS: dict[str, tuple[str, str]] = {
         "（需{needed}个），{verdict}。",
         "Quality balance: {passing} counties pass the resource part ({share:.0%}); the city's "
         "target is {target:.0%} ({needed} counties): {verdict}.",
+    ),
+    "pairs": (
+        "城市优质学校帮扶乡村学校：{paired}/{n}所乡村学校已结对（每所城市优质学校至多帮扶{per}所），"
+        "全覆盖目标{verdict}。",
+        "Urban quality schools helping rural schools: {paired} of {n} rural schools paired (at "
+        "most {per} per urban school); full coverage {verdict}.",
     ),
     "met": ("已达到", "met"),
     "not_met": ("未达到", "not met"),
@@ -102,6 +109,19 @@ def rule_findings(
                 target=row["target_share"],
                 needed=int(row["counties_needed"]),
                 verdict=verdict,
+            )
+        )
+    pairs = tables.get("school_pairs")
+    if pairs is not None and len(pairs):
+        summary = pairing_summary(pairs).iloc[0]
+        lines.append(
+            _say(
+                "pairs",
+                lang,
+                paired=int(summary["paired"]),
+                n=int(summary["rural_schools"]),
+                per=profile.pairing.rural_schools_per_urban_school,
+                verdict=_say("met" if summary["target_met"] else "not_met", lang),
             )
         )
     lines += _support(tables, profile, lang)

@@ -224,6 +224,13 @@ class Support:
 
 
 @dataclass(frozen=True)
+class Pairing:
+    """Urban quality schools helping rural schools (城市优质学校帮扶乡村学校)."""
+
+    rural_schools_per_urban_school: int
+
+
+@dataclass(frozen=True)
 class Enrolment:
     """Enrolment-age rule: grade 1 at ``entry_age``, so grade = age - entry_age + 1."""
 
@@ -269,6 +276,7 @@ class Profile:
     land: Land
     yields: Yields
     support: Support
+    pairing: Pairing
     attendance: Attendance
     enrolment: Enrolment
     checks: Checks

@@ -307,6 +307,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "counties_needed": ("达到目标需通过的县数", "Counties needed for the target"),
     "target_met": ("达到目标", "Target met"),
     "rural_schools": ("农村学校数", "Rural schools"),
+    "boarding_staff": ("寄宿管理附加编制", "Boarding management staff"),
     "urban_school_id": ("帮扶城市学校代码", "Urban partner id"),
     "urban_name": ("帮扶城市学校名称", "Urban partner"),
     "urban_county_code": ("帮扶学校所在县(市、区)代码", "Urban partner county"),

@@ -253,6 +253,19 @@ def test_county_funding(money_layer: gpd.GeoDataFrame, profile: Profile) -> None
     assert table.loc["210381", "total_funding"] == 495_000.0
 
 
+def test_boarding_management_staff(money_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """Additional staff for boarding management: one per 50 boarders, rounded up."""
+    table = staffing(money_layer, profile).set_index("school_id")
+    # V has 10 boarders: ceil(10 / 50) = 1; N has 150: 3; the others none. The norm's
+    # requirement and the shortfall are unchanged by it.
+    assert table["boarding_staff"].to_dict() == {"V": 1, "T": 0, "U": 0, "R": 0, "H": 0, "N": 3}
+    by_county = county_staffing(table.reset_index(), profile).set_index("county_code")
+    assert by_county["boarding_staff"].to_dict() == {"210302": 1, "210381": 3}
+    # A county staffing one per 40 boarders: N's 150 need ceil(3.75) = 4.
+    forty = load_profile(overrides={"staffing": {"boarders_per_boarding_staff": 40}})
+    assert staffing(money_layer, forty).set_index("school_id").loc["N", "boarding_staff"] == 4
+
+
 def test_head_teacher_allowance_by_county(money_layer: gpd.GeoDataFrame, profile: Profile) -> None:
     """One head teacher a class at 300 yuan a month (鞍山2020方案 二.(四).2), apart from funding."""
     table = county_funding(funding(money_layer, profile)).set_index("county_code")
@@ -381,6 +394,7 @@ def test_county_staffing_without_teachers(staff_layer: gpd.GeoDataFrame, profile
         "teachers": 36,
         "shortfall": 1,
         "net_balance": 0,
+        "boarding_staff": 0,  # no boarders
     }
     assert "rotation_quota" not in table.columns
 

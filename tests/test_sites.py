@@ -225,6 +225,8 @@ def test_boarding_school_by_p_median_worked_by_enumeration(study) -> None:
     # Beds: after the move E1 151.7, E2 108.3, E3 65.0, E4 and E5 21.7 minutes. Grades 4-6
     # beyond 45: E3's 6; grades 7-9 beyond 60: E1, E2, E3's 6 each -> 24 beds.
     assert row["boarding_beds"] == 24
+    # 24 boarders at one boarding-management staff member per 50 (rounded up): 1.
+    assert row["boarding_staff"] == 1
     # 21 x 850 + 33 x 1050 + 24 x 200 = 57,300 yuan (no small-school floor).
     assert row["total_funding"] == pytest.approx(57_300)
 

@@ -12,7 +12,7 @@ from .balance import (
 from .class_size import class_size_ledger, county_class_size
 from .funding import county_funding, funding
 from .pairing import PAIR_COLUMNS, pairing_summary, school_pairs
-from .staffing import county_staffing, staffing
+from .staffing import boarding_staff, county_staffing, staffing
 from .support import (
     SUPPORT_RULES,
     SupportRule,
@@ -27,6 +27,7 @@ from .tables import indicator_tables
 __all__ = [
     "balance",
     "balance_target",
+    "boarding_staff",
     "canteen_coverage",
     "BalanceResult",
     "class_size_ledger",

@@ -90,6 +90,7 @@ class Staffing:
     primary_students_per_staff: float
     junior_students_per_staff: float
     small_school_teachers_per_class: float
+    boarders_per_boarding_staff: float = field()
 
 
 @dataclass(frozen=True)

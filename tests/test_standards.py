@@ -79,7 +79,7 @@ def test_every_value_has_a_source_or_is_a_flagged_assumption(profile: Profile) -
         "rotation.due_years_at_school",
         "service.walking_speed_kmh",
         "service.bus_speed_kmh",
-        "school_size.rural_primary.land_m2_per_student",
+        "school_size.urban_nine_year.land_m2_per_student",
     } <= flagged
     assert not flagged & {"funding.primary_per_student", "class_size.primary_cap"}
 

@@ -66,6 +66,8 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "resource_classrooms": {"zh": "随班就读资源教室", "en": "Resource classrooms"},
     "left_behind_by_county": {"zh": "随迁子女和留守儿童", "en": "Migrant and left-behind"},
     "school_pairs": {"zh": "城乡学校结对帮扶", "en": "Urban-rural school pairs"},
+    "class_size_timetable": {"zh": "消除大班额时间表", "en": "Class-size timetable"},
+    "strike_off_by_year": {"zh": "大班额销号进度", "en": "Strike-off by year"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -308,6 +310,16 @@ HEADERS: dict[str, tuple[str, str]] = {
     "target_met": ("达到目标", "Target met"),
     "rural_schools": ("农村学校数", "Rural schools"),
     "boarding_staff": ("寄宿管理附加编制", "Boarding management staff"),
+    "complies_now": ("现已达标", "Complies now"),
+    "peak_year": ("峰值年份", "Peak year"),
+    "peak_class_size": ("峰值平均班额", "Peak mean class"),
+    "within_cap_from": ("预计达标年份", "Within the cap from"),
+    "strike_off_year": ("销号年份", "Strike-off year"),
+    "classes_to_add": ("需增班级数", "Classes to add"),
+    "places_to_add": ("需增学位数", "Places to add"),
+    "never_without_action": ("不采取措施无法达标", "Never complies without action"),
+    "struck_off": ("已销号学校数", "Schools struck off"),
+    "remaining": ("未销号学校数", "Schools remaining"),
     "urban_school_id": ("帮扶城市学校代码", "Urban partner id"),
     "urban_name": ("帮扶城市学校名称", "Urban partner"),
     "urban_county_code": ("帮扶学校所在县(市、区)代码", "Urban partner county"),

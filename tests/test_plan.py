@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,6 +131,23 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
         "210302": "甲区",
         "210303": "乙县",
     }
+
+
+def test_class_size_timetable_sheet(run: Path) -> None:
+    """The timetable follows the medium scenario's loads in the access sheet of the same run."""
+    sheets = pd.read_excel(run / "out" / "tables.xlsx", sheet_name=None)
+    table = sheets["消除大班额时间表"].set_index("学校代码")
+    loads = gpd.read_file(run / "out" / "results.gpkg", layer="access_schools")
+    s1 = loads[(loads["school_id"] == "S1") & (loads["scenario"] == "medium")]
+    # S1 teaches in its 4 primary classes; every plan year's load is over 4 x 45 = 180, so it
+    # never complies without action, and its peak load needs ceil(peak / 45) - 4 classes more.
+    assert (s1["load"] > 180).all()
+    assert table.loc["S1", "不采取措施无法达标"] == "是"
+    assert table.loc["S1", "需增班级数"] == math.ceil(s1["load"].max() / 45) - 4
+    # S3 (12 pupils in 2 classes) complies now and stays within the cap: struck off in 2024.
+    assert table.loc["S3", "销号年份"] == 2024
+    progress = sheets["大班额销号进度"]
+    assert set(progress["年份"]) == {2024, *range(2025, 2031)}
 
 
 def test_english_spreadsheet(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from .support import (
     unchecked_support_rules,
 )
 from .tables import indicator_tables
+from .timetable import TIMETABLE_COLUMNS, class_size_timetable, strike_off_by_year
 
 __all__ = [
     "balance",
@@ -31,6 +32,7 @@ __all__ = [
     "canteen_coverage",
     "BalanceResult",
     "class_size_ledger",
+    "class_size_timetable",
     "county_class_size",
     "county_funding",
     "county_staffing",
@@ -44,8 +46,10 @@ __all__ = [
     "resource_classrooms",
     "school_pairs",
     "staffing",
+    "strike_off_by_year",
     "support_tables",
     "SUPPORT_RULES",
     "SupportRule",
+    "TIMETABLE_COLUMNS",
     "unchecked_support_rules",
 ]

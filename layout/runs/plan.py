@@ -42,7 +42,7 @@ from ..demand import (
     study_demand,
     study_yields,
 )
-from ..indicators import indicator_tables
+from ..indicators import class_size_timetable, indicator_tables, strike_off_by_year
 from ..labels import TABLE_TITLES, localise
 from ..maps import save_html
 from ..maps.balance import balance_map
@@ -396,6 +396,7 @@ def _access(result: PlanResult) -> None:
     found = access(result.study, result.demand)
     result.tables["access_summary"] = found.summary
     result.tables["access_schools"] = found.schools
+    _timetable(result, found.schools)
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
     result.tables["access_balance"] = found.balance
@@ -421,6 +422,23 @@ def _sites(result: PlanResult) -> None:
     result.layers["site_candidates"] = found.candidates
     result.layers["site_coverage"] = found.coverage
     result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
+
+
+def _timetable(result: PlanResult, school_years: pd.DataFrame) -> None:
+    """Add the large-class timetable of the focus scenario and the strike-off by year."""
+    study, tables = result.study, result.tables
+    if "class_size_ledger" not in tables or school_years.empty:
+        return
+    timetable = class_size_timetable(
+        tables["class_size_ledger"],
+        school_years,
+        study.standards,
+        scenario=focus_scenario(scenario_names(school_years)),
+        school_year=study.school_year,
+    )
+    tables["class_size_timetable"] = timetable
+    years = [study.school_year, *study.plan_years]
+    tables["strike_off_by_year"] = strike_off_by_year(timetable, years=years)
 
 
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [

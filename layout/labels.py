@@ -68,6 +68,7 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "school_pairs": {"zh": "城乡学校结对帮扶", "en": "Urban-rural school pairs"},
     "class_size_timetable": {"zh": "消除大班额时间表", "en": "Class-size timetable"},
     "strike_off_by_year": {"zh": "大班额销号进度", "en": "Strike-off by year"},
+    "spending_per_pupil": {"zh": "教育支出及生均支出", "en": "Spending per pupil"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -319,6 +320,12 @@ HEADERS: dict[str, tuple[str, str]] = {
     "places_to_add": ("需增学位数", "Places to add"),
     "never_without_action": ("不采取措施无法达标", "Never complies without action"),
     "struck_off": ("已销号学校数", "Schools struck off"),
+    "spending": ("一般公共预算教育支出(元)", "Education spending (yuan)"),
+    "per_pupil": ("生均教育支出(元)", "Spending per pupil (yuan)"),
+    "spending_change": ("支出较上年变化(元)", "Spending change (yuan)"),
+    "per_pupil_change": ("生均支出较上年变化(元)", "Per-pupil change (yuan)"),
+    "spending_not_falling": ("支出未减少", "Spending not falling"),
+    "per_pupil_not_falling": ("生均支出未减少", "Per pupil not falling"),
     "remaining": ("未销号学校数", "Schools remaining"),
     "urban_school_id": ("帮扶城市学校代码", "Urban partner id"),
     "urban_name": ("帮扶城市学校名称", "Urban partner"),

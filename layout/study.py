@@ -52,6 +52,7 @@ from pyproj.exceptions import CRSError
 
 from . import _validate
 from .errors import StudyError, ValidationError
+from .finance import finance_frame
 from .network import RoadNetwork
 from .schema import LAYERS, REQUIRED_LAYERS
 from .sources.datum import is_web_datum, web_datum_fix
@@ -92,8 +93,9 @@ STUDY_NOTES: dict[str, str] = {
 }
 """What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""
 
-TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields")
-"""The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
+TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields", "finance")
+"""The top-level tables of a study TOML: ``[yields]`` is written by a county partition;
+``[finance]`` is the optional spending by county and year (:mod:`layout.finance`)."""
 _FIRST = ("counties", "townships")
 """Layers read first: they give the later ones their area, zone and township codes."""
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
@@ -227,6 +229,8 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     crs = project_crs(meta["crs"], toml_path)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
     _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
+    if "finance" in config:
+        finance_frame(config["finance"], where=toml_path.name, school_year=meta["school_year"])
     sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
     layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
     if failed:

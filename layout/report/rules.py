@@ -31,6 +31,14 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Urban quality schools helping rural schools: {paired} of {n} rural schools paired (at "
         "most {per} per urban school); full coverage {verdict}.",
     ),
+    "spending": (
+        "教育支出逐年只增不减：{falls}。",
+        "Education spending not falling year on year: {falls}.",
+    ),
+    "no_falls": ("各县支出和生均支出均未减少", "no county's spending or spending per pupil fell"),
+    "fell": ("{county}县{year}年{what}减少", "county {county} {what} fell in {year}"),
+    "spending_word": ("支出", "spending"),
+    "per_pupil_word": ("生均支出", "spending per pupil"),
     "met": ("已达到", "met"),
     "not_met": ("未达到", "not met"),
     "allowance": (
@@ -52,6 +60,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Rules not checked for lack of data: {rules}.",
     ),
     "balance": ("优质均衡资源配置（学校资源7项列）", "quality-balance resources (7 columns)"),
+    "finance_rule": (
+        "教育支出逐年只增不减（研究的[finance]表）",
+        "spending year on year (the study's [finance] table)",
+    ),
     "canteens_rule": ("农村学校食堂（canteen列）", "rural canteens (column canteen)"),
     "resource_classrooms_rule": (
         "资源教室（disabled_pupils、resource_classroom列）",
@@ -92,8 +104,9 @@ def rule_findings(
     >>> from layout.standards import load_profile
     >>> tables = {"funding_by_county": pd.DataFrame({"head_teachers": [10],
     ...     "head_teacher_allowance": [36000.0]})}
-    >>> rule_findings(tables, load_profile(), lang="en")[-1]  # doctest: +ELLIPSIS
-    'Rules not checked for lack of data: quality-balance resources (7 columns), rural ...'
+    >>> line = rule_findings(tables, load_profile(), lang="en")[-1]
+    >>> line.startswith("Rules not checked for lack of data: quality-balance resources")
+    True
     """
     lines = [_allowance(tables["funding_by_county"], profile, lang)]
     target = tables.get("balance_target")
@@ -125,8 +138,10 @@ def rule_findings(
             )
         )
     lines += _support(tables, profile, lang)
+    lines += _spending(tables.get("spending_per_pupil"), lang)
     missing = [] if target is not None else [_say("balance", lang)]
     missing += [_say(f"{r.key}_rule", lang) for r in SUPPORT_RULES if r.table not in tables]
+    missing += [] if "spending_per_pupil" in tables else [_say("finance_rule", lang)]
     if missing:
         lines.append(_say("unchecked", lang, rules=("；" if lang == "zh" else ", ").join(missing)))
     return lines
@@ -169,3 +184,23 @@ def _support(
             )
         )
     return lines
+
+
+def _spending(table: pd.DataFrame | None, lang: Literal["zh", "en"]) -> list[str]:
+    """Name every county and year whose spending or spending per pupil fell."""
+    if table is None:
+        return []
+    falls = [
+        _say(
+            "fell",
+            lang,
+            county=row["county_code"],
+            year=int(row["year"]),
+            what=_say(f"{what}_word", lang),
+        )
+        for _, row in table.iterrows()
+        for what in ("spending", "per_pupil")
+        if not row[f"{what}_not_falling"]
+    ]
+    text = ("；" if lang == "zh" else "; ").join(falls) or _say("no_falls", lang)
+    return [_say("spending", lang, falls=text)]

@@ -42,6 +42,7 @@ from ..demand import (
     study_demand,
     study_yields,
 )
+from ..finance import finance_frame, spending_per_pupil
 from ..indicators import class_size_timetable, indicator_tables, strike_off_by_year
 from ..labels import TABLE_TITLES, localise
 from ..maps import save_html
@@ -371,6 +372,11 @@ def _indicators(result: PlanResult) -> None:
     study = result.study
     teachers = study.layers.get("teachers")
     tables = indicator_tables(study["schools"], study.standards, teachers=teachers)
+    if "finance" in study.config:
+        money = finance_frame(
+            study.config["finance"], where=study.path.name, school_year=study.school_year
+        )
+        tables["spending_per_pupil"] = spending_per_pupil(money)
     result.tables.update(tables)
 
 

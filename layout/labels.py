@@ -69,6 +69,7 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "class_size_timetable": {"zh": "消除大班额时间表", "en": "Class-size timetable"},
     "strike_off_by_year": {"zh": "大班额销号进度", "en": "Strike-off by year"},
     "spending_per_pupil": {"zh": "教育支出及生均支出", "en": "Spending per pupil"},
+    "consolidation": {"zh": "义务教育巩固率", "en": "Consolidation rate"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -321,6 +322,9 @@ HEADERS: dict[str, tuple[str, str]] = {
     "never_without_action": ("不采取措施无法达标", "Never complies without action"),
     "struck_off": ("已销号学校数", "Schools struck off"),
     "spending": ("一般公共预算教育支出(元)", "Education spending (yuan)"),
+    "method": ("计算方法", "Method"),
+    "rate": ("巩固率", "Rate"),
+    "target": ("目标", "Target"),
     "per_pupil": ("生均教育支出(元)", "Spending per pupil (yuan)"),
     "spending_change": ("支出较上年变化(元)", "Spending change (yuan)"),
     "per_pupil_change": ("生均支出较上年变化(元)", "Per-pupil change (yuan)"),

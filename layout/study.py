@@ -53,6 +53,7 @@ from pyproj.exceptions import CRSError
 from . import _validate
 from .errors import StudyError, ValidationError
 from .finance import finance_frame
+from .history import history_frame
 from .network import RoadNetwork
 from .schema import LAYERS, REQUIRED_LAYERS
 from .sources.datum import is_web_datum, web_datum_fix
@@ -93,9 +94,18 @@ STUDY_NOTES: dict[str, str] = {
 }
 """What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""
 
-TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields", "finance")
+TABLES: tuple[str, ...] = (
+    "study",
+    "layers",
+    "scenarios",
+    "standards",
+    "yields",
+    "finance",
+    "enrolment_history",
+)
 """The top-level tables of a study TOML: ``[yields]`` is written by a county partition;
-``[finance]`` is the optional spending by county and year (:mod:`layout.finance`)."""
+``[finance]`` is the optional spending by county and year (:mod:`layout.finance`),
+``[enrolment_history]`` past enrolment by county and grade (:mod:`layout.history`)."""
 _FIRST = ("counties", "townships")
 """Layers read first: they give the later ones their area, zone and township codes."""
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
@@ -231,6 +241,9 @@ def study_from_toml(path: str | os.PathLike[str] | None = None) -> Study:
     _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml_path.name)
     if "finance" in config:
         finance_frame(config["finance"], where=toml_path.name, school_year=meta["school_year"])
+    if "enrolment_history" in config:
+        where, year = toml_path.name, meta["school_year"]
+        history_frame(config["enrolment_history"], where=where, school_year=year)
     sources = sources_from_toml(config, toml_path, required=REQUIRED_LAYERS)
     layers, failed = read_layers(sources, crs=crs, base_year=meta["base_year"])
     if failed:

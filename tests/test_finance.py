@@ -59,3 +59,28 @@ pupils = { 2023 = -5 }
         "study.toml: [finance.210302] pupils year 2023: expected a positive number, got -5",
         "study.toml: [finance.210302] year 2023 needs both spending and pupils",
     ]
+
+
+def test_plan_reports_spending_and_consolidation(tmp_path: Path) -> None:
+    """Both optional tables reach the plan's tables and its index findings."""
+    from layout.runs.plan import analyse
+    from layout.runs.plan import findings as plan_findings
+
+    history = "\n[enrolment_history.210302]\n2016 = [100, 0, 0, 0, 0, 0, 0, 0, 0]\n"
+
+    def grade_9(frame):
+        return frame.assign(
+            enrolment_g9=[0, 98, 0], classes_g9=[0, 2, 0]
+        )  # S2 (junior): 98 pupils in grade 9
+
+    toml = write_tiny_study(
+        tmp_path / "study", toml=TOML + FINANCE + history, edit={"schools": grade_9}
+    )
+    result = analyse(study_from_toml(toml))
+    # 210302: 98 in grade 9 in 2024 of 100 in grade 1 in 2016: 98 %, above 97.2 %.
+    rates = result.tables["consolidation"].set_index("county_code")
+    assert rates.loc["210302", ["method", "rate"]].tolist() == ["cohort", pytest.approx(0.98)]
+    assert "spending_per_pupil" in result.tables
+    lines = plan_findings(result, lang="en")
+    assert "Consolidation rate (target 97.2%): county 210302 98.0%." in lines
+    assert not any(line.startswith("Rules not checked") and "finance" in line for line in lines)

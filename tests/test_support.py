@@ -110,8 +110,9 @@ def test_index_findings_of_the_rules(tmp_path: Path) -> None:
         "Rural canteens: 1 rural schools serve no meals (0% have a canteen).",
         "Resource classrooms: 1 schools enrol 5 or more pupils with disabilities and have none.",
         # The tiny study has no resource columns and no [finance] table: not checked.
-        "Rules not checked for lack of data: quality-balance resources (7 columns), spending "
-        "year on year (the study's [finance] table).",
+        "Rules not checked for lack of data: quality-balance resources (7 columns), "
+        "consolidation rate (the study's [enrolment_history] table), spending year on year "
+        "(the study's [finance] table).",
     ]
 
 

@@ -10,6 +10,7 @@ from .balance import (
     difference_coefficient,
 )
 from .class_size import class_size_ledger, county_class_size
+from .consolidation import consolidation_rates
 from .funding import county_funding, funding
 from .pairing import PAIR_COLUMNS, pairing_summary, school_pairs
 from .staffing import boarding_staff, county_staffing, staffing
@@ -33,6 +34,7 @@ __all__ = [
     "BalanceResult",
     "class_size_ledger",
     "class_size_timetable",
+    "consolidation_rates",
     "county_class_size",
     "county_funding",
     "county_staffing",

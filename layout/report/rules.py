@@ -39,6 +39,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "fell": ("{county}县{year}年{what}减少", "county {county} {what} fell in {year}"),
     "spending_word": ("支出", "spending"),
     "per_pupil_word": ("生均支出", "spending per pupil"),
+    "consolidation": (
+        "义务教育巩固率（目标{target:.1%}）：{rates}。",
+        "Consolidation rate (target {target:.1%}): {rates}.",
+    ),
+    "rate": ("{county}县{rate:.1%}", "county {county} {rate:.1%}"),
     "met": ("已达到", "met"),
     "not_met": ("未达到", "not met"),
     "allowance": (
@@ -60,6 +65,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Rules not checked for lack of data: {rules}.",
     ),
     "balance": ("优质均衡资源配置（学校资源7项列）", "quality-balance resources (7 columns)"),
+    "history_rule": (
+        "义务教育巩固率（研究的[enrolment_history]表）",
+        "consolidation rate (the study's [enrolment_history] table)",
+    ),
     "finance_rule": (
         "教育支出逐年只增不减（研究的[finance]表）",
         "spending year on year (the study's [finance] table)",
@@ -139,8 +148,10 @@ def rule_findings(
         )
     lines += _support(tables, profile, lang)
     lines += _spending(tables.get("spending_per_pupil"), lang)
+    lines += _consolidation(tables.get("consolidation"), profile, lang)
     missing = [] if target is not None else [_say("balance", lang)]
     missing += [_say(f"{r.key}_rule", lang) for r in SUPPORT_RULES if r.table not in tables]
+    missing += [] if "consolidation" in tables else [_say("history_rule", lang)]
     missing += [] if "spending_per_pupil" in tables else [_say("finance_rule", lang)]
     if missing:
         lines.append(_say("unchecked", lang, rules=("；" if lang == "zh" else ", ").join(missing)))
@@ -204,3 +215,21 @@ def _spending(table: pd.DataFrame | None, lang: Literal["zh", "en"]) -> list[str
     ]
     text = ("；" if lang == "zh" else "; ").join(falls) or _say("no_falls", lang)
     return [_say("spending", lang, falls=text)]
+
+
+def _consolidation(
+    table: pd.DataFrame | None, profile: Profile, lang: Literal["zh", "en"]
+) -> list[str]:
+    """State each county's consolidation rate against the target."""
+    if table is None or table["rate"].isna().all():
+        return []
+    rates = [
+        _say("rate", lang, county=row["county_code"], rate=row["rate"])
+        for _, row in table.dropna(subset=["rate"]).iterrows()
+    ]
+    target = profile.attendance.consolidation_rate_target
+    return [
+        _say(
+            "consolidation", lang, target=target, rates=("，" if lang == "zh" else ", ").join(rates)
+        )
+    ]

@@ -43,7 +43,13 @@ from ..demand import (
     study_yields,
 )
 from ..finance import finance_frame, spending_per_pupil
-from ..indicators import class_size_timetable, indicator_tables, strike_off_by_year
+from ..history import history_frame
+from ..indicators import (
+    class_size_timetable,
+    consolidation_rates,
+    indicator_tables,
+    strike_off_by_year,
+)
 from ..labels import TABLE_TITLES, localise
 from ..maps import save_html
 from ..maps.balance import balance_map
@@ -377,6 +383,13 @@ def _indicators(result: PlanResult) -> None:
             study.config["finance"], where=study.path.name, school_year=study.school_year
         )
         tables["spending_per_pupil"] = spending_per_pupil(money)
+    if "enrolment_history" in study.config:
+        past = history_frame(
+            study.config["enrolment_history"], where=study.path.name, school_year=study.school_year
+        )
+        tables["consolidation"] = consolidation_rates(
+            past, study["schools"], study.standards, school_year=study.school_year
+        )
     result.tables.update(tables)
 
 

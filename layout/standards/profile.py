@@ -180,7 +180,7 @@ class Balance:
 class Attendance:
     """Attendance targets."""
 
-    consolidation_rate_target: float = field(metadata={**_SHARE, **_UNREAD})
+    consolidation_rate_target: float = field(metadata=_SHARE)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ TABLE_TITLES: dict[str, dict[str, str]] = {
     "strike_off_by_year": {"zh": "大班额销号进度", "en": "Strike-off by year"},
     "spending_per_pupil": {"zh": "教育支出及生均支出", "en": "Spending per pupil"},
     "consolidation": {"zh": "义务教育巩固率", "en": "Consolidation rate"},
+    "township_dormitories": {"zh": "乡镇教师周转宿舍", "en": "Teacher dormitories"},
 }
 """Title of each table of :func:`indicator_tables`, for sheet names, in Chinese and English."""
 
@@ -323,6 +324,9 @@ HEADERS: dict[str, tuple[str, str]] = {
     "struck_off": ("已销号学校数", "Schools struck off"),
     "spending": ("一般公共预算教育支出(元)", "Education spending (yuan)"),
     "method": ("计算方法", "Method"),
+    "rural_teachers": ("农村学校教师数", "Rural teachers"),
+    "teacher_dormitory": ("有教师周转宿舍", "Has a teacher dormitory"),
+    "lacks_dormitory": ("缺教师周转宿舍", "Lacks a teacher dormitory"),
     "rate": ("巩固率", "Rate"),
     "target": ("目标", "Target"),
     "per_pupil": ("生均教育支出(元)", "Spending per pupil (yuan)"),

@@ -173,8 +173,11 @@ LAYERS: dict[str, LayerSpec] = {
         geometry=_POLYGONS,
         id_column="township_code",
         text=("name", "county_code"),
+        counts=("teacher_dormitory",),
         numbers=("seat_lon", "seat_lat"),
         choices={"setting": SETTINGS},
+        optional=("teacher_dormitory",),
+        flags=("teacher_dormitory",),
     ),
     "schools": LayerSpec(
         name="schools",

@@ -110,9 +110,9 @@ def test_index_findings_of_the_rules(tmp_path: Path) -> None:
         "Rural canteens: 1 rural schools serve no meals (0% have a canteen).",
         "Resource classrooms: 1 schools enrol 5 or more pupils with disabilities and have none.",
         # The tiny study has no resource columns and no [finance] table: not checked.
-        "Rules not checked for lack of data: quality-balance resources (7 columns), "
-        "consolidation rate (the study's [enrolment_history] table), spending year on year "
-        "(the study's [finance] table).",
+        "Rules not checked for lack of data: quality-balance resources (7 columns), teacher "
+        "dormitories (townships column teacher_dormitory), consolidation rate (the study's "
+        "[enrolment_history] table), spending year on year (the study's [finance] table).",
     ]
 
 
@@ -138,3 +138,30 @@ def test_a_study_without_the_columns_runs_and_names_the_rules_unchecked(
         "resource_classrooms",
         "left_behind",
     ]
+
+
+def test_township_dormitories_by_hand(tmp_path: Path) -> None:
+    def dormitory(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(teacher_dormitory=[1, 0])  # 210302001 has one, 210303101 none
+
+    study = study_from_toml(write_tiny_study(tmp_path / "study", edit={"townships": dormitory}))
+    tables = indicator_tables(study["schools"], study.standards, townships=study["townships"])
+    table = tables["township_dormitories"]
+    # Only township 210303101 has a rural school (S3, 10 teachers), and no dormitory.
+    assert table[["township_code", "rural_teachers", "lacks_dormitory"]].values.tolist() == [
+        ["210303101", 10, True]
+    ]
+    lines = rule_findings(tables, study.standards, lang="en")
+    assert "Teacher dormitories: 1 townships with rural schools have none." in lines
+
+
+def test_a_dormitory_flag_above_1_is_refused(tmp_path: Path) -> None:
+    def two(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(teacher_dormitory=[2, 0])
+
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'teacher_dormitory': value above 1 in a "
+        r"yes/no column in township_code 210302001 \(1 row\)",
+    ):
+        study_from_toml(write_tiny_study(tmp_path / "study", edit={"townships": two}))

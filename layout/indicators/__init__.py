@@ -21,6 +21,7 @@ from .support import (
     left_behind,
     resource_classrooms,
     support_tables,
+    township_dormitories,
     unchecked_support_rules,
 )
 from .tables import indicator_tables
@@ -53,5 +54,6 @@ __all__ = [
     "SUPPORT_RULES",
     "SupportRule",
     "TIMETABLE_COLUMNS",
+    "township_dormitories",
     "unchecked_support_rules",
 ]

@@ -259,3 +259,58 @@ def support_tables(frame: pd.DataFrame, profile: Profile) -> dict[str, pd.DataFr
         "left_behind": lambda: left_behind(frame),
     }
     return {r.table: builders[r.key]() for r in SUPPORT_RULES if r.key not in missing}
+
+
+def township_dormitories(townships: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Townships that need a teacher turnover dormitory (周转宿舍) and whether they have one.
+
+    The Anshan plan (二.(四).1) asks that each township that needs one have at least one
+    turnover dormitory at its centre for rural teachers on exchange. Teachers rotate to rural
+    and weak schools (二.(三).1), so a township needs one when it has an operating rural
+    school; ``teacher_dormitory`` (1 or 0, optional column of the townships layer) says
+    whether it has one.
+
+    Parameters
+    ----------
+    townships
+        The townships layer with ``teacher_dormitory`` (blank: not known).
+    frame
+        Operating schools with ``township_code``, ``setting`` and ``teachers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per township with a rural school: ``township_code``, ``county_code``,
+        ``name``, ``rural_schools``, ``rural_teachers``, ``teacher_dormitory`` (NaN when not
+        known) and ``lacks_dormitory``.
+
+    Examples
+    --------
+    Worked by hand: T1 has two rural schools (10 and 6 teachers) and no dormitory: it lacks
+    one; T2 has only an urban school and needs none.
+
+    >>> import pandas as pd
+    >>> towns = pd.DataFrame({"township_code": ["T1", "T2"], "county_code": "1",
+    ...                       "name": ["甲", "乙"], "teacher_dormitory": [0, 0]})
+    >>> schools = pd.DataFrame({"school_id": ["A", "B", "C"], "township_code": ["T1", "T1", "T2"],
+    ...                         "setting": ["rural", "rural", "urban"], "teachers": [10, 6, 30]})
+    >>> township_dormitories(towns, schools)[["township_code", "rural_teachers",
+    ...                                       "lacks_dormitory"]].values.tolist()
+    [['T1', 16, True]]
+    """
+    rural = frame[(frame["setting"] == "rural").to_numpy()]
+    grouped = rural.groupby(rural["township_code"].astype(str))
+    counts = pd.DataFrame(
+        {
+            "rural_schools": grouped["school_id"].count(),
+            "rural_teachers": grouped["teachers"].sum().astype(np.int64),
+        }
+    )
+    towns = townships.assign(township_code=townships["township_code"].astype(str))
+    out = towns[["township_code", "county_code", "name"]].join(
+        counts, on="township_code", how="inner"
+    )
+    has = _known(towns.set_index("township_code"), "teacher_dormitory")
+    out["teacher_dormitory"] = has.reindex(out["township_code"]).to_numpy()
+    out["lacks_dormitory"] = out["teacher_dormitory"].to_numpy() == 0
+    return out.reset_index(drop=True)

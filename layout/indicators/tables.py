@@ -16,7 +16,7 @@ from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
 from .pairing import school_pairs
 from .staffing import _due, _staffing, county_staffing
-from .support import support_tables, unchecked_support_rules
+from .support import support_tables, township_dormitories, unchecked_support_rules
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def indicator_tables(
     profile: Profile,
     *,
     teachers: pd.DataFrame | None = None,
+    townships: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every indicator table, with plain column names and codes.
 
@@ -44,6 +45,9 @@ def indicator_tables(
         Standards profile.
     teachers
         Optional ``teachers`` table, for the rotation quota.
+    townships
+        Optional townships layer: with its ``teacher_dormitory`` column, the table
+        ``township_dormitories`` (:func:`layout.indicators.support.township_dormitories`).
 
     Returns
     -------
@@ -106,6 +110,13 @@ def indicator_tables(
         xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
         tables["school_pairs"] = school_pairs(frame, profile, xy=xy, quality=quality)
     tables |= support_tables(frame, profile)
+    if townships is not None and "teacher_dormitory" in townships.columns:
+        tables["township_dormitories"] = township_dormitories(townships, frame)
+    elif townships is not None:
+        logger.warning(
+            "townships lack teacher_dormitory: the rule dormitories (鞍山2020方案 二.(四).1) "
+            "is not checked"
+        )
     for rule in unchecked_support_rules(frame):
         logger.warning(
             "schools lack %s: the rule %s (鞍山2020方案 %s) is not checked",

@@ -65,6 +65,14 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Rules not checked for lack of data: {rules}.",
     ),
     "balance": ("优质均衡资源配置（学校资源7项列）", "quality-balance resources (7 columns)"),
+    "dormitories_rule": (
+        "乡镇教师周转宿舍（乡镇图层teacher_dormitory列）",
+        "teacher dormitories (townships column teacher_dormitory)",
+    ),
+    "dormitories": (
+        "乡镇教师周转宿舍：{lacking}个有农村学校的乡镇缺周转宿舍。",
+        "Teacher dormitories: {lacking} townships with rural schools have none.",
+    ),
     "history_rule": (
         "义务教育巩固率（研究的[enrolment_history]表）",
         "consolidation rate (the study's [enrolment_history] table)",
@@ -148,9 +156,13 @@ def rule_findings(
         )
     lines += _support(tables, profile, lang)
     lines += _spending(tables.get("spending_per_pupil"), lang)
+    dorms = tables.get("township_dormitories")
+    if dorms is not None:
+        lines.append(_say("dormitories", lang, lacking=int(dorms["lacks_dormitory"].sum())))
     lines += _consolidation(tables.get("consolidation"), profile, lang)
     missing = [] if target is not None else [_say("balance", lang)]
     missing += [_say(f"{r.key}_rule", lang) for r in SUPPORT_RULES if r.table not in tables]
+    missing += [] if "township_dormitories" in tables else [_say("dormitories_rule", lang)]
     missing += [] if "consolidation" in tables else [_say("history_rule", lang)]
     missing += [] if "spending_per_pupil" in tables else [_say("finance_rule", lang)]
     if missing:

@@ -377,7 +377,9 @@ def _indicators(result: PlanResult) -> None:
     """Class-size ledger, funding, staffing and balance tables."""
     study = result.study
     teachers = study.layers.get("teachers")
-    tables = indicator_tables(study["schools"], study.standards, teachers=teachers)
+    tables = indicator_tables(
+        study["schools"], study.standards, teachers=teachers, townships=study["townships"]
+    )
     if "finance" in study.config:
         money = finance_frame(
             study.config["finance"], where=study.path.name, school_year=study.school_year

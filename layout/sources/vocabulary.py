@@ -54,6 +54,7 @@ BY_LAYER: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("乡镇名称", "乡镇(街道)名称"),
         "seat_lon": ("驻地经度", "政府驻地经度"),
         "seat_lat": ("驻地纬度", "政府驻地纬度"),
+        "teacher_dormitory": ("教师周转宿舍", "有无教师周转宿舍", "周转宿舍"),
     },
     "schools": {
         "school_id": ("学校标识码", "学校代码", "学校编号", "标识码"),
@@ -141,7 +142,7 @@ VALUES: dict[str, dict[str, str]] = {
                 **dict.fromkeys(("210", "220"), "rural")},
     "status": {"正常": "open", "在用": "open", "拟建": "planned", "已交付": "completed",
                "已建成": "built", "已批复": "approved"},
-    **dict.fromkeys(("backbone", "canteen", "resource_classroom"),
+    **dict.fromkeys(("backbone", "canteen", "resource_classroom", "teacher_dormitory"),
                     {"是": "1", "否": "0", "有": "1", "无": "0", "y": "1", "n": "0", "yes": "1",
                      "no": "0"}),
 }  # fmt: skip

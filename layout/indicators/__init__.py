@@ -12,7 +12,7 @@ from .balance import (
 from .class_size import class_size_ledger, county_class_size
 from .consolidation import consolidation_rates
 from .funding import county_funding, funding
-from .pairing import PAIR_COLUMNS, pairing_summary, school_pairs
+from .pairing import PAIR_COLUMNS, pairing_summary, school_pairs, study_pairs
 from .staffing import boarding_staff, county_staffing, staffing
 from .support import (
     SUPPORT_RULES,
@@ -50,6 +50,7 @@ __all__ = [
     "school_pairs",
     "staffing",
     "strike_off_by_year",
+    "study_pairs",
     "support_tables",
     "SUPPORT_RULES",
     "SupportRule",

@@ -16,6 +16,7 @@ operating urban school otherwise (the table's ``quality_rule`` says which).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -23,6 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..schema import LEVEL_GRADES
 from ..standards import Profile
+from ._schools import _operating
 
 _NO_PAIR = 1e12
 """Cost of a pair that may not be drawn (the urban school teaches none of the grades)."""
@@ -163,3 +165,35 @@ def pairing_summary(pairs: pd.DataFrame) -> pd.DataFrame:
             "target_met": [done == n],
         }
     )
+
+
+def study_pairs(
+    schools: pd.DataFrame, profile: Profile, *, balance_schools: pd.DataFrame | None = None
+) -> pd.DataFrame | None:
+    """Pair the rural schools of a schools layer with its urban quality schools.
+
+    The quality schools are those passing every stage of ``balance_schools`` (the
+    ``balance_schools`` table of :func:`layout.indicators.indicator_tables`) when given, else
+    every urban school. The whole study's schools are paired at once, so a county-by-county
+    run pairs them again on the merged study (a rural county has no urban school of its own).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :func:`school_pairs` of the operating schools; ``None`` when the layer has no point
+        geometries in a projected CRS.
+
+    Examples
+    --------
+    See :func:`school_pairs`; ``tests/test_pairing.py`` runs it on the tiny study.
+    """
+    if not (isinstance(schools, gpd.GeoDataFrame) and schools.crs and schools.crs.is_projected):
+        return None
+    frame = _operating(schools)
+    quality = None
+    if balance_schools is not None:
+        passes = balance_schools.groupby("school_id")["school_pass"].all()
+        quality = frame["school_id"].astype(str).map(passes).fillna(False).to_numpy(bool)
+    points = schools.geometry.loc[frame.index]
+    xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    return school_pairs(frame, profile, xy=xy, quality=quality)

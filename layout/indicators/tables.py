@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from ..schema import RESOURCE_COLUMNS, SUPPORT_COLUMNS
@@ -14,7 +12,7 @@ from ._schools import _operating
 from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
-from .pairing import school_pairs
+from .pairing import study_pairs
 from .staffing import _due, _staffing, county_staffing
 from .support import support_tables, township_dormitories, unchecked_support_rules
 
@@ -92,23 +90,19 @@ def indicator_tables(
         "staffing": staff,
         "staffing_by_county": county_staffing(staff, profile),
     }
-    quality = None
     if has_resources:
         result = _balance(frame, profile)
         tables["balance_schools"] = result.schools
         tables["balance_indicators"] = result.indicators
         tables["balance_counties"] = result.counties
         tables["balance_target"] = balance_target(result.counties, profile)
-        passes = result.schools.groupby("school_id")["school_pass"].all()
-        quality = frame["school_id"].astype(str).map(passes).fillna(False).to_numpy(bool)
     else:
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
         )
-    if isinstance(schools, gpd.GeoDataFrame) and schools.crs and schools.crs.is_projected:
-        points = schools.geometry.loc[frame.index]
-        xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-        tables["school_pairs"] = school_pairs(frame, profile, xy=xy, quality=quality)
+    pairs = study_pairs(schools, profile, balance_schools=tables.get("balance_schools"))
+    if pairs is not None:
+        tables["school_pairs"] = pairs
     tables |= support_tables(frame, profile)
     if townships is not None and "teacher_dormitory" in townships.columns:
         tables["township_dormitories"] = township_dormitories(townships, frame)

@@ -59,6 +59,11 @@ NAMES: dict[tuple[str, str], str] = {
 REPLACED: dict[tuple[str, str], str] = {
     ("layout.access", "NETWORK_CUTOFF_MIN"): "the profile's service.max_trip_minutes",
     ("layout.cohorts", "DEFAULT_ENTRY_AGE"): "the profile's enrolment.entry_age",
+    ("layout.sites", "REUSE_BONUS"): "the profile's siting.reuse_bonus",
+    ("layout.sites", "SCORE_SCALE_M"): "the profile's siting.distance_scale_m",
+    ("layout.sites", "SCORE_WEIGHTS"): "the profile's siting.road_weight, seat_weight and "
+    "services_weight",
+    ("layout.yields", "ANSHAN_PERSONS_PER_HOUSEHOLD"): "the profile's yields.persons_per_household",
     ("layout.province", "halo_distance"): "layout.standards.Profile.halo_m (profile.halo_m)",
     ("layout.maps.balance", "PASS_COLOUR"): "RATIO_COLOURS (counties classed by their largest "
     "difference coefficient over its limit, colour-blind safe)",

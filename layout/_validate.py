@@ -173,6 +173,27 @@ class LayerCheck:
                         f'values.{col} = {{ "<value>" = "<code>" }}'
                     )
                 self.add(col, bad, "value not allowed", fix)
+        self.flags()
+
+    def flags(self) -> None:
+        """Check that yes/no columns hold 1 or 0 and pupil subsets stay within enrolment."""
+        frame = self.frame
+        for col in self.spec.flags:
+            if col in frame.columns:
+                num = pd.to_numeric(frame[col], errors="coerce")
+                self.add(col, num > 1, "value above 1 in a yes/no column", "enter 1 (yes) or 0")
+        pupils = [c for c in enrolment_columns() if c in frame.columns]
+        if not pupils:
+            return
+        total = frame[pupils].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1)
+        for col in self.spec.of_pupils:
+            if col in frame.columns:
+                self.add(
+                    col,
+                    pd.to_numeric(frame[col], errors="coerce") > total,
+                    "more pupils than the school enrols (enrolment_g1-g9)",
+                    f"'{col}' counts pupils of the school: at most its enrolment",
+                )
 
     def _number(self, col: str, *, integer: bool) -> None:
         raw = self.frame[col]
@@ -286,7 +307,12 @@ def numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def check_columns(
-    frame: pd.DataFrame, layer: str, columns: Sequence[str], *, where: str | None = None
+    frame: pd.DataFrame,
+    layer: str,
+    columns: Sequence[str],
+    *,
+    where: str | None = None,
+    blank_ok: Sequence[str] = (),
 ) -> LayerCheck:
     """Run the schema checks of ``layer`` on the ``columns`` an analysis uses.
 
@@ -305,6 +331,8 @@ def check_columns(
         Columns needed besides the id.
     where
         Place named in messages; the layer name by default.
+    blank_ok
+        Columns among ``columns`` whose values may be blank (not known).
 
     Returns
     -------
@@ -327,6 +355,9 @@ def check_columns(
         counts=tuple(c for c in full.counts if c in keep),
         numbers=tuple(c for c in full.numbers if c in keep),
         choices={k: v for k, v in full.choices.items() if k in keep},
+        optional=tuple(blank_ok),
+        flags=tuple(c for c in full.flags if c in keep),
+        of_pupils=tuple(c for c in full.of_pupils if c in keep),
     )
     geometry = [c for c in frame.columns if frame[c].dtype.name == "geometry"]
     check = LayerCheck(pd.DataFrame(frame.drop(columns=geometry)), spec, where or layer)

@@ -41,6 +41,10 @@ _SOURCE_NOTES = {
 def _kind(spec: LayerSpec, column: str) -> str:
     if column in spec.choices:
         return "one of " + ", ".join(spec.choices[column])
+    if column in spec.flags:
+        return "1 (yes) or 0 (no)"
+    if column in spec.of_pupils:
+        return "whole number >= 0, at most the school's pupils"
     if column in spec.counts:
         return "whole number >= 0"
     if column in spec.numbers:

@@ -109,6 +109,10 @@ class LayerSpec:
     optional
         Columns used when present; checked like the others when present, and text columns
         among them may be empty (for example a development with no linked school parcel).
+    flags
+        Count columns that say yes (1) or no (0), such as whether a school has a canteen.
+    of_pupils
+        Count columns that count some of a school's pupils, so at most its enrolment.
     """
 
     name: str
@@ -119,6 +123,8 @@ class LayerSpec:
     numbers: tuple[str, ...] = ()
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     optional: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    of_pupils: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -138,6 +144,17 @@ RESOURCE_COLUMNS: tuple[str, ...] = (
 )
 """The seven school resources of the quality-balanced assessment (优质均衡 资源配置 7 项)."""
 
+SUPPORT_COLUMNS: tuple[str, ...] = (
+    "canteen",
+    "disabled_pupils",
+    "resource_classroom",
+    "migrant_pupils",
+    "left_behind_pupils",
+)
+"""Optional columns of the schools layer for the plan's support rules: a canteen (1 or 0),
+pupils with disabilities in ordinary classes (随班就读), a resource classroom (1 or 0),
+migrant children (随迁子女) and left-behind children (留守儿童)."""
+
 _POLYGONS = ("Polygon", "MultiPolygon")
 
 HALO = "halo_schools"
@@ -156,8 +173,11 @@ LAYERS: dict[str, LayerSpec] = {
         geometry=_POLYGONS,
         id_column="township_code",
         text=("name", "county_code"),
+        counts=("teacher_dormitory",),
         numbers=("seat_lon", "seat_lat"),
         choices={"setting": SETTINGS},
+        optional=("teacher_dormitory",),
+        flags=("teacher_dormitory",),
     ),
     "schools": LayerSpec(
         name="schools",
@@ -175,6 +195,7 @@ LAYERS: dict[str, LayerSpec] = {
             "backbone_teachers",
             "pe_art_teachers",
             "multimedia_rooms",
+            *SUPPORT_COLUMNS,
         ),
         numbers=(
             "land_area_m2",
@@ -192,7 +213,10 @@ LAYERS: dict[str, LayerSpec] = {
             "teaching_area_m2",
             "sports_area_m2",
             "equipment_value_yuan",
+            *SUPPORT_COLUMNS,
         ),
+        flags=("canteen", "resource_classroom"),
+        of_pupils=("disabled_pupils", "migrant_pupils", "left_behind_pupils"),
     ),
     "teachers": LayerSpec(
         name="teachers",
@@ -200,6 +224,7 @@ LAYERS: dict[str, LayerSpec] = {
         id_column="teacher_id",
         text=("school_id",),
         counts=("years_at_school", "backbone"),
+        flags=("backbone",),
     ),
     "population": LayerSpec(
         name="population",

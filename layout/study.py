@@ -53,6 +53,8 @@ from pyproj.exceptions import CRSError
 
 from . import _validate
 from .errors import DataWarning, LayoutError, StudyError, ValidationError, finding_from_text
+from .finance import finance_frame
+from .history import history_frame
 from .network import RoadNetwork
 from .schema import LAYERS, REQUIRED_LAYERS
 from .sources.datum import is_web_datum, web_datum_fix
@@ -93,8 +95,18 @@ STUDY_NOTES: dict[str, str] = {
 }
 """What each key of :data:`STUDY_KEYS` means (the schema reference docs/study.md shows it)."""
 
-TABLES: tuple[str, ...] = ("study", "layers", "scenarios", "standards", "yields")
-"""The top-level tables of a study TOML: ``[yields]`` is written by a county partition."""
+TABLES: tuple[str, ...] = (
+    "study",
+    "layers",
+    "scenarios",
+    "standards",
+    "yields",
+    "finance",
+    "enrolment_history",
+)
+"""The top-level tables of a study TOML: ``[yields]`` is written by a county partition;
+``[finance]`` is the optional spending by county and year (:mod:`layout.finance`),
+``[enrolment_history]`` past enrolment by county and grade (:mod:`layout.history`)."""
 _FIRST = ("counties", "townships")
 """Layers read first: they give the later ones their area, zone and township codes."""
 _OUTSIDE_LAYERS = frozenset({"counties", "teachers", "roads", "halo_schools"})
@@ -268,6 +280,11 @@ def _read_study(toml: Path, *, found: list[dict[str, str]] | None) -> Study | No
     crs = project_crs(meta["crs"], toml)
     standards = load_profile(meta["profile"], overrides=config.get("standards"))
     _validate.plan_period(meta, most=standards.checks.plan_years_max, where=toml.name)
+    if "finance" in config:
+        finance_frame(config["finance"], where=toml.name, school_year=meta["school_year"])
+    if "enrolment_history" in config:
+        where, year = toml.name, meta["school_year"]
+        history_frame(config["enrolment_history"], where=where, school_year=year)
     if config.get("scenarios") is not None:
         scenarios_from_toml(config["scenarios"])
     sources, problems = sources_and_problems(config, toml, required=REQUIRED_LAYERS)

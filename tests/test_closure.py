@@ -297,6 +297,8 @@ def test_funding_and_staffing_worked_by_hand(impact) -> None:
     assert staff.loc["teachers_required", ["before", "after"]].tolist() == [38, 34]
     assert staff.loc["teachers", ["before", "after"]].tolist() == [38, 29]
     assert staff.loc["shortfall", ["before", "after"]].tolist() == [0, 5]
+    # C's 28 new boarders need ceil(28 / 50) = 1 staff member for boarding management.
+    assert staff.loc["boarding_staff", ["before", "after", "change"]].tolist() == [0, 1, 1]
 
 
 def test_idle_campus_lists_land_and_nearby_builds(impact) -> None:

@@ -25,6 +25,7 @@ from layout.demand import (
 )
 from layout.errors import ValidationError
 from layout.report import plot_county_demand
+from layout.standards import load_profile
 
 CRS = "EPSG:32651"
 AGE_COLUMNS = [f"age_{a}" for a in range(15)]
@@ -303,12 +304,25 @@ def test_occupancy_ramp_of_one_development() -> None:
 def test_per_thousand_residents_rates() -> None:
     """Per-1000-resident indicators convert to per-household yields."""
     # 80 and 40 places per 1000 residents x 2.25 persons per household = 0.18 and 0.09.
-    rates = YieldRates.per_thousand_residents(primary=80, junior=40, persons_per_household=2.25)
+    ramp = (0.4, 0.7, 0.9, 1.0)
+    rates = YieldRates.per_thousand_residents(
+        primary=80, junior=40, persons_per_household=2.25, occupancy_ramp=ramp
+    )
     assert (rates.primary, rates.junior) == pytest.approx((0.18, 0.09))
-    assert (YieldRates().primary, YieldRates().junior) == pytest.approx((0.18, 0.09))
+    default = YieldRates.from_profile(load_profile())
+    assert (default.primary, default.junior) == pytest.approx((0.18, 0.09))
     # 100 and 50 per 1000 with 3 persons per household: 0.3 and 0.15.
-    rates = YieldRates.per_thousand_residents(primary=100, junior=50, persons_per_household=3)
+    rates = YieldRates.per_thousand_residents(
+        primary=100, junior=50, persons_per_household=3, occupancy_ramp=ramp
+    )
     assert (rates.primary, rates.junior) == pytest.approx((0.3, 0.15))
+    # A profile override of the household size and the norms: 90 x 3 / 1000 = 0.27 and
+    # 30 x 3 / 1000 = 0.09, the ramp (0.5, 1.0) kept.
+    yields = {"persons_per_household": 3.0, "primary_places_per_1000": 90.0,
+              "junior_places_per_1000": 30.0, "occupancy_ramp": [0.5, 1.0]}  # fmt: skip
+    own = YieldRates.from_profile(load_profile(overrides={"yields": yields}))
+    assert (own.primary, own.junior) == pytest.approx((0.27, 0.09))
+    assert own.occupancy_ramp == (0.5, 1.0)
 
 
 def test_development_children_join_their_cell() -> None:
@@ -416,7 +430,7 @@ def _completed_phases(rng: np.random.Generator, n: int, *, rate) -> pd.DataFrame
     price = rng.uniform(0.6, 1.6, n)
     delivery = rng.integers(2008, 2020, n)
     households = rng.integers(200, 1200, n)
-    exposure = households * YieldRates().occupancy(2020 - delivery)
+    exposure = households * YieldRates.from_profile(load_profile()).occupancy(2020 - delivery)
     return pd.DataFrame(
         {
             "phase_id": [f"p{i}" for i in range(n)],
@@ -444,7 +458,7 @@ def test_yield_model_recovers_known_rates() -> None:
     assert (model.report["cv_deviance"] < model.report["default_deviance"]).all()
     assert (model.report["cv_mae"] < model.report["default_mae"]).all()
     # The default metrics, checked with scikit-learn's own functions.
-    exposure = phases["households"] * YieldRates().occupancy(2020 - phases["delivery_year"])
+    exposure = phases["households"] * YieldRates.from_profile(load_profile()).occupancy(2020 - phases["delivery_year"])
     assert model.report.loc["primary", "default_deviance"] == pytest.approx(
         mean_poisson_deviance(phases["enrolled_primary"], exposure * 0.18)
     )
@@ -718,3 +732,23 @@ def test_yield_model_without_attributes_and_data_keeps_defaults() -> None:
     model = YieldModel().fit(phases, observed_year=2024)
     assert model.report["source"].tolist() == ["default", "default"]
     assert model.report["n_developments"].tolist() == [0, 0]
+
+
+def test_a_study_sets_the_household_size_of_its_developments(tmp_path) -> None:
+    """The study's [standards.yields] reaches the demand of every command (study_demand)."""
+    from layout.demand import study_demand
+    from layout.study import study_from_toml
+    from tests.tinystudy import TOML, write_tiny_study
+
+    bigger = TOML + "\n[standards.yields]\npersons_per_household = 4.5\n"
+    totals = []
+    for name, toml in (("default", TOML), ("bigger", bigger)):
+        study = study_from_toml(write_tiny_study(tmp_path / name, toml=toml))
+        demand = study_demand(study, scenarios=["medium"], years=[2030])
+        totals.append(demand.groupby("level")["children"].sum())
+    # D1: 500 households delivered in 2026, fully occupied by 2030. With 2.25 persons per
+    # household it brings 500 x 80 x 2.25 / 1000 = 90 primary and 500 x 40 x 2.25 / 1000 = 45
+    # junior children; with 4.5 persons twice as many, so 90 and 45 more.
+    added = totals[1] - totals[0]
+    assert added["primary"] == pytest.approx(90.0)
+    assert added["junior"] == pytest.approx(45.0)

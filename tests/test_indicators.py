@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from layout.errors import DataWarning, ValidationError
 from layout.indicators import (
     balance,
+    balance_target,
     class_size_ledger,
     county_class_size,
     county_funding,
@@ -252,6 +253,33 @@ def test_county_funding(money_layer: gpd.GeoDataFrame, profile: Profile) -> None
     assert table.loc["210381", "total_funding"] == 495_000.0
 
 
+def test_boarding_management_staff(money_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """Additional staff for boarding management: one per 50 boarders, rounded up."""
+    table = staffing(money_layer, profile).set_index("school_id")
+    # V has 10 boarders: ceil(10 / 50) = 1; N has 150: 3; the others none. The norm's
+    # requirement and the shortfall are unchanged by it.
+    assert table["boarding_staff"].to_dict() == {"V": 1, "T": 0, "U": 0, "R": 0, "H": 0, "N": 3}
+    by_county = county_staffing(table.reset_index(), profile).set_index("county_code")
+    assert by_county["boarding_staff"].to_dict() == {"210302": 1, "210381": 3}
+    # A county staffing one per 40 boarders: N's 150 need ceil(3.75) = 4.
+    forty = load_profile(overrides={"staffing": {"boarders_per_boarding_staff": 40}})
+    assert staffing(money_layer, forty).set_index("school_id").loc["N", "boarding_staff"] == 4
+
+
+def test_head_teacher_allowance_by_county(money_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """One head teacher a class at 300 yuan a month (鞍山2020方案 二.(四).2), apart from funding."""
+    table = county_funding(funding(money_layer, profile)).set_index("county_code")
+    # 210302: V 2 + T 1 + U 2 + R 2 + H 3 = 10 classes: 10 x 300 x 12 = 36,000 yuan a year.
+    # 210381: N 7 + 4 = 11 classes: 39,600. Not in the public funding total (392,000).
+    assert table.loc["210302", ["head_teachers", "head_teacher_allowance"]].tolist() == [10, 36_000]
+    assert table.loc["210381", "head_teacher_allowance"] == 39_600.0
+    assert table.loc["210302", "total_funding"] == 392_000.0
+    # A study paying 400 yuan a month: 10 x 400 x 12 = 48,000.
+    more = load_profile(overrides={"funding": {"head_teacher_allowance_monthly": 400}})
+    table = county_funding(funding(money_layer, more)).set_index("county_code")
+    assert table.loc["210302", "head_teacher_allowance"] == 48_000.0
+
+
 def test_funding_follows_overrides(money_layer: gpd.GeoDataFrame) -> None:
     changed = load_profile(
         overrides={
@@ -366,6 +394,7 @@ def test_county_staffing_without_teachers(staff_layer: gpd.GeoDataFrame, profile
         "teachers": 36,
         "shortfall": 1,
         "net_balance": 0,
+        "boarding_staff": 0,  # no boarders
     }
     assert "rotation_quota" not in table.columns
 
@@ -645,6 +674,21 @@ def test_balance_verdict(balance_layer: gpd.GeoDataFrame, profile: Profile) -> N
     }
 
 
+def test_city_balance_target(balance_layer: gpd.GeoDataFrame, profile: Profile) -> None:
+    """The share of counties passing the resource part against the city's 20 % target."""
+    counties = balance(balance_layer, profile).counties
+    target = balance_target(counties, profile).iloc[0]
+    # Of 210302, 210381 and 210303 only 210303 passes (test_balance_verdict): 1 of 3.
+    # 20 % of 3 counties is 0.6: 1 must pass, so the target is met.
+    assert target[["counties", "counties_passing", "counties_needed"]].tolist() == [3, 1, 1]
+    assert target["share_counties_passing"] == pytest.approx(1 / 3)
+    assert target["target_met"]
+    # A study setting the target at half its counties needs ceil(1.5) = 2: not met.
+    half = load_profile(overrides={"balance": {"county_pass_target_share": 0.5}})
+    target = balance_target(counties, half).iloc[0]
+    assert (target["counties_needed"], target["target_met"]) == (2, False)
+
+
 def test_balance_follows_overrides(balance_layer: gpd.GeoDataFrame) -> None:
     changed = load_profile(
         overrides={
@@ -776,6 +820,8 @@ def test_indicator_tables_zh(balance_layer: gpd.GeoDataFrame, profile: Profile) 
         "balance_schools",
         "balance_indicators",
         "balance_counties",
+        "balance_target",
+        "school_pairs",
     ]
     for name, table in tables.items():
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in col) for col in table.columns), name

@@ -162,17 +162,17 @@ def checked_parcels(frame: gpd.GeoDataFrame, **kwargs: object) -> pd.DataFrame:
 
 
 def test_land_just_below_and_just_above_the_requirement() -> None:
-    # Urban primary, 24 classes: 24 x 45 = 1,080 students x 18 m² = 19,440 m².
-    # "below" is 100 m x 194.39 m = 19,439 m²; "above" is 100 m x 194.41 m = 19,441 m².
+    # Urban primary, 24 classes: 24 x 45 = 1,080 students x 20.6 m² (Fujian's table at 24
+    # classes) = 22,248 m². "below" is 100 m x 222.47 m = 22,247 m²; "above" 22,249 m².
     land = parcels(
-        ("below", "primary", 24, 2027, "reserved", "U", box(0, 0, 100, 194.39)),
-        ("above", "primary", 24, 2027, "reserved", "U", box(1_000, 0, 1_100, 194.41)),
+        ("below", "primary", 24, 2027, "reserved", "U", box(0, 0, 100, 222.47)),
+        ("above", "primary", 24, 2027, "reserved", "U", box(1_000, 0, 1_100, 222.49)),
     )
     table = checked_parcels(land)
-    assert table["required_m2"].tolist() == pytest.approx([19_440, 19_440])
-    assert table["area_m2"].tolist() == pytest.approx([19_439, 19_441])
+    assert table["required_m2"].tolist() == pytest.approx([22_248, 22_248])
+    assert table["area_m2"].tolist() == pytest.approx([22_247, 22_249])
     assert table["land_ok"].tolist() == [False, True]
-    assert "19,439㎡少于所需19,440㎡（1,080名学生×18.0㎡/生）" in table.at["below", "land_reason"]
+    assert "22,247㎡少于所需22,248㎡（1,080名学生×20.6㎡/生）" in table.at["below", "land_reason"]
     assert not table.at["below", "passed"]
 
 
@@ -185,11 +185,11 @@ def test_land_of_nine_year_rural_and_interpolated_sizes() -> None:
     )
     table = checked_parcels(land)
     # urban9: 18 primary classes x 45 + 9 junior x 50 = 1,260 students x 20 m² = 25,200 m².
-    # rural9: 12 primary classes x 45 = 540 x 25 (rural primary at 12 classes) = 13,500 plus
-    #   6 junior classes x 50 = 300 x 28 (rural junior, 6 classes held at its 12-class value)
-    #   = 8,400: 21,900 m².
-    # rural_j: 6 x 50 = 300 students x 28 = 8,400 m².
-    assert table["required_m2"].tolist() == pytest.approx([25_200, 21_900, 8_400, 0])
+    # rural9: 12 primary classes x 45 = 540 x 24.2 (rural primary at 12 classes) = 13,068
+    #   plus 6 junior classes x 50 = 300 x 25.9 (rural junior, 6 classes held at its 12-class
+    #   value) = 7,770: 20,838 m².
+    # rural_j: 6 x 50 = 300 students x 25.9 = 7,770 m².
+    assert table["required_m2"].tolist() == pytest.approx([25_200, 20_838, 7_770, 0])
     assert table[["primary_seats", "junior_seats"]].loc["rural9"].tolist() == [540, 300]
     assert table.at["none", "land_reason"] == "规划班数为0，无法核定用地和学位"
     assert not table.at["none", "land_ok"] and not table.at["none", "demand_ok"]
@@ -284,6 +284,11 @@ def test_demand_within_the_radius_by_hand() -> None:
         land, schools=near, demand=demand(cells), options=LandOptions(min_fill=0.8)
     )
     assert relaxed.at["P", "demand_ok"]
+    # The same threshold from the profile (a study's [standards.land] parcel_min_fill = 0.8).
+    own = load_profile(overrides={"land": {"parcel_min_fill": 0.8}})
+    from_profile = checked_parcels(land, schools=near, demand=demand(cells), profile=own)
+    assert from_profile.at["P", "demand_ok"]
+    assert "缺口150≥所需144" in from_profile.at["P", "demand_reason"]
     late = strict.loc["late"]
     assert not late["demand_ok"] and np.isnan(late["primary_year"])
     assert late["demand_reason"] == "小学：交付年份2031晚于规划期末2030年"
@@ -302,7 +307,8 @@ def check(
         townships=townships(),
         profile=PROFILE,
         base_year=2020,
-        options=LandOptions(lang="en"), yield_model=YieldModel(),
+        options=LandOptions(lang="en"),
+        yield_model=YieldModel(),
     )
     return table.set_index("development_id")
 
@@ -525,9 +531,9 @@ def test_land_outputs_are_written(run: Path) -> None:
         "development_links",
     ]
     parcels_out = gpd.read_file(run / "out" / "land.gpkg", layer="parcels_check")
-    # P1: urban primary of 24 classes on 150 m x 150 m = 22,500 m² >= 19,440 m².
+    # P1: urban primary of 24 classes on 150 m x 150 m = 22,500 m² >= 1,080 x 20.6 = 22,248 m².
     assert parcels_out.loc[0, ["parcel_id", "area_m2", "required_m2"]].tolist() == [
-        "P1", 22_500, 19_440,
+        "P1", 22_500, 22_248,
     ]  # fmt: skip
     devs = gpd.read_file(run / "out" / "land.gpkg", layer="developments_check")
     devs = devs.set_index("development_id")
@@ -581,7 +587,7 @@ def test_land_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
     tooltip.wait_for()
     text = tooltip.inner_text()
     assert "P1" in text
-    assert "用地规模达标" in text and "通过：用地22,500㎡不少于所需19,440㎡" in text
+    assert "用地规模达标" in text and "通过：用地22,500㎡不少于所需22,248㎡" in text
     colours = page.evaluate(
         "Array.from(document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive'))"
         ".map(p => p.getAttribute('fill'))"

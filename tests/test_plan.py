@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,23 @@ def test_spreadsheet_has_chinese_headers(run: Path) -> None:
     }
 
 
+def test_class_size_timetable_sheet(run: Path) -> None:
+    """The timetable follows the medium scenario's loads in the access sheet of the same run."""
+    sheets = pd.read_excel(run / "out" / "tables.xlsx", sheet_name=None)
+    table = sheets["消除大班额时间表"].set_index("学校代码")
+    loads = gpd.read_file(run / "out" / "results.gpkg", layer="access_schools")
+    s1 = loads[(loads["school_id"] == "S1") & (loads["scenario"] == "medium")]
+    # S1 teaches in its 4 primary classes; every plan year's load is over 4 x 45 = 180, so it
+    # never complies without action, and its peak load needs ceil(peak / 45) - 4 classes more.
+    assert (s1["load"] > 180).all()
+    assert table.loc["S1", "不采取措施无法达标"] == "是"
+    assert table.loc["S1", "需增班级数"] == math.ceil(s1["load"].max() / 45) - 4
+    # S3 (12 pupils in 2 classes) complies now and stays within the cap: struck off in 2024.
+    assert table.loc["S3", "销号年份"] == 2024
+    progress = sheets["大班额销号进度"]
+    assert set(progress["年份"]) == {2024, *range(2025, 2031)}
+
+
 def test_english_spreadsheet(tmp_path: Path) -> None:
     from layout.runs.plan import plan
 
@@ -173,6 +191,8 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
         "（城镇服务半径1,000米，乡村单程60分钟）。"
     ) in page
     assert "中方案，2025年小学" in page
+    # The tiny study gives no resource or support columns: the index names those rules.
+    assert "缺少数据、未能核查的规则：优质均衡资源配置（学校资源7项列）；农村学校食堂" in page
     assert '<a href="../maps/overview.html">../maps/overview.html</a>' in page
     assert '<a href="results.gpkg">results.gpkg</a>' in page
     assert "合成样例数据" in page

@@ -166,6 +166,11 @@ def test_merged_tables_equal_the_whole_study(serial: MergedResult, whole: PlanRe
     # county) are the same in every county: taken once, equal to the whole study's.
     assert serial.tables["profile"].equals(whole.tables["profile"])
     pd.testing.assert_frame_equal(serial.tables["yield_model"], whole.tables["yield_model"])
+    # City-wide targets span every county: computed again on the merged study, they equal the
+    # whole study's (a rural county alone has no urban school to pair its schools with).
+    pd.testing.assert_frame_equal(
+        serial.tables["school_pairs"], whole.tables["school_pairs"], obj="school_pairs"
+    )
 
 
 def test_county_first_access_equals_the_whole_study(

@@ -25,7 +25,6 @@ from layout.cli import main
 from layout.errors import ValidationError
 from layout.runs.plan import STEPS, PlanResult
 from layout.sites import (
-    REUSE_BONUS,
     SitePlan,
     candidate_sites,
     plan_sites,
@@ -161,12 +160,12 @@ def test_teaching_points_chosen_by_set_covering(study) -> None:
     assert props.loc["seat:210303102", "children_served"] == pytest.approx(18)
     assert props.loc["seat:210303103", "children_served"] == pytest.approx(24)
     # ceil(18 / 45) = 1 class, rounded up to the teaching point's standard size of 4 classes;
-    # teachers max(18 / 19, 1.5 x 4) = 6; land 25 m2 x (4 x 45 places) = 4500 m2; funding
+    # teachers max(18 / 19, 1.5 x 4) = 6; land 25.8 m2 x (4 x 45 places) = 4644 m2; funding
     # with the 100-pupil floor: 100 x 850 = 85,000 yuan (same for 24 pupils).
     for site in props.index:
         assert props.loc[site, "classes"] == 4
         assert props.loc[site, "teachers_required"] == 6
-        assert props.loc[site, "land_m2"] == pytest.approx(4500)
+        assert props.loc[site, "land_m2"] == pytest.approx(4644)
         assert props.loc[site, "total_funding"] == pytest.approx(85_000)
         assert props.loc[site, "boarding_beds"] == 0
     # Travel saved at seat 102: E2 43.33 -> 21.67 (x 12), E3 86.67 -> 21.67 (x 6):
@@ -222,10 +221,12 @@ def test_boarding_school_by_p_median_worked_by_enumeration(study) -> None:
     # ceil(21 / 45) + ceil(33 / 50) = 2 classes -> the smallest rural junior size, 12.
     assert row["classes"] == 12
     assert row["teachers_required"] == math.ceil(21 / 19 + 33 / 13.5)  # 4
-    assert row["land_m2"] == pytest.approx(28 * 12 * 50)
+    assert row["land_m2"] == pytest.approx(25.9 * 12 * 50)  # 15,540 m2
     # Beds: after the move E1 151.7, E2 108.3, E3 65.0, E4 and E5 21.7 minutes. Grades 4-6
     # beyond 45: E3's 6; grades 7-9 beyond 60: E1, E2, E3's 6 each -> 24 beds.
     assert row["boarding_beds"] == 24
+    # 24 boarders at one boarding-management staff member per 50 (rounded up): 1.
+    assert row["boarding_staff"] == 1
     # 21 x 850 + 33 x 1050 + 24 x 200 = 57,300 yuan (no small-school floor).
     assert row["total_funding"] == pytest.approx(57_300)
 
@@ -247,12 +248,35 @@ def test_candidates_and_their_scores(study) -> None:
     assert sites.loc["seat:210303102", "score"] == pytest.approx(0.625)
     # Campus S4 at (8, 8): seat (5, 5) 4243 m away, S2 (6, 6) 2828 m away.
     seat, school = 1 / (1 + math.hypot(3, 3)), 1 / (1 + math.hypot(2, 2))
-    expected = (0.3 * seat + 0.3 * school) / 0.6 + REUSE_BONUS
+    expected = (0.3 * seat + 0.3 * school) / 0.6 + 0.5
     assert sites.loc["campus:S4", "score"] == pytest.approx(expected, rel=1e-4)
     only = candidate_sites(study, level="junior", county_code="210303")
     assert sorted(only["candidate_id"]) == [
         "parcel:P2", "seat:210303101", "seat:210303102", "seat:210303103",
     ]  # fmt: skip
+
+
+def test_a_study_sets_the_siting_weights_and_the_reuse_bonus(tmp_path: Path) -> None:
+    """The study's [standards.siting] table reaches the scores (no constant in the code)."""
+    toml = (
+        WALKING
+        + """
+[standards.siting]
+seat_weight = 0.1
+services_weight = 0.3
+distance_scale_m = 2000.0
+reuse_bonus = 2.0
+"""
+    )
+    study = study_from_toml(write_tiny_study(tmp_path / "study", edit=EDITS, toml=toml))
+    sites = candidate_sites(study, level="primary").set_index("candidate_id")
+    # Seat 102: seat part 1; S3 3 km away: 1 / (1 + 3000 / 2000) = 0.4; no roads, so the
+    # weights 0.1 and 0.3 sum to 0.4: (0.1 x 1 + 0.3 x 0.4) / 0.4 = 0.55.
+    assert sites.loc["seat:210303102", "score"] == pytest.approx(0.55)
+    # Campus S4: seat 4243 m, S2 2828 m away, plus the bonus of 2.
+    seat, school = 1 / (1 + math.hypot(3, 3) / 2), 1 / (1 + math.hypot(2, 2) / 2)
+    expected = (0.1 * seat + 0.3 * school) / 0.4 + 2.0
+    assert sites.loc["campus:S4", "score"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_standard_sizes_and_refusals(study) -> None:
@@ -361,9 +385,9 @@ def test_urban_school_on_the_reserved_parcel(study) -> None:
     row = plan.proposals.iloc[0]
     assert row["kind"] == "urban_school" and row["children_served"] == pytest.approx(300)
     # ceil(300 / 45) = 7 classes -> the smallest urban primary size, 12; teachers
-    # ceil(300 / 19) = 16; land 18 m2 x 12 x 45 = 9720 m2; funding 300 x 850 = 255,000.
+    # ceil(300 / 19) = 16; land 24.2 m2 x 12 x 45 = 13,068 m2; funding 300 x 850 = 255,000.
     assert (row["classes"], row["teachers_required"]) == (12, 16)
-    assert row["land_m2"] == pytest.approx(9720)
+    assert row["land_m2"] == pytest.approx(13_068)
     assert row["total_funding"] == pytest.approx(255_000)
     saved = (math.hypot(1500, 1500) - math.hypot(425, 425)) * 1.3 / WALK
     assert row["minutes_saved"] == pytest.approx(saved)

@@ -79,7 +79,7 @@ def test_every_value_has_a_source_or_is_a_flagged_assumption(profile: Profile) -
         "rotation.due_years_at_school",
         "service.walking_speed_kmh",
         "service.bus_speed_kmh",
-        "school_size.rural_primary.land_m2_per_student",
+        "school_size.urban_nine_year.land_m2_per_student",
     } <= flagged
     assert not flagged & {"funding.primary_per_student", "class_size.primary_cap"}
 
@@ -141,8 +141,8 @@ def test_override_lists() -> None:
         (
             {"fundng": {"primary_per_student": 900}},
             "profile override 'fundng.primary_per_student' is not known; did you mean "
-            "'funding.primary_per_student'? known keys at the top level: attendance, balance, checks, class_size, enrolment, funding, rotation, "
-            "school_size, service, small_school, staffing",
+            "'funding.primary_per_student'? known keys at the top level: attendance, balance, checks, class_size, enrolment, funding, land, pairing, "
+            "rotation, school_size, service, siting, small_school, staffing, support, yields",
         ),
         (
             {"class_size": 40},
@@ -257,8 +257,8 @@ def test_profile_file_with_unknown_key_or_bad_type(tmp_path: Path) -> None:
     assert info.value.problems == [
         f"{path}: key 'class_size.large_class_min': expected an integer (int), got str '56'",
         f"{path}: key 'extra.thing' is not known; known keys at the top level: attendance, "
-        "balance, checks, class_size, enrolment, funding, rotation, school_size, service, "
-        "small_school, staffing",
+        "balance, checks, class_size, enrolment, funding, land, pairing, rotation, "
+        "school_size, service, siting, small_school, staffing, support, yields",
     ]
 
 

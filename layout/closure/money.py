@@ -101,7 +101,7 @@ _FUNDING_ITEMS = (
     "boarding_supplement",
     "total_funding",
 )
-_STAFFING_ITEMS = ("schools", "teachers_required", "teachers", "shortfall")
+_STAFFING_ITEMS = ("schools", "teachers_required", "teachers", "shortfall", "boarding_staff")
 
 
 def _money(

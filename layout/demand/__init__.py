@@ -32,7 +32,6 @@ from .scenarios import (
     scenarios_from_toml,
 )
 from .yields import (
-    ANSHAN_PERSONS_PER_HOUSEHOLD,
     DEFAULT_FEATURES,
     REPORT_COLUMNS,
     YieldModel,
@@ -46,7 +45,6 @@ __all__ = [
     "ALL_CELLS",
     "ANSHAN_BIRTH_RATE",
     "ANSHAN_GROWTH_2010_2020",
-    "ANSHAN_PERSONS_PER_HOUSEHOLD",
     "CHILD_LEVELS",
     "CohortProjection",
     "DEFAULT_FEATURES",

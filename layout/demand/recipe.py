@@ -28,7 +28,7 @@ import geopandas as gpd
 from ..errors import ValidationError
 from .project import project_demand
 from .scenarios import Scenario, default_scenarios, scenario_named, scenarios_from_toml
-from .yields import YieldModel
+from .yields import YieldModel, YieldRates
 
 if TYPE_CHECKING:
     from ..study import Study
@@ -61,8 +61,8 @@ def study_yields(study: Study) -> YieldModel:
 
     A study with a ``[yields]`` table (a county partition of a larger study) takes the model
     fitted on the whole study from it; otherwise the model is fitted on the study's completed
-    developments (:meth:`~layout.demand.YieldModel.fit`), with the default rates for a level
-    that has too few.
+    developments (:meth:`~layout.demand.YieldModel.fit`), with the profile's default rates
+    (``yields``) for a level that has too few.
 
     Examples
     --------
@@ -73,7 +73,8 @@ def study_yields(study: Study) -> YieldModel:
     table = study.config.get("yields")
     if table is not None:
         return YieldModel.from_table(table, where=f"{study.path.name}: [yields]")
-    return YieldModel().fit(study["developments"], observed_year=study.school_year)
+    model = YieldModel(defaults=YieldRates.from_profile(study.standards))
+    return model.fit(study["developments"], observed_year=study.school_year)
 
 
 def study_demand(
@@ -110,7 +111,7 @@ def study_demand(
     elif yields == "fitted":
         model = study_yields(study)
     elif yields == "default":
-        model = YieldModel()
+        model = YieldModel(defaults=YieldRates.from_profile(study.standards))
     else:
         raise ValidationError(f"yields must be 'fitted', 'default' or a YieldModel; got {yields!r}")
     return project_demand(

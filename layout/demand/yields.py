@@ -10,11 +10,11 @@ number of children of the level per occupied household, either a fixed rate
 (:class:`YieldRates`) or, when enough completed developments have observed enrolment, a rate
 fitted by :class:`YieldModel` from the developments' attributes.
 
-The default rates come from the planning indicator of school places per 1000 residents
-(千人指标): about 80 primary and 40 junior places per 1000 residents, times 2.25 persons per
-household (Anshan, 2020 census: 2.25 persons per family household) = 0.18 primary and 0.09
-junior children per household. The per-1000 figures are planning norms, not Anshan
-observations: an assumption to replace with local data.
+The default rates come from the profile's ``yields`` table (:class:`layout.standards.Yields`):
+the planning indicator of school places per 1000 residents (千人指标) times the persons per
+household. With ``anshan-2020``: 80 primary and 40 junior places per 1000 residents (planning
+norms, not Anshan observations: assumptions to replace with local data) times 2.25 persons per
+family household (Anshan, 2020 census) = 0.18 primary and 0.09 junior children per household.
 
 Phases delivered in or before the population's base year are already counted in the base-year
 population; only phases delivered after it add children (see
@@ -39,12 +39,10 @@ from sklearn.preprocessing import StandardScaler
 from .. import _validate
 from ..errors import ValidationError
 from ..schema import CHILD_LEVELS
+from ..standards import Profile, load_profile
 from .developments import YEARS_SINCE_DELIVERY, check_developments
 
 log = logging.getLogger(__name__)
-
-ANSHAN_PERSONS_PER_HOUSEHOLD = 2.25
-"""Persons per family household in Anshan, 7th census (2020)."""
 
 DEFAULT_FEATURES: tuple[str, ...] = ("mean_unit_m2", "price_index", YEARS_SINCE_DELIVERY)
 """Attributes the :class:`YieldModel` fits on by default."""
@@ -95,15 +93,14 @@ class YieldRates:
 
     Examples
     --------
-    >>> YieldRates().primary, YieldRates().junior
-    (0.18, 0.09)
-    >>> YieldRates().occupancy(np.array([-1, 0, 1, 2, 3, 10])).tolist()
+    >>> rates = YieldRates(primary=0.18, junior=0.09, occupancy_ramp=(0.4, 0.7, 0.9, 1.0))
+    >>> rates.occupancy(np.array([-1, 0, 1, 2, 3, 10])).tolist()
     [0.0, 0.4, 0.7, 0.9, 1.0, 1.0]
     """
 
-    primary: float = 80 * ANSHAN_PERSONS_PER_HOUSEHOLD / 1000
-    junior: float = 40 * ANSHAN_PERSONS_PER_HOUSEHOLD / 1000
-    occupancy_ramp: tuple[float, ...] = (0.4, 0.7, 0.9, 1.0)
+    primary: float
+    junior: float
+    occupancy_ramp: tuple[float, ...]
 
     def __post_init__(self) -> None:
         problems = [
@@ -127,13 +124,45 @@ class YieldRates:
         object.__setattr__(self, "occupancy_ramp", tuple(float(v) for v in ramp))
 
     @classmethod
+    def from_profile(cls, profile: Profile) -> YieldRates:
+        """Build the default rates of a profile's ``yields`` table.
+
+        Parameters
+        ----------
+        profile
+            Standards profile: ``yields.primary_places_per_1000``,
+            ``yields.junior_places_per_1000``, ``yields.persons_per_household`` and
+            ``yields.occupancy_ramp``.
+
+        Returns
+        -------
+        YieldRates
+            Places per 1000 residents times persons per household, over 1000.
+
+        Examples
+        --------
+        80 and 40 places per 1000 residents, 2.25 persons per household: 0.18 and 0.09.
+
+        >>> rates = YieldRates.from_profile(load_profile())
+        >>> round(rates.primary, 6), round(rates.junior, 6), rates.occupancy_ramp
+        (0.18, 0.09, (0.4, 0.7, 0.9, 1.0))
+        """
+        table = profile.yields
+        return cls.per_thousand_residents(
+            primary=table.primary_places_per_1000,
+            junior=table.junior_places_per_1000,
+            persons_per_household=table.persons_per_household,
+            occupancy_ramp=table.occupancy_ramp,
+        )
+
+    @classmethod
     def per_thousand_residents(
         cls,
         *,
-        primary: float = 80.0,
-        junior: float = 40.0,
-        persons_per_household: float = ANSHAN_PERSONS_PER_HOUSEHOLD,
-        occupancy_ramp: tuple[float, ...] = (0.4, 0.7, 0.9, 1.0),
+        primary: float,
+        junior: float,
+        persons_per_household: float,
+        occupancy_ramp: tuple[float, ...],
     ) -> YieldRates:
         """Build rates from children per 1000 residents (千人指标) and household size.
 
@@ -155,8 +184,9 @@ class YieldRates:
 
         Examples
         --------
-        >>> YieldRates.per_thousand_residents(primary=100, junior=50, persons_per_household=3)
-        YieldRates(primary=0.3, junior=0.15, occupancy_ramp=(0.4, 0.7, 0.9, 1.0))
+        >>> YieldRates.per_thousand_residents(
+        ...     primary=100, junior=50, persons_per_household=3, occupancy_ramp=(0.5, 1.0))
+        YieldRates(primary=0.3, junior=0.15, occupancy_ramp=(0.5, 1.0))
         """
         if isinstance(persons_per_household, bool) or not persons_per_household > 0:
             raise ValidationError(
@@ -201,7 +231,7 @@ class YieldRates:
 
         Examples
         --------
-        >>> YieldRates().rate("junior")
+        >>> YieldRates(primary=0.18, junior=0.09, occupancy_ramp=(1.0,)).rate("junior")
         0.09
         """
         return {"primary": self.primary, "junior": self.junior}[level]
@@ -225,7 +255,9 @@ class YieldModel:
     Parameters
     ----------
     defaults
-        Fallback rates and the occupancy ramp (used in fitting too).
+        Fallback rates and the occupancy ramp (used in fitting too); by default those of the
+        default profile (:meth:`YieldRates.from_profile`). A study's model takes its own
+        profile's (:func:`layout.demand.study_yields`).
     features
         Numeric columns of the developments layer, plus ``"years_since_delivery"``.
     min_developments
@@ -269,7 +301,7 @@ class YieldModel:
                 f"min_developments must be a whole number of at least folds={folds}, "
                 f"got {min_developments!r}"
             )
-        self.defaults = YieldRates() if defaults is None else defaults
+        self.defaults = YieldRates.from_profile(load_profile()) if defaults is None else defaults
         self.features = tuple(features)
         self.min_developments = min_developments
         self.folds = folds

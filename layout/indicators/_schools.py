@@ -37,19 +37,22 @@ _ID_COLUMNS = (
 # --------------------------------------------------------------------------- input checks
 
 
-def _operating(schools: pd.DataFrame, *, needs: Sequence[str] = ()) -> pd.DataFrame:
+def _operating(
+    schools: pd.DataFrame, *, needs: Sequence[str] = (), optional: Sequence[str] = ()
+) -> pd.DataFrame:
     """Check the schools layer and return its operating schools with clean numeric columns.
 
     The checks are the study loader's (:class:`layout._validate.LayerCheck`) on the columns
     these tables use: one :class:`ValidationError` lists every problem, each naming the
-    column, the school ids and the fix. Schools with no pupils at all are kept and reported
+    column, the school ids and the fix. ``optional`` columns are checked too but may be
+    blank, and are left as they are. Schools with no pupils at all are kept and reported
     with a :class:`DataWarning`.
     """
     if not isinstance(schools, pd.DataFrame):
         raise ValidationError(f"schools must be a (Geo)DataFrame, got {type(schools).__name__}")
     numeric = [*enrolment_columns(), *classes_columns(), *needs]
     columns = ["county_code", "level", "setting", "status", *numeric]
-    check = _validate.check_columns(schools, "schools", columns)
+    check = _validate.check_columns(schools, "schools", [*columns, *optional], blank_ok=optional)
     check.grades()
     check.raise_if_any()
     frame = check.frame[check.frame["status"] != "planned"].copy()

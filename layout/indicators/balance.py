@@ -55,7 +55,7 @@ from .._validate import ids_text
 from ..errors import DataWarning, ValidationError
 from ..schema import RESOURCE_COLUMNS
 from ..standards import Profile, ResourceNorms
-from ._schools import _TOLERANCE, _keys, _operating, _pupils
+from ._schools import _TOLERANCE, _ceil, _keys, _operating, _pupils
 
 logger = logging.getLogger(__name__)
 
@@ -352,3 +352,56 @@ def _balance_counties(
     )
     table["county_pass"] = table.groupby(level="county_code")["stage_pass"].transform("all")
     return table.reset_index()
+
+
+def balance_target(counties: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Compare the share of counties passing the resource part with the city's target.
+
+    The Anshan plan asks that 20 % of its counties (county-level units) pass the
+    quality-balanced assessment by the end of 2022 (``balance.county_pass_target_share``).
+    The tool computes the resource part only, so the share here is that of counties whose
+    every stage passes it (``county_pass`` of :attr:`BalanceResult.counties`): a county
+    failing it cannot pass the whole assessment, one passing it may still fail the rest.
+
+    Parameters
+    ----------
+    counties
+        :attr:`BalanceResult.counties`.
+    profile
+        Standards profile (``balance.county_pass_target_share``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``counties``, ``counties_passing``, ``share_counties_passing``,
+        ``target_share``,
+        ``counties_needed`` (counties that must pass to reach the target, rounded up) and
+        ``target_met``.
+
+    Examples
+    --------
+    Worked by hand: 1 of 7 counties passes, 14.3 %; 20 % of 7 is 1.4, so 2 must pass.
+
+    >>> import pandas as pd
+    >>> from layout.standards import load_profile
+    >>> counties = pd.DataFrame({"county_code": list("ABCDEFG"), "stage": "primary",
+    ...                          "county_pass": [True] + [False] * 6})
+    >>> target = balance_target(counties, load_profile()).iloc[0]
+    >>> int(target["counties_passing"]), int(target["counties_needed"]), bool(target["target_met"])
+    (1, 2, False)
+    """
+    passing = counties.groupby("county_code", sort=False)["county_pass"].all()
+    target = profile.balance.county_pass_target_share
+    n = len(passing)
+    share = float(passing.mean()) if n else float("nan")
+    needed = int(_ceil([target * n])[0])
+    return pd.DataFrame(
+        {
+            "counties": [n],
+            "counties_passing": [int(passing.sum())],
+            "share_counties_passing": [share],
+            "target_share": [target],
+            "counties_needed": [needed],
+            "target_met": [n > 0 and int(passing.sum()) >= needed],
+        }
+    )

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .._validate import ids_text
 from ..errors import ValidationError
+from ..schema import classes_columns
 from ..standards import Profile
 from ._schools import _keys, _operating, _pupils, _small_schools
 
@@ -22,6 +23,11 @@ def funding(schools: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     ``funding.boarder_supplement``, also shown apart. With the Anshan profile the floor is
     given to rural primary schools and teaching points only (村小和教学点), as the plan says.
 
+    The head-teacher allowance (班主任津贴, a special fund apart from the public funding and
+    not in ``total_funding``) is one head teacher per class at
+    ``funding.head_teacher_allowance_monthly`` a month, twelve months a year: the least the
+    county must budget (Anshan: 300 yuan a month, 二.(四).2).
+
     Parameters
     ----------
     schools
@@ -34,7 +40,8 @@ def funding(schools: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     pandas.DataFrame
         Aligned to the operating schools' index: identifying columns, ``students_primary``,
         ``students_junior``, ``students``, ``boarders``, ``base_funding``, ``floor_applied``,
-        ``floor_top_up``, ``boarding_supplement`` and ``total_funding`` (yuan per year).
+        ``floor_top_up``, ``boarding_supplement`` and ``total_funding`` (yuan per year), then
+        ``head_teachers`` (one per class) and ``head_teacher_allowance`` (yuan per year).
 
     Raises
     ------
@@ -45,7 +52,7 @@ def funding(schools: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     --------
     Worked by hand: a rural village primary school with 60 pupils, 10 of them boarders:
     base 60 x 850 = 51,000; floor top-up 40 x 850 = 34,000; boarding 10 x 200 = 2,000;
-    total 87,000 yuan.
+    total 87,000 yuan. Its 2 classes have 2 head teachers: 2 x 300 x 12 = 7,200 yuan a year.
 
     >>> import pandas as pd
     >>> from layout.standards import load_profile
@@ -57,6 +64,8 @@ def funding(schools: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     >>> f = funding(pd.DataFrame([row]), load_profile())
     >>> f[["base_funding", "floor_top_up", "boarding_supplement", "total_funding"]].iloc[0].tolist()
     [51000.0, 34000.0, 2000.0, 87000.0]
+    >>> f[["head_teachers", "head_teacher_allowance"]].iloc[0].tolist()
+    [2.0, 7200.0]
     """
     frame = _operating(schools, needs=("boarders",))
     return _funding(frame, profile)
@@ -87,6 +96,9 @@ def _funding(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     table["floor_top_up"] = top_up
     table["boarding_supplement"] = boarders * float(rates.boarder_supplement)
     table["total_funding"] = base + top_up + table["boarding_supplement"].to_numpy()
+    classes = frame[classes_columns()].to_numpy(np.int64).sum(axis=1)
+    table["head_teachers"] = classes
+    table["head_teacher_allowance"] = classes * 12 * rates.head_teacher_allowance_monthly
     return table
 
 
@@ -102,7 +114,8 @@ def county_funding(table: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per ``county_code``: ``schools``, ``schools_floor`` (schools given the
-        small-school floor), pupils, boarders and the sums of every funding column.
+        small-school floor), pupils, boarders, the sums of every funding column, then
+        ``head_teachers`` and ``head_teacher_allowance`` (yuan per year).
 
     Examples
     --------
@@ -111,9 +124,10 @@ def county_funding(table: pd.DataFrame) -> pd.DataFrame:
     ...     "students_primary": [60, 300], "students_junior": [0, 0], "students": [60, 300],
     ...     "boarders": [10, 0], "base_funding": [51000.0, 255000.0],
     ...     "floor_applied": [True, False], "floor_top_up": [34000.0, 0.0],
-    ...     "boarding_supplement": [2000.0, 0.0], "total_funding": [87000.0, 255000.0]})
-    >>> county_funding(t)[["schools", "schools_floor", "total_funding"]].to_dict("records")
-    [{'schools': 2, 'schools_floor': 1, 'total_funding': 342000.0}]
+    ...     "boarding_supplement": [2000.0, 0.0], "total_funding": [87000.0, 255000.0],
+    ...     "head_teachers": [2, 6], "head_teacher_allowance": [7200.0, 21600.0]})
+    >>> county_funding(t)[["schools", "total_funding", "head_teacher_allowance"]].to_dict("records")
+    [{'schools': 2, 'total_funding': 342000.0, 'head_teacher_allowance': 28800.0}]
     """
     sums = [
         "students_primary",
@@ -124,6 +138,8 @@ def county_funding(table: pd.DataFrame) -> pd.DataFrame:
         "floor_top_up",
         "boarding_supplement",
         "total_funding",
+        "head_teachers",
+        "head_teacher_allowance",
     ]
     grouped = table.groupby("county_code")
     out = pd.DataFrame(

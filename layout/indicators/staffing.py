@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .._validate import ids_text
@@ -12,6 +13,26 @@ from ..standards import Profile
 from ._schools import _ceil, _keys, _operating, _pupils, _small_schools
 
 # --------------------------------------------------------------------------- staffing
+
+
+def boarding_staff(boarders: npt.ArrayLike, profile: Profile) -> npt.NDArray[np.int64]:
+    """Additional staff for boarding management (寄宿制学校附加编制) of each school.
+
+    One staff member per ``staffing.boarders_per_boarding_staff`` boarders, rounded up: the
+    Anshan plan (二.(三).2) asks for additional staffing of boarding schools by their real
+    need and fixes no ratio, so the profile's value is an assumption.
+
+    Examples
+    --------
+    50 boarders a staff member: 0, 1, 50 and 51 boarders need 0, 1, 1 and 2.
+
+    >>> from layout.standards import load_profile
+    >>> boarding_staff([0, 1, 50, 51], load_profile()).tolist()
+    [0, 1, 1, 2]
+    """
+    per = profile.staffing.boarders_per_boarding_staff
+    return _ceil(np.asarray(boarders, dtype=float) / per)
+
 
 
 def staffing(
@@ -43,7 +64,9 @@ def staffing(
         Aligned to the operating schools' index: identifying columns, ``students_primary``,
         ``students_junior``, ``classes``, ``small_school``, ``required_by_ratio``,
         ``required_by_class`` (0 where it does not apply), ``teachers_required``,
-        ``teachers`` and ``shortfall``; plus the rotation columns when ``teachers`` is given.
+        ``teachers`` and ``shortfall``; ``boarding_staff`` (additional staff for boarding
+        management, :func:`boarding_staff`, apart from the norm and the shortfall) when the
+        layer has ``boarders``; plus the rotation columns when ``teachers`` is given.
 
     Raises
     ------
@@ -67,7 +90,8 @@ def staffing(
     >>> s[["teachers_required", "teachers", "shortfall"]].iloc[0].tolist()
     [3, 2, 1]
     """
-    frame = _operating(schools, needs=("teachers",))
+    boarders = ("boarders",) if "boarders" in schools.columns else ()
+    frame = _operating(schools, needs=("teachers", *boarders))
     table = _staffing(frame, profile)
     if teachers is not None:
         table = table.join(_due(teachers, schools, frame, profile))
@@ -93,6 +117,8 @@ def _staffing(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     table["teachers_required"] = required
     table["teachers"] = present
     table["shortfall"] = np.maximum(required - present, 0)
+    if "boarders" in frame.columns:
+        table["boarding_staff"] = boarding_staff(frame["boarders"].to_numpy(), profile)
     return table
 
 
@@ -167,7 +193,8 @@ def county_staffing(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     pandas.DataFrame
         One row per ``county_code``: ``schools``, ``teachers_required``, ``teachers``,
         ``shortfall`` (sum of the schools' shortfalls) and ``net_balance`` (teachers minus
-        required over the county); with rotation columns also ``teachers_due``,
+        required over the county); ``boarding_staff`` when the table has it; with rotation
+        columns also ``teachers_due``,
         ``rotation_quota``, ``backbone_due``, ``backbone_quota`` and ``backbone_enough``
         (enough backbone teachers are due to fill the backbone quota).
 
@@ -188,6 +215,8 @@ def county_staffing(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
         grouped[["teachers_required", "teachers", "shortfall"]].sum()
     )
     out["net_balance"] = out["teachers"] - out["teachers_required"]
+    if "boarding_staff" in table.columns:
+        out["boarding_staff"] = grouped["boarding_staff"].sum()
     if "teachers_due" in table.columns:
         rotation = profile.rotation
         due = grouped[["teachers_due", "backbone_due"]].sum()

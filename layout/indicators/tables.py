@@ -6,13 +6,15 @@ import logging
 
 import pandas as pd
 
-from ..schema import RESOURCE_COLUMNS
+from ..schema import RESOURCE_COLUMNS, SUPPORT_COLUMNS
 from ..standards import Profile
 from ._schools import _operating
-from .balance import _balance
+from .balance import _balance, balance_target
 from .class_size import _ledger, county_class_size
 from .funding import _funding, county_funding
+from .pairing import study_pairs
 from .staffing import _due, _staffing, county_staffing
+from .support import support_tables, township_dormitories, unchecked_support_rules
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ def indicator_tables(
     profile: Profile,
     *,
     teachers: pd.DataFrame | None = None,
+    townships: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every indicator table, with plain column names and codes.
 
@@ -40,14 +43,21 @@ def indicator_tables(
         Standards profile.
     teachers
         Optional ``teachers`` table, for the rotation quota.
+    townships
+        Optional townships layer: with its ``teacher_dormitory`` column, the table
+        ``township_dormitories`` (:func:`layout.indicators.support.township_dormitories`).
 
     Returns
     -------
     dict of str to pandas.DataFrame
         Keyed by table name: ``profile``, ``class_size_ledger``, ``class_size_by_county``,
         ``funding``, ``funding_by_county``, ``staffing``, ``staffing_by_county`` and, with
-        resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``, in
-        that order.
+        resource data, ``balance_schools``, ``balance_indicators``, ``balance_counties``,
+        ``balance_target`` (the city's share of counties passing against its target), in
+        that order; ``school_pairs`` (every rural school paired with an urban quality
+        school, :func:`layout.indicators.pairing.school_pairs`) when the layer has point
+        geometries in a projected CRS; then the tables of the support rules whose optional
+        columns the layer has (:func:`layout.indicators.support.support_tables`).
 
     Examples
     --------
@@ -64,7 +74,8 @@ def indicator_tables(
     """
     has_resources = all(c in schools.columns for c in RESOURCE_COLUMNS)
     needs = ("boarders", "teachers", *(RESOURCE_COLUMNS if has_resources else ()))
-    frame = _operating(schools, needs=needs)
+    support = [c for c in SUPPORT_COLUMNS if c in schools.columns]
+    frame = _operating(schools, needs=needs, optional=support)
     ledger = _ledger(frame, profile)
     money = _funding(frame, profile)
     staff = _staffing(frame, profile)
@@ -84,8 +95,27 @@ def indicator_tables(
         tables["balance_schools"] = result.schools
         tables["balance_indicators"] = result.indicators
         tables["balance_counties"] = result.counties
+        tables["balance_target"] = balance_target(result.counties, profile)
     else:
         logger.warning(
             "schools lack some of %s: balance tables left out", ", ".join(RESOURCE_COLUMNS)
+        )
+    pairs = study_pairs(schools, profile, balance_schools=tables.get("balance_schools"))
+    if pairs is not None:
+        tables["school_pairs"] = pairs
+    tables |= support_tables(frame, profile)
+    if townships is not None and "teacher_dormitory" in townships.columns:
+        tables["township_dormitories"] = township_dormitories(townships, frame)
+    elif townships is not None:
+        logger.warning(
+            "townships lack teacher_dormitory: the rule dormitories (鞍山2020方案 二.(四).1) "
+            "is not checked"
+        )
+    for rule in unchecked_support_rules(frame):
+        logger.warning(
+            "schools lack %s: the rule %s (鞍山2020方案 %s) is not checked",
+            ", ".join(c for c in rule.columns if c not in frame.columns),
+            rule.key,
+            rule.clause,
         )
     return tables

@@ -47,7 +47,8 @@ class LandOptions:
     ----------
     min_fill
         Share of a parcel's planned seats that the unmet demand within its service radius must
-        reach in some plan year (1.0: the seats would all be needed). No policy fixes it.
+        reach in some plan year (1.0: the seats would all be needed); ``None`` takes the
+        profile's ``land.parcel_min_fill`` (see :meth:`fill`). No policy fixes it.
     overlap_tolerance_m2
         Overlaps of this area or less (m²) are ignored, e.g. slivers of digitising.
     radii
@@ -62,7 +63,7 @@ class LandOptions:
     0.8
     """
 
-    min_fill: float = 1.0
+    min_fill: float | None = None
     overlap_tolerance_m2: float = 1.0
     radii: Mapping[tuple[str, str], float] = field(default_factory=dict)
     lang: Lang = "zh"
@@ -71,7 +72,7 @@ class LandOptions:
         problems = [
             f"LandOptions: {name} must be a number, 0 or more, got {value!r}"
             for name, value in (
-                ("min_fill", self.min_fill),
+                ("min_fill", 0.0 if self.min_fill is None else self.min_fill),
                 ("overlap_tolerance_m2", self.overlap_tolerance_m2),
             )
             if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0
@@ -80,6 +81,18 @@ class LandOptions:
             problems.append(f"LandOptions: lang must be 'zh' or 'en', got {self.lang!r}")
         if problems:
             raise ValidationError(problems)
+
+    def fill(self, profile: Profile) -> float:
+        """Return ``min_fill``, or the profile's ``land.parcel_min_fill`` when it is ``None``.
+
+        Examples
+        --------
+        >>> from layout.standards import load_profile
+        >>> profile = load_profile(overrides={"land": {"parcel_min_fill": 0.9}})
+        >>> LandOptions().fill(profile), LandOptions(min_fill=0.8).fill(profile)
+        (0.9, 0.8)
+        """
+        return profile.land.parcel_min_fill if self.min_fill is None else float(self.min_fill)
 
 
 # --------------------------------------------------------------------------- input checks

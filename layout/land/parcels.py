@@ -23,10 +23,11 @@ an overall ``passed``:
   - ``demand``: the demand the parcel is meant to serve exists. In each plan year from the
     parcel's delivery year on, the projected children of its level within the service radius
     of the parcel, less the seats of the open schools of that level within the same radius,
-    must reach ``min_fill`` x the planned seats in at least one year. Children of a demand
-    cell count in proportion to the share of the cell's area inside the radius (areal
-    weighting). The reported distance runs from the parcel to the centre of gravity of those
-    children in the peak year (0 when the parcel sits amid its demand).
+    must reach ``min_fill`` (the profile's ``land.parcel_min_fill``) x the planned seats in at
+    least one year. Children of a demand cell count in proportion to the share of the cell's
+    area inside the radius (areal weighting). The reported distance runs from the parcel to the
+    centre of gravity of those children in the peak year (0 when the parcel sits amid its
+    demand).
 
 * :func:`check_developments`, one row per residential development (phases grouped by
   ``development_id``):
@@ -222,6 +223,7 @@ def check_parcels(
         schools=schools,
         grid=_Grid(cells, children, plan_years),
         options=opts,
+        fill=opts.fill(profile),
         radii=service_radii(profile, overrides=opts.radii),
     )
     table = pd.concat(
@@ -387,6 +389,7 @@ def _demand_rule(
     schools: gpd.GeoDataFrame,
     grid: _Grid,
     options: LandOptions,
+    fill: float,
     radii: Mapping[tuple[str, str], float],
 ) -> pd.DataFrame:
     """Check the unmet demand within each parcel's service radius against its seats."""
@@ -405,15 +408,19 @@ def _demand_rule(
             seats=(schools.geometry.to_numpy(), capacity[f"capacity_{level}"].to_numpy()),
         )
         planned = seats[level].to_numpy()
-        ok = (planned == 0) | (
-            found["children"] - found["capacity"] >= options.min_fill * planned - _EPS
-        )
+        ok = (planned == 0) | (found["children"] - found["capacity"] >= fill * planned - _EPS)
         found["radius_m"] = radius
         columns |= {f"{level}_{k}": np.where(planned > 0, found[k], np.nan) for k in _FOUND}
         oks.append(ok)
         reasons.append(
             _demand_reasons(
-                found, planned=planned, delivery=delivery, grid=grid, level=level, options=options
+                found,
+                planned=planned,
+                delivery=delivery,
+                grid=grid,
+                level=level,
+                options=options,
+                fill=fill,
             )
         )
     has_seats = seats.to_numpy().sum(axis=1) > 0
@@ -509,6 +516,7 @@ def _demand_reasons(
     grid: _Grid,
     level: str,
     options: LandOptions,
+    fill: float,
 ) -> list[str]:
     """Word the demand rule of one level for each parcel ('' where it plans no such seats)."""
     lang = options.lang
@@ -525,7 +533,7 @@ def _demand_reasons(
             )
             continue
         need = found["children"][i] - found["capacity"][i]
-        threshold = options.min_fill * seats
+        threshold = fill * seats
         out.append(
             text.reason(
                 "demand",
@@ -539,7 +547,7 @@ def _demand_reasons(
                 cmp=_sign(need >= threshold - _EPS),
                 threshold=threshold,
                 seats=seats,
-                fill=options.min_fill,
+                fill=fill,
             )
         )
     return out

@@ -48,8 +48,8 @@ _TEXT = {
     "schools": ("现有学校", "Existing schools"),
 }
 _PROPOSAL_TIPS = ["proposal_id", "kind", "candidate_id", "children_served", "minutes_saved",
-                  "classes", "teachers_required", "boarding_beds", "land_m2", "total_funding",
-                  "gap"]  # fmt: skip
+                  "classes", "teachers_required", "boarding_beds", "boarding_staff", "land_m2",
+                  "total_funding", "gap"]  # fmt: skip
 
 
 _t = partial(in_language, _TEXT)

@@ -20,6 +20,7 @@ from ..demand import focus_scenario, scenario_names
 from ..labels import VALUES_ZH
 from ..standards import Profile
 from ..study import Study
+from .rules import rule_findings
 
 __all__ = ["estimate_notes", "findings"]
 
@@ -84,6 +85,7 @@ def findings(
             }
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
+    lines += rule_findings(t, profile, lang=lang)
     method = _method_finding(study, text=text)
     return [*lines, method, *estimate_notes(study, lang=lang)]
 

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from ..access import BORDER_INPUTS, settle_borders
 from ..errors import CountyRunError, ValidationError
+from ..indicators import balance_target, study_pairs
 from ..schema import HALO, LAYERS
 from ..sites import SitePlan
 from ..study import Study, study_from_toml
@@ -127,9 +128,11 @@ def merge_counties(
     if set(BORDER_INPUTS) <= set(merged):
         merged = settle_borders(merged)
     shapes = merge_tables(layers)
+    study = _merged_study(parts, codes, Path(manifest["study"]))
+    _city_wide(merged, study)
     plans = [shapes.get(f"site_{part}") for part in ("proposals", "candidates", "coverage")]
     return MergedResult(
-        study=_merged_study(parts, codes, Path(manifest["study"])),
+        study=study,
         tables=merged,
         layers=shapes,
         sites=SitePlan(*plans) if all(p is not None for p in plans) else None,
@@ -229,6 +232,22 @@ def _merged_study(parts: Path, codes: Sequence[str], path: Path) -> Study:
         key = LAYERS[name].id_column
         layers[name] = merged[~merged[key].duplicated()].reset_index(drop=True)
     return dataclasses.replace(first, path=path, layers=layers)
+
+
+def _city_wide(tables: dict[str, pd.DataFrame], study: Study) -> None:
+    """Compute again, on the merged study, the tables of city-wide targets.
+
+    Each county of a county-by-county run saw only itself: the share of counties passing the
+    balance assessment and the pairing of rural with urban schools span every county.
+    """
+    if "balance_counties" in tables:
+        tables["balance_target"] = balance_target(tables["balance_counties"], study.standards)
+    if "school_pairs" in tables:
+        pairs = study_pairs(
+            study["schools"], study.standards, balance_schools=tables.get("balance_schools")
+        )
+        if pairs is not None:
+            tables["school_pairs"] = pairs
 
 
 def _finished(folder: Path, digest: str) -> bool:

@@ -42,7 +42,14 @@ from ..demand import (
     study_demand,
     study_yields,
 )
-from ..indicators import indicator_tables
+from ..finance import finance_frame, spending_per_pupil
+from ..history import history_frame
+from ..indicators import (
+    class_size_timetable,
+    consolidation_rates,
+    indicator_tables,
+    strike_off_by_year,
+)
 from ..labels import TABLE_TITLES, localise
 from ..maps import save_html
 from ..maps.balance import balance_map
@@ -370,7 +377,21 @@ def _indicators(result: PlanResult) -> None:
     """Class-size ledger, funding, staffing and balance tables."""
     study = result.study
     teachers = study.layers.get("teachers")
-    tables = indicator_tables(study["schools"], study.standards, teachers=teachers)
+    tables = indicator_tables(
+        study["schools"], study.standards, teachers=teachers, townships=study["townships"]
+    )
+    if "finance" in study.config:
+        money = finance_frame(
+            study.config["finance"], where=study.path.name, school_year=study.school_year
+        )
+        tables["spending_per_pupil"] = spending_per_pupil(money)
+    if "enrolment_history" in study.config:
+        past = history_frame(
+            study.config["enrolment_history"], where=study.path.name, school_year=study.school_year
+        )
+        tables["consolidation"] = consolidation_rates(
+            past, study["schools"], study.standards, school_year=study.school_year
+        )
     result.tables.update(tables)
 
 
@@ -396,6 +417,7 @@ def _access(result: PlanResult) -> None:
     found = access(result.study, result.demand)
     result.tables["access_summary"] = found.summary
     result.tables["access_schools"] = found.schools
+    _timetable(result, found.schools)
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
     result.tables["access_balance"] = found.balance
@@ -421,6 +443,23 @@ def _sites(result: PlanResult) -> None:
     result.layers["site_candidates"] = found.candidates
     result.layers["site_coverage"] = found.coverage
     result.tables["site_proposals"] = pd.DataFrame(found.proposals.drop(columns="geometry"))
+
+
+def _timetable(result: PlanResult, school_years: pd.DataFrame) -> None:
+    """Add the large-class timetable of the focus scenario and the strike-off by year."""
+    study, tables = result.study, result.tables
+    if "class_size_ledger" not in tables or school_years.empty:
+        return
+    timetable = class_size_timetable(
+        tables["class_size_ledger"],
+        school_years,
+        study.standards,
+        scenario=focus_scenario(scenario_names(school_years)),
+        school_year=study.school_year,
+    )
+    tables["class_size_timetable"] = timetable
+    years = [study.school_year, *study.plan_years]
+    tables["strike_off_by_year"] = strike_off_by_year(timetable, years=years)
 
 
 STEPS: list[tuple[str, Callable[[PlanResult], None]]] = [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .candidates import REUSE_BONUS, SCORE_SCALE_M, SCORE_WEIGHTS, candidate_sites
+from .. import _moved
+from .candidates import candidate_sites
 from .plans import CANDIDATE_KINDS, plan_sites, rural_plan, urban_plan
 from .proposal import PROPOSAL_COLUMNS, TIERS, SitePlan
 from .sizing import standard_classes
@@ -12,12 +13,14 @@ __all__ = [
     "candidate_sites",
     "plan_sites",
     "PROPOSAL_COLUMNS",
-    "REUSE_BONUS",
     "rural_plan",
-    "SCORE_SCALE_M",
-    "SCORE_WEIGHTS",
     "SitePlan",
     "standard_classes",
     "TIERS",
     "urban_plan",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Old names that moved or were replaced (see :mod:`layout._moved`)."""
+    return _moved.moved_name(__name__, name)

@@ -16,19 +16,6 @@ from ..errors import ValidationError
 from ..schema import HALO
 from ..study import Study
 
-SCORE_WEIGHTS: dict[str, float] = {"road": 0.4, "seat": 0.3, "services": 0.3}
-"""Weights of the suitability parts: near a road (access for building and school buses), near
-the township seat (where the township's services and staff are), near an open school (a proxy
-for public services: water, power, clinics). Without roads the road part is left out and the
-other weights are scaled up to sum to 1."""
-
-SCORE_SCALE_M = 1000.0
-"""Distance in metres at which a suitability part falls to 1/2: ``part = 1 / (1 + d / scale)``."""
-
-REUSE_BONUS = 0.5
-"""Score added to the campus of a closing school (the policy re-uses idle campuses first)."""
-
-
 # --------------------------------------------------------------------------- candidates
 
 
@@ -69,8 +56,14 @@ def candidate_sites(
         number), ``county_code``, the distances ``road_m`` (NaN without roads),
         ``seat_m`` (to the nearest township seat of its county)
         and ``school_m`` (nearest open school), their parts ``road_part``, ``seat_part``,
-        ``services_part`` (``1 / (1 + d / SCORE_SCALE_M)``), ``reuse_bonus`` and
-        ``score = sum(SCORE_WEIGHTS[k] * part_k) / sum(weights used) + reuse_bonus``.
+        ``services_part`` (``1 / (1 + d / distance_scale_m)``), ``reuse_bonus`` and
+        ``score = sum(weight_k * part_k) / sum(weights used) + reuse_bonus``, with the
+        weights, scale and bonus of the profile's ``siting`` table (:class:`Siting
+        <layout.standards.Siting>`): near a road (access for building and school buses), near
+        the township seat (services and staff), near an open school (a proxy for public
+        services). Without roads the road part is left out and the other weights are scaled
+        up to sum to 1. The campus of a closing school gets the reuse bonus (the plan reuses
+        idle campuses first).
 
     Raises
     ------
@@ -80,10 +73,11 @@ def candidate_sites(
     Examples
     --------
     >>> from layout.study import study_from_toml
-    >>> sites = candidate_sites(study_from_toml(), level="primary")
+    >>> study = study_from_toml()
+    >>> sites = candidate_sites(study, level="primary")
     >>> sorted(set(sites["kind"]))
     ['campus', 'parcel', 'seat']
-    >>> bool(sites["score"].between(0, 1 + REUSE_BONUS).all())
+    >>> bool(sites["score"].between(0, 1 + study.standards.siting.reuse_bonus).all())
     True
     """
     _validate.require_choice(level, "level", ("primary", "junior"))
@@ -195,15 +189,20 @@ def _scored(study: Study, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         out.loc[out.index[index[0]], "road_m"] = gaps
     out["seat_m"] = _nearest_seat_m(study, xy, out["county_code"].astype(str).to_numpy())
     out["school_m"] = _nearest_m(xy, _open_schools(study))
-    weights = dict(SCORE_WEIGHTS)
+    siting = study.standards.siting
+    weights = {
+        "road": siting.road_weight,
+        "seat": siting.seat_weight,
+        "services": siting.services_weight,
+    }
     if out["road_m"].isna().all():
         weights.pop("road")
     total = np.zeros(len(out))
     for part, distance in (("road", "road_m"), ("seat", "seat_m"), ("services", "school_m")):
-        out[f"{part}_part"] = 1.0 / (1.0 + out[distance].to_numpy() / SCORE_SCALE_M)
+        out[f"{part}_part"] = 1.0 / (1.0 + out[distance].to_numpy() / siting.distance_scale_m)
         if part in weights:
             total += weights[part] * np.nan_to_num(out[f"{part}_part"].to_numpy())
-    out["reuse_bonus"] = np.where(out["kind"] == "campus", REUSE_BONUS, 0.0)
+    out["reuse_bonus"] = np.where(out["kind"] == "campus", siting.reuse_bonus, 0.0)
     out["score"] = total / sum(weights.values()) + out["reuse_bonus"].to_numpy()
     return out
 

@@ -15,7 +15,8 @@ TIERS: dict[str, tuple[int, ...]] = {
 PROPOSAL_COLUMNS: tuple[str, ...] = (
     "proposal_id", "kind", "county_code", "candidate_id", "candidate_kind", "source_id",
     "children_served", "minutes_saved", "child_minutes_saved", "classes", "teachers_required",
-    "boarding_beds", "land_m2", "total_funding", "solver", "objective", "bound", "gap",
+    "boarding_beds", "boarding_staff", "land_m2", "total_funding", "solver", "objective",
+    "bound", "gap",
 )  # fmt: skip
 """Columns of :attr:`SitePlan.proposals` (besides geometry)."""
 
@@ -31,8 +32,9 @@ class SitePlan:
         (``small_school``, ``boarding_school`` or ``urban_school``), the candidate used,
         ``children_served`` (pupils of the tier's grades), ``minutes_saved`` (mean per child
         served, against the current nearest school; ``child_minutes_saved`` is the total),
-        ``classes``, ``teachers_required``, ``boarding_beds``, ``land_m2``,
-        ``total_funding`` (yuan a year)
+        ``classes``, ``teachers_required``, ``boarding_beds``, ``boarding_staff`` (additional
+        staff for boarding management, :func:`layout.indicators.boarding_staff`),
+        ``land_m2``, ``total_funding`` (yuan a year)
         and the solver's ``objective``, ``bound`` (a proven lower bound for the minimising
         models, upper bound of the coverage for ``mclp``) and relative ``gap``.
     candidates

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..access import LEVEL_SCHOOLS, level_costs
+from ..indicators import boarding_staff
 from ..optimize import CoverageResult, SitingResult, lscp, mclp, p_median
 from ..schema import GRADE_LEVELS, HALO
 from ..study import Study
@@ -363,6 +364,7 @@ def _proposals(
         geometry=sites.geometry.to_numpy(),
         crs=study.crs,
     )
+    frame["boarding_staff"] = boarding_staff(frame["boarding_beds"].to_numpy(), study.standards)
     frame["total_funding"] = _funding(study, tier.kind, grades, frame)
     return frame[[*PROPOSAL_COLUMNS, "geometry"]]
 

@@ -121,11 +121,10 @@ def _renamed(raw: pd.DataFrame, source: LayerSource, problems: list[Problem]) ->
 
 
 def _coded(frame: pd.DataFrame, source: LayerSource) -> None:
-    """Replace the values of choice fields (and ``backbone``) by their codes, in place."""
+    """Replace the values of choice fields (and yes/no flags written as text) by their codes."""
     spec = LAYERS[source.name]
-    choices = dict(spec.choices)
-    if "backbone" in frame.columns:
-        choices["backbone"] = ("0", "1")
+    written = [f for f in spec.flags if f in frame.columns and frame[f].dtype.kind not in "biuf"]
+    choices = dict(spec.choices) | {flag: ("0", "1") for flag in written}
     for fieldname, allowed in choices.items():
         if fieldname not in frame.columns:
             continue
@@ -133,6 +132,7 @@ def _coded(frame: pd.DataFrame, source: LayerSource) -> None:
         codes.update(explicit_values(source.values.get(fieldname, {})))
         text = frame[fieldname].astype("string").str.strip()
         mapped = text.map(lambda v, c=codes: c.get(normalise(v)) if pd.notna(v) else None)
+        mapped = mapped.astype(object)  # all unknown: no null-typed column
         frame[fieldname] = mapped.where(mapped.notna(), frame[fieldname])
 
 

@@ -176,14 +176,18 @@ def _read_database(entry: Mapping[str, str]) -> pd.DataFrame:
 
 
 def typed(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
-    """Cast validated columns to their types (ids and codes as strings, counts as int64)."""
+    """Cast validated columns to their types (ids and codes as strings, counts as int64).
+
+    An optional count column with blanks (not known) is kept as float64 with NaN there.
+    """
     out = frame.copy()
     for col in (spec.id_column, *spec.text):
         if col in out.columns:
             out[col] = out[col].astype("string")
     for col in spec.counts:
         if col in out.columns:
-            out[col] = pd.to_numeric(out[col]).astype("int64")
+            values = pd.to_numeric(out[col])
+            out[col] = values.astype("float64" if values.isna().any() else "int64")
     for col in spec.numbers:
         if col in out.columns:
             out[col] = pd.to_numeric(out[col]).astype("float64")

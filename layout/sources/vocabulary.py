@@ -54,6 +54,7 @@ BY_LAYER: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("乡镇名称", "乡镇(街道)名称"),
         "seat_lon": ("驻地经度", "政府驻地经度"),
         "seat_lat": ("驻地纬度", "政府驻地纬度"),
+        "teacher_dormitory": ("教师周转宿舍", "有无教师周转宿舍", "周转宿舍"),
     },
     "schools": {
         "school_id": ("学校标识码", "学校代码", "学校编号", "标识码"),
@@ -65,6 +66,11 @@ BY_LAYER: dict[str, dict[str, tuple[str, ...]]] = {
         "teachers": ("教职工数", "专任教师数", "教师数"),
         "boarders": ("寄宿生数", "住宿生数"),
         "boarding_beds": ("床位数", "宿舍床位数"),
+        "canteen": ("食堂", "有无食堂", "是否有食堂", "食堂供餐"),
+        "disabled_pupils": ("随班就读残疾学生数", "残疾学生数", "随班就读学生数"),
+        "resource_classroom": ("资源教室", "有无资源教室", "是否有资源教室"),
+        "migrant_pupils": ("随迁子女数", "进城务工人员随迁子女数", "随迁子女"),
+        "left_behind_pupils": ("留守儿童数", "农村留守儿童数", "留守儿童"),
         "land_area_m2": ("占地面积", "校园占地面积"),
         "building_area_m2": ("建筑面积", "校舍建筑面积"),
         **{
@@ -136,7 +142,9 @@ VALUES: dict[str, dict[str, str]] = {
                 **dict.fromkeys(("210", "220"), "rural")},
     "status": {"正常": "open", "在用": "open", "拟建": "planned", "已交付": "completed",
                "已建成": "built", "已批复": "approved"},
-    "backbone": {"是": "1", "否": "0", "y": "1", "n": "0", "yes": "1", "no": "0"},
+    **dict.fromkeys(("backbone", "canteen", "resource_classroom", "teacher_dormitory"),
+                    {"是": "1", "否": "0", "有": "1", "无": "0", "y": "1", "n": "0", "yes": "1",
+                     "no": "0"}),
 }  # fmt: skip
 """Values bureaus write (besides the Chinese labels of :data:`layout.labels.VALUES_ZH`) and the
 code each means. Setting codes 111-123 and 210-220 are the urban and rural classes of the

@@ -71,6 +71,7 @@ class Funding:
     junior_per_student: float
     boarder_supplement: float
     floor_students: int
+    head_teacher_allowance_monthly: float = field()
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Staffing:
     primary_students_per_staff: float
     junior_students_per_staff: float
     small_school_teachers_per_class: float
+    boarders_per_boarding_staff: float = field()
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class Balance:
     min_indicators_met: int
     other_min_ratio: float
     required_school_share: float = field(metadata=_SHARE)
+    county_pass_target_share: float = field(metadata=_SHARE)
     exclude_teaching_points_below: int = field()
 
 
@@ -177,7 +180,55 @@ class Balance:
 class Attendance:
     """Attendance targets."""
 
-    consolidation_rate_target: float = field(metadata={**_SHARE, **_UNREAD})
+    consolidation_rate_target: float = field(metadata=_SHARE)
+
+
+@dataclass(frozen=True)
+class Siting:
+    """Suitability of a candidate site: the weights of its parts and the reuse bonus.
+
+    Each part is ``1 / (1 + d / distance_scale_m)`` of a distance ``d`` (to a road, to the
+    township seat, to an open school); the score is the weighted mean of the parts plus
+    ``reuse_bonus`` on the campus of a closing school.
+    """
+
+    road_weight: float
+    seat_weight: float
+    services_weight: float
+    distance_scale_m: float
+    reuse_bonus: float
+
+
+@dataclass(frozen=True)
+class Land:
+    """Thresholds of the land checks."""
+
+    parcel_min_fill: float
+
+
+@dataclass(frozen=True)
+class Yields:
+    """Default children per household of a new development (千人指标 x household size)."""
+
+    primary_places_per_1000: float
+    junior_places_per_1000: float
+    persons_per_household: float
+    occupancy_ramp: tuple[float, ...] = field(metadata=_SHARE)
+
+
+@dataclass(frozen=True)
+class Support:
+    """Support for pupils: rural canteens and resource classrooms for pupils with disabilities."""
+
+    rural_canteen_share_target: float = field(metadata=_SHARE)
+    resource_classroom_min_pupils: int = field()
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Urban quality schools helping rural schools (城市优质学校帮扶乡村学校)."""
+
+    rural_schools_per_urban_school: int
 
 
 @dataclass(frozen=True)
@@ -222,6 +273,11 @@ class Profile:
     service: Service
     school_size: SchoolSizes
     balance: Balance
+    siting: Siting
+    land: Land
+    yields: Yields
+    support: Support
+    pairing: Pairing
     attendance: Attendance
     enrolment: Enrolment
     checks: Checks

@@ -534,11 +534,13 @@ def _study_roads(
 
 
 def _ordered(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Order a layer's columns as the schema lists them (id, text, counts, numbers, choices)."""
+    """Order a layer's columns as the schema lists them (id, text, counts, numbers, choices).
+
+    Optional columns the sample does not make are left out.
+    """
     spec = schema.LAYERS[name]
-    columns = list(
-        dict.fromkeys([spec.id_column, *spec.text, *spec.counts, *spec.numbers, *spec.choices])
-    )
+    every = [spec.id_column, *spec.text, *spec.counts, *spec.numbers, *spec.choices]
+    columns = [c for c in dict.fromkeys(every) if c in table.columns or c not in spec.optional]
     extras = [c for c in ("residents",) if c in table.columns]
     geometry = ["geometry"] if spec.geometry else []
     return table[columns + extras + geometry].reset_index(drop=True)

@@ -492,6 +492,8 @@ def test_statement_files_hold_the_key_numbers(written: Path) -> None:
     assert "超过30分钟标准：28人，其中原在标准内28人" in markdown and "新增寄宿需求" in markdown
     assert "公用经费由544,000元变为546,200元（+2,200元）" in markdown
     assert "应配教师由38人变为34人；撤并学校现有教师9人可调配" in markdown
+    # The new boarders need one boarding-management staff member (one per 50, rounded up).
+    assert "寄宿管理人员（每50名寄宿生1人）由0人变为1人（+1人）" in markdown
     assert "占地8,000㎡，建筑3,500㎡" in markdown and "P1" in markdown
     # The school name "乙小学 <b>&" is escaped in both files.
     assert "乙小学 \\<b\\>&" in markdown and "<b>" not in markdown
@@ -502,6 +504,7 @@ def test_statement_files_hold_the_key_numbers(written: Path) -> None:
     assert "96 children move (96 from the closed schools" in english
     assert "from 0.0 to 37.5 minutes on average (+37.5 minutes, at most +50.0" in english
     assert "public funding from 544,000 to 546,200 yuan (+2,200)" in english
+    assert "boarding-management staff (one per 50 boarders) from 0 to 1 (+1)" in english
 
 
 def test_closure_tables_written(written: Path) -> None:

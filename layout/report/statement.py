@@ -129,6 +129,12 @@ _WORDS: dict[str, tuple[str, str]] = {
         "schools' {freed:,.0f} teachers can be redeployed, against a shortfall of "
         "{shortfall:,.0f} at the remaining schools.",
     ),
+    "boarding_staff_line": (
+        "{county}：寄宿管理人员（每{per:g}名寄宿生1人）由{before:,.0f}人变为{after:,.0f}人"
+        "（{change:+,.0f}人）。",
+        "{county}: boarding-management staff (one per {per:g} boarders) from {before:,.0f} to "
+        "{after:,.0f} ({change:+,.0f}).",
+    ),
     "idle": ("闲置校舍", "Idle campus"),
     "idle_line": (
         "{name}（{id}）：占地{land:,.0f}㎡，建筑{building:,.0f}㎡。{reuse}",
@@ -329,6 +335,10 @@ def _money(impact: ClosureImpact, lang: Lang) -> list[Block]:
                 **staff.loc["teachers_required"],
             )
         )
+        boarding = staff.loc["boarding_staff"]
+        if boarding["before"] or boarding["after"]:
+            per = impact.study.standards.staffing.boarders_per_boarding_staff
+            items.append(words("boarding_staff_line", lang, county=label, per=per, **boarding))
     both = pd.concat([impact.funding, impact.staffing], ignore_index=True)
     both["item"] = [header(item, lang) for item in both["item"]]
     return [("h2", words("money", lang)), ("ul", items), ("table", _shown(both, impact, lang))]

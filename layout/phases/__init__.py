@@ -1,0 +1,28 @@
+"""Phased layout plans: which school to build, expand, merge or close, in which plan year.
+
+:mod:`layout.phases.model` is the mixed-integer model of one level of one county;
+:mod:`layout.phases.inputs` builds it from a study; :func:`phased_plan` solves each level
+of a county and :mod:`layout.phases.actions` turns the answer into the actions a bureau takes.
+"""
+
+from __future__ import annotations
+
+from .model import (
+    Arcs,
+    Facilities,
+    PhaseProblem,
+    PhaseSolution,
+    Rates,
+    smallest_budget,
+    solve_phases,
+)
+
+__all__ = [
+    "Arcs",
+    "Facilities",
+    "PhaseProblem",
+    "PhaseSolution",
+    "Rates",
+    "smallest_budget",
+    "solve_phases",
+]

@@ -7,6 +7,8 @@ of a county and :mod:`layout.phases.actions` turns the answer into the actions a
 
 from __future__ import annotations
 
+from .actions import ACTION_COLUMNS, plan_actions, plan_timeline
+from .inputs import CountyInputs, county_inputs
 from .model import (
     Arcs,
     Facilities,
@@ -16,8 +18,16 @@ from .model import (
     smallest_budget,
     solve_phases,
 )
+from .plan import PhasedPlan, phased_plan
 
 __all__ = [
+    "ACTION_COLUMNS",
+    "CountyInputs",
+    "county_inputs",
+    "PhasedPlan",
+    "phased_plan",
+    "plan_actions",
+    "plan_timeline",
     "Arcs",
     "Facilities",
     "PhaseProblem",

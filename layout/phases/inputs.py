@@ -127,6 +127,7 @@ def county_inputs(
         arcs=_joined_arcs([p[3] for p in parts], parts),
         rates=_rates(study.standards),
         near=_joined_near(parts),
+        discount_rate=study.standards.costs.discount_rate,
     )
     groups = pd.concat([p[0] for p in parts], ignore_index=True)
     facilities = gpd.GeoDataFrame(
@@ -226,7 +227,8 @@ def _facilities(study: Study, *, county: str, level: str) -> gpd.GeoDataFrame:
     schools = study["schools"]
     teaching = schools["level"].isin(LEVEL_SCHOOLS[level]) & (schools["status"] == "open")
     chosen = schools[(teaching & (schools["county_code"] == county)).to_numpy()]
-    seats = school_seats(chosen)[f"capacity_{level}"]
+    found = school_seats(chosen)
+    seats = found[f"capacity_{level}"]
     open_ = gpd.GeoDataFrame(
         {
             "facility_id": chosen["school_id"].astype(str).to_numpy(),
@@ -445,7 +447,7 @@ def _arcs(study: Study, groups: pd.DataFrame, places: gpd.GeoDataFrame, *, level
         first, last = (int(x) for x in str(group.band).split("-"))
         grades = tuple(range(first, last + 1))
         norm = profile.minutes(level, setting=str(group.setting), grades=grades)
-        boards = first > LEVEL_GRADES["primary"][2]
+        boards = first > LEVEL_GRADES["primary"][2] and group.setting == "rural"
         for mode, travel in found.items():
             matrix = travel.minutes  # a row's stored entries (zero minutes kept)
             span = slice(matrix.indptr[int(group.area)], matrix.indptr[int(group.area) + 1])

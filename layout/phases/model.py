@@ -16,10 +16,11 @@ be reused once) and demand groups ``g`` (children of an area and a band of grade
 
 Every child is seated (``sum flow = demand``), within the class cap of the facility's classes,
 only at open facilities; a site within reach of a campus that is (or becomes) idle is not built
-unless that campus is open at the end (``near``: the idle-campus rule); the capital spent each
-year is at most the budget, if given. The objective is the capital spent plus the yearly
-running cost (staff, funding, boarding supplements, bus seats, travel time) summed over the
-years. HiGHS (:func:`scipy.optimize.milp`) returns the answer with its proven bound and gap.
+unless that campus is open at the end and seats at least a class of pupils (``near``: the
+idle-campus rule: an open campus with fewer pupils is idle too); the capital spent each
+year is at most the budget, if given. The objective is the present value (at
+``discount_rate``) of the capital spent plus the yearly running cost (staff, funding,
+boarding supplements, bus seats, travel time) over the years. HiGHS (:func:`scipy.optimize.milp`) returns the answer with its proven bound and gap.
 
 Examples
 --------
@@ -171,7 +172,11 @@ class PhaseProblem:
         See :class:`Facilities`, :class:`Arcs`, :class:`Rates`.
     near
         Pairs ``(site, other)`` of facility rows: the site may be built only if ``other`` (a
-        school or idle campus within reach) is open in the last year.
+        school or idle campus within reach) is open in the last year with at least a class
+        of pupils.
+    discount_rate
+        Yearly rate at which later costs are discounted: the objective is the present value
+        in the first plan year, so a school is not built before it is needed.
     """
 
     years: tuple[int, ...]
@@ -180,6 +185,11 @@ class PhaseProblem:
     arcs: Arcs
     rates: Rates
     near: IntArray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    discount_rate: float = 0.0
+
+    def weights(self) -> FloatArray:
+        """Return each plan year's discount factor ``(1 + rate) ** -t`` (1 in the first year)."""
+        return (1.0 + self.discount_rate) ** -np.arange(len(self.years), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -199,7 +209,7 @@ class PhaseSolution:
     running
         Running cost of each year.
     objective
-        Capital plus running cost over the plan.
+        Present value of the capital and running cost over the plan.
     lower_bound
         HiGHS's proven bound: no plan costs less.
     time_seconds
@@ -284,18 +294,21 @@ class _Vars:
 def _variables(problem: PhaseProblem, cols: _Columns, budget: float | None) -> _Vars:
     fac, rates = problem.facilities, problem.rates
     n_f, n_t, n_a = len(fac), len(problem.years), len(problem.arcs.group)
+    w = problem.weights()
     open_ = cols.block(n_f * n_t, upper=1, integer=True).reshape(n_f, n_t)
     added = cols.block(n_f * n_t, upper=np.repeat(fac.max_added, n_t), integer=True)
     build = [
-        [cols.block(n_t, upper=1, integer=True, cost=c) for c in fac.size_costs[f]]
+        [cols.block(n_t, upper=1, integer=True, cost=c * w) for c in fac.size_costs[f]]
         for f in range(n_f)
     ]
     flow = cols.block(
-        n_a * n_t, upper=np.inf, integer=False, cost=np.repeat(problem.arcs.cost, n_t)
+        n_a * n_t, upper=np.inf, integer=False, cost=np.outer(problem.arcs.cost, w).ravel()
     )
     spend = cols.block(n_t, upper=np.inf if budget is None else budget, integer=False)
-    staff = cols.block(n_f * n_t, upper=np.inf, integer=False, cost=rates.teacher_cost)
-    funds = cols.block(n_f * n_t, upper=np.inf, integer=False, cost=1.0)
+    staff = cols.block(
+        n_f * n_t, upper=np.inf, integer=False, cost=rates.teacher_cost * np.tile(w, n_f)
+    )
+    funds = cols.block(n_f * n_t, upper=np.inf, integer=False, cost=np.tile(w, n_f))
     used = cols.block(
         n_f * n_t, upper=np.repeat(np.where(fac.small, np.inf, 0.0), n_t), integer=True
     )
@@ -405,18 +418,28 @@ def _capital_rows(problem: PhaseProblem, v: _Vars, rows: _Rows) -> None:
 
 
 def _objective(problem: PhaseProblem, v: _Vars, cols: _Columns) -> None:
-    """Cost added classes once: the last year's cumulative count carries their cost."""
+    """Cost added classes once, in the year they are added, from their cumulative counts.
+
+    ``sum_t w_t (added_t - added_{t-1}) = sum_t added_t (w_t - w_{t+1})`` with ``w_T = 0``.
+    """
     fac = problem.facilities
-    last = len(problem.years) - 1
+    w = problem.weights()
+    step = w - np.r_[w[1:], 0.0]
     for f in range(len(fac)):
         if fac.kind[f] == "school":
-            cols.cost[int(v.added[f, last])] += float(fac.class_cost[f])
+            for t in range(len(problem.years)):
+                cols.cost[int(v.added[f, t])] += float(fac.class_cost[f] * step[t])
 
 
 def _near_rows(problem: PhaseProblem, v: _Vars, rows: _Rows) -> None:
+    """A site is built only if each campus within reach is open and seats a class at the end."""
     last = len(problem.years) - 1
+    caps = problem.facilities.cap
     for site, other in problem.near:
-        rows.add([v.open[site, last], v.open[other, last]], [1.0, -1.0], -np.inf, 0.0)
+        seated = v.flow[problem.arcs.facility == other, last]
+        rows.add(
+            [*seated, v.open[site, last]], [*np.ones(len(seated)), -float(caps[other])], 0.0, np.inf
+        )
 
 
 def model_of(

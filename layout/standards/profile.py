@@ -193,8 +193,8 @@ class Costs:
 
     Building costs are yuan per m2 of floor area; ``reuse_share`` is the share of that a
     renovated idle campus costs; yearly costs are yuan per post, per bus seat and per hour
-    of a child's travel; a school year has ``school_weeks_per_year`` weeks of
-    ``school_days_per_week`` days.
+    of a child's travel; ``discount_rate`` discounts later years; a school year has
+    ``school_weeks_per_year`` weeks of ``school_days_per_week`` days.
     """
 
     primary_building_yuan_per_m2: float
@@ -204,6 +204,7 @@ class Costs:
     teacher_yuan_per_year: float = field()
     bus_seat_yuan_per_year: float = field()
     travel_yuan_per_hour: float = field()
+    discount_rate: float = field(metadata=_SHARE)
     school_weeks_per_year: int = field()
     school_days_per_week: int = field()
 

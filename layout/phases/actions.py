@@ -9,6 +9,8 @@ places). Figures come from the model's answer; the words and the files are ``run
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -127,7 +129,7 @@ def _changes(
     plan: PhaseSolution,
     seated: pd.DataFrame,
     f: int,
-    place: object,
+    place: Any,
     profile: Profile,
 ) -> list[tuple[object, ...]]:
     """Build, reuse, expand, merge or close: changes of a facility's state between years."""
@@ -136,7 +138,7 @@ def _changes(
     years = problem.years
     was_open = fac.kind[f] == "school"
     was_classes = int(fac.classes[f]) if was_open else 0
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for t, year in enumerate(years):
         now_open, now_classes = bool(plan.open[f, t]), int(plan.classes[f, t])
         change = now_classes - was_classes if now_open else -was_classes
@@ -149,10 +151,10 @@ def _changes(
             rows.append(
                 (
                     year,
-                    getattr(place, "level"),
+                    place.level,
                     kind,
                     fac.ids[f],
-                    getattr(place, "name"),
+                    place.name,
                     change,
                     change * int(fac.cap[f]),
                     capital,
@@ -162,7 +164,7 @@ def _changes(
                     moved[2],
                     _land(place),
                     _size_note(profile, place, now_classes, kind),
-                    getattr(place, "geometry"),
+                    place.geometry,
                 )
             )
         was_open, was_classes = now_open, now_classes if now_open else 0
@@ -204,10 +206,10 @@ def _moved(seated: pd.DataFrame, f: int, t: int, *, closing: bool) -> tuple[floa
     return children, _mean_minutes(before), _mean_minutes(after)
 
 
-def _land(place: object) -> str:
-    kind, source = str(getattr(place, "kind")), str(getattr(place, "source_id"))
-    if getattr(place, "parcel_id"):
-        return f"parcel {getattr(place, 'parcel_id')}"
+def _land(place: Any) -> str:
+    kind, source = str(place.kind), str(place.source_id)
+    if place.parcel_id:
+        return f"parcel {place.parcel_id}"
     if kind == "campus":
         return f"campus {source}"
     if kind == "site":
@@ -215,17 +217,17 @@ def _land(place: object) -> str:
     return f"school {source}"
 
 
-def _size_note(profile: Profile, place: object, classes: int, kind: str) -> str:
+def _size_note(profile: Profile, place: Any, classes: int, kind: str) -> str:
     """Say why a school is built below the standard minimum size, when it is."""
     if kind not in ("build", "reuse"):
         return ""
-    level, setting = str(getattr(place, "level")), str(getattr(place, "setting"))
+    level, setting = str(place.level), str(place.setting)
     smallest = min(area_norm(profile, level=level, setting=setting).classes)
     if classes >= smallest:
         return ""
     if kind == "reuse":
         return f"below the standard minimum of {smallest} classes: the idle campus's own size"
-    if getattr(place, "parcel_id"):
+    if place.parcel_id:
         return f"below the standard minimum of {smallest} classes: the parcel's planned size"
     return (
         f"below the standard minimum of {smallest} classes: no school within the norm of "
@@ -234,11 +236,11 @@ def _size_note(profile: Profile, place: object, classes: int, kind: str) -> str:
 
 
 def _services(
-    inputs: CountyInputs, plan: PhaseSolution, f: int, place: object, profile: Profile
+    inputs: CountyInputs, plan: PhaseSolution, f: int, place: Any, profile: Profile
 ) -> list[tuple[object, ...]]:
     """Bus seats and boarding places of a facility, from the first year it needs them."""
     arcs = inputs.problem.arcs
-    rows = []
+    rows: list[tuple[object, ...]] = []
     rates = {
         "bus": profile.costs.bus_seat_yuan_per_year,
         "board": profile.funding.boarder_supplement,
@@ -255,10 +257,10 @@ def _services(
         rows.append(
             (
                 inputs.problem.years[first],
-                getattr(place, "level"),
+                place.level,
                 action,
                 inputs.problem.facilities.ids[f],
-                getattr(place, "name"),
+                place.name,
                 0,
                 places,
                 0.0,
@@ -268,7 +270,7 @@ def _services(
                 float(np.average(minutes, weights=flows)) if flows.sum() > 0 else np.nan,
                 _land(place),
                 "",
-                getattr(place, "geometry"),
+                place.geometry,
             )
         )
     return rows

@@ -13,7 +13,9 @@ the longest trip costed. Every cost is the profile's (``costs``, ``funding``, ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -93,7 +95,7 @@ def county_inputs(
         A county with no cells, or a level with neither a school nor a candidate site.
     """
     years = tuple(sorted(int(y) for y in pd.unique(demand["year"])))
-    parts = []
+    parts: list[tuple[Any, ...]] = []
     for level in CHILD_LEVELS:
         groups, need = _groups(
             study, demand, county=county, level=level, years=years, areas=areas, seed=seed
@@ -152,12 +154,12 @@ def _joined_facilities(parts: list[Facilities]) -> Facilities:
     )
 
 
-def _offsets(parts: list[tuple[object, ...]], index: int) -> list[int]:
-    sizes = [len(p[index]) for p in parts]  # type: ignore[arg-type]
+def _offsets(parts: Sequence[tuple[Any, ...]], index: int) -> list[int]:
+    sizes = [len(p[index]) for p in parts]
     return [int(sum(sizes[:i])) for i in range(len(parts))]
 
 
-def _joined_arcs(arcs: list[Arcs], parts: list[tuple[object, ...]]) -> Arcs:
+def _joined_arcs(arcs: list[Arcs], parts: Sequence[tuple[Any, ...]]) -> Arcs:
     groups, places = _offsets(parts, 0), _offsets(parts, 2)
     return Arcs(
         group=np.concatenate([a.group + g for a, g in zip(arcs, groups, strict=True)]),
@@ -168,7 +170,7 @@ def _joined_arcs(arcs: list[Arcs], parts: list[tuple[object, ...]]) -> Arcs:
     )
 
 
-def _joined_near(parts: list[tuple[object, ...]]) -> np.ndarray:
+def _joined_near(parts: Sequence[tuple[Any, ...]]) -> np.ndarray:
     places = _offsets(parts, 2)
     return np.vstack([np.asarray(p[5]) + f for p, f in zip(parts, places, strict=True)])
 
@@ -368,7 +370,9 @@ def building_cost(profile: Profile, *, level: str, setting: str, classes: int) -
 
 
 def _facility_arrays(profile: Profile, places: gpd.GeoDataFrame, *, level: str) -> Facilities:
-    sizes, costs, added, class_cost, small = [], [], [], [], []
+    sizes: list[tuple[int, ...]] = []
+    costs: list[tuple[float, ...]] = []
+    added, class_cost, small = [], [], []
     for row in places.itertuples():
         setting = str(row.setting)
         norm = area_norm(profile, level=level, setting=setting)

@@ -20,7 +20,8 @@ unless that campus is open at the end and seats at least a class of pupils (``ne
 idle-campus rule: an open campus with fewer pupils is idle too); the capital spent each
 year is at most the budget, if given. The objective is the present value (at
 ``discount_rate``) of the capital spent plus the yearly running cost (staff, funding,
-boarding supplements, bus seats, travel time) over the years. HiGHS (:func:`scipy.optimize.milp`) returns the answer with its proven bound and gap.
+boarding supplements, bus seats, travel time) over the years. HiGHS
+(:func:`scipy.optimize.milp`) returns the answer with its proven bound and gap.
 
 Examples
 --------
@@ -189,7 +190,8 @@ class PhaseProblem:
 
     def weights(self) -> FloatArray:
         """Return each plan year's discount factor ``(1 + rate) ** -t`` (1 in the first year)."""
-        return (1.0 + self.discount_rate) ** -np.arange(len(self.years), dtype=float)
+        steps = np.arange(len(self.years), dtype=np.float64)
+        return np.asarray((1.0 + self.discount_rate) ** -steps, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -432,7 +434,7 @@ def _objective(problem: PhaseProblem, v: _Vars, cols: _Columns) -> None:
 
 
 def _near_rows(problem: PhaseProblem, v: _Vars, rows: _Rows) -> None:
-    """A site is built only if each campus within reach is open and seats a class at the end."""
+    """Build a site only if each campus within reach is open and seats a class at the end."""
     last = len(problem.years) - 1
     caps = problem.facilities.cap
     for site, other in problem.near:
@@ -524,11 +526,8 @@ def _milp(
 
 def _running(problem: PhaseProblem, v: _Vars, x: FloatArray) -> FloatArray:
     flows = x[v.flow] * problem.arcs.cost[:, None]
-    return (
-        flows.sum(axis=0)
-        + problem.rates.teacher_cost * x[v.staff].sum(axis=0)
-        + x[v.funds].sum(axis=0)
-    )
+    staff = problem.rates.teacher_cost * x[v.staff].sum(axis=0)
+    return np.asarray(flows.sum(axis=0) + staff + x[v.funds].sum(axis=0), dtype=np.float64)
 
 
 def smallest_budget(problem: PhaseProblem, *, time_limit: float = TIME_LIMIT) -> float | None:

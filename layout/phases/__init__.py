@@ -10,6 +10,7 @@ from __future__ import annotations
 from .actions import ACTION_COLUMNS, plan_actions, plan_timeline
 from .inputs import CountyInputs, county_inputs
 from .model import (
+    TIME_LIMIT,
     Arcs,
     Facilities,
     PhaseProblem,
@@ -33,6 +34,7 @@ __all__ = [
     "PhaseProblem",
     "PhaseSolution",
     "Rates",
+    "TIME_LIMIT",
     "smallest_budget",
     "solve_phases",
 ]

@@ -209,7 +209,7 @@ def _moved(seated: pd.DataFrame, f: int, t: int, *, closing: bool) -> tuple[floa
 def _land(place: Any) -> str:
     kind, source = str(place.kind), str(place.source_id)
     if place.parcel_id:
-        return f"parcel {place.parcel_id}"
+        return f"parcel {place.parcel_id} (land check passed)"
     if kind == "campus":
         return f"campus {source}"
     if kind == "site":

@@ -4,7 +4,8 @@ Demand is the study's (:func:`layout.demand.study_demand`), gathered into ``area
 children-weighted k-means clusters of the county's cells (scikit-learn), each split into
 bands of grades with one travel norm (grades 1-3, 4-6, 7-9; :meth:`Profile.minutes`).
 Facilities are the county's open schools teaching the level, the candidate sites of
-:func:`layout.sites.candidate_sites` (reserved parcels in their planned classes, idle
+:func:`layout.sites.candidate_sites` (reserved parcels that pass the land check's rules on
+their land, in their planned classes; idle
 campuses to reuse in their classes, township seats in the standard sizes, on land to
 reserve). Travel is :func:`layout.access.level_costs` on foot and by school bus; a band
 reaches a facility on foot or by bus within its norm, or (grades 4-9) as boarders within
@@ -28,6 +29,7 @@ from ..schema import CHILD_LEVELS, LEVEL_GRADES
 from ..sites import candidate_sites
 from ..standards import AreaNorm, Profile
 from ..study import Study
+from .evidence import parcel_checks
 from .model import Arcs, Facilities, PhaseProblem, Rates
 
 BANDS: dict[str, tuple[tuple[int, ...], ...]] = {
@@ -95,12 +97,13 @@ def county_inputs(
         A county with no cells, or a level with neither a school nor a candidate site.
     """
     years = tuple(sorted(int(y) for y in pd.unique(demand["year"])))
+    usable = parcel_checks(study, demand, county=county)["usable"]
     parts: list[tuple[Any, ...]] = []
     for level in CHILD_LEVELS:
         groups, need = _groups(
             study, demand, county=county, level=level, years=years, areas=areas, seed=seed
         )
-        places = _facilities(study, county=county, level=level)
+        places = _facilities(study, county=county, level=level, usable=usable)
         if places.empty and need.sum() > 0:
             raise ValidationError(
                 f"county {county}: no open {level} school and no candidate site (reserved_land "
@@ -223,8 +226,12 @@ def _groups(
     return pd.DataFrame(rows), np.array(need)
 
 
-def _facilities(study: Study, *, county: str, level: str) -> gpd.GeoDataFrame:
-    """Open schools teaching ``level`` and the candidate sites of the county, one row each."""
+def _facilities(study: Study, *, county: str, level: str, usable: pd.Series) -> gpd.GeoDataFrame:
+    """Open schools teaching ``level`` and the candidate sites of the county, one row each.
+
+    ``usable`` tells for each reserved parcel (by id) whether it passes the land check's
+    rules on its land; parcels that do not are left out.
+    """
     profile = study.standards
     schools = study["schools"]
     teaching = schools["level"].isin(LEVEL_SCHOOLS[level]) & (schools["status"] == "open")
@@ -242,12 +249,15 @@ def _facilities(study: Study, *, county: str, level: str) -> gpd.GeoDataFrame:
             "level_of": chosen["level"].to_numpy(),
             "classes": np.floor(seats.to_numpy() / profile.cap(level) + 1e-9).astype(int),
             "planned_classes": 0,
+            "pupils": found[f"pupils_{level}"].to_numpy(float),
         },
         geometry=chosen.geometry.to_numpy(),
         crs=study.crs,
     )
     sites = candidate_sites(study, level=level, county_code=county)
     sites = sites[sites["kind"].isin(["parcel", "campus", "seat"]).to_numpy()]
+    failed = usable.index[~usable.astype(bool).to_numpy()].astype(str)
+    sites = sites[~((sites["kind"] == "parcel") & sites["source_id"].isin(failed)).to_numpy()]
     return gpd.GeoDataFrame(
         pd.concat([open_, _site_rows(study, sites, level=level)], ignore_index=True),
         geometry="geometry",
@@ -287,6 +297,7 @@ def _site_rows(study: Study, sites: gpd.GeoDataFrame, *, level: str) -> gpd.GeoD
                 "level_of": level,
                 "classes": 0,
                 "planned_classes": planned,
+                "pupils": 0.0,
                 "geometry": site.geometry,
             }
         )

@@ -12,6 +12,7 @@ from ..demand import study_demand, study_scenarios
 from ..errors import ValidationError
 from ..study import Study
 from .actions import plan_actions, plan_timeline
+from .evidence import closure_figures
 from .inputs import AREAS, CountyInputs, county_inputs
 from .model import TIME_LIMIT, PhaseSolution, solve_phases
 
@@ -33,7 +34,9 @@ class PhasedPlan:
     solution
         HiGHS's answer, with its proven gap.
     actions
-        One row per action (:data:`layout.phases.actions.ACTION_COLUMNS`).
+        One row per action (:data:`layout.phases.actions.ACTION_COLUMNS`), with the closure
+        statement's figures for merges and closures
+        (:data:`layout.phases.evidence.CLOSURE_FIGURES`).
     timeline
         Places against children by year and level.
     """
@@ -145,6 +148,8 @@ def phased_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
         budget=budget,
         inputs=inputs,
         solution=solution,
-        actions=plan_actions(inputs, solution, study.standards),
+        actions=closure_figures(
+            study, plan_actions(inputs, solution, study.standards), demand, scenario=scenario
+        ),
         timeline=plan_timeline(inputs, solution),
     )

@@ -9,6 +9,7 @@ The font is variable; matplotlib draws its default instance (a light weight).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 import logging
@@ -34,9 +35,6 @@ log = logging.getLogger(__name__)
 
 CJK_FAMILY = "Noto Sans CJK SC"
 """The font family of the charts' text."""
-_FONT = {"font.weight": 100, "axes.titleweight": 100, "axes.labelweight": 100,
-         "figure.titleweight": 100}  # fmt: skip
-"""The variable font's one instance, for every text of a chart."""
 _TEXT = {
     "title": ("{county}：学龄儿童预测与现有学位", "{county}: projected children and places"),
     "panel": ("{level}（{first}-{last}年级）", "{level}, grades {first}-{last}"),
@@ -65,6 +63,19 @@ def cjk_font() -> str:
     font = importlib.resources.files("manimgx_fonts_cjk") / "NotoSansCJK-VF.otf.ttc"
     font_manager.fontManager.addfont(str(font))
     return CJK_FAMILY
+
+
+def _chart_style() -> contextlib.AbstractContextManager[None]:
+    """Set every text of a chart in the CJK font's one instance (a light weight)."""
+    return matplotlib.rc_context(
+        {
+            "font.family": [cjk_font()],
+            "font.weight": 100,
+            "axes.titleweight": 100,
+            "axes.labelweight": 100,
+            "figure.titleweight": 100,
+        }
+    )
 
 
 def plot_county_demand(
@@ -129,7 +140,7 @@ def plot_county_demand(
     def t(key: str, **values: object) -> str:
         return _TEXT[key][0 if lang == "zh" else 1].format(**values)
 
-    with matplotlib.rc_context(_FONT | {"font.family": [cjk_font()]}):
+    with _chart_style():
         figure = Figure(figsize=(10, 4), layout="constrained")
         FigureCanvasAgg(figure)
         panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))
@@ -209,7 +220,7 @@ def plot_phase_timeline(
     def t(key: str, **values: object) -> str:
         return _TEXT[key][0 if lang == "zh" else 1].format(**values)
 
-    with matplotlib.rc_context(_FONT | {"font.family": [cjk_font()]}):
+    with _chart_style():
         figure = Figure(figsize=(10, 4), layout="constrained")
         FigureCanvasAgg(figure)
         panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import optimize
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
+from layout.cli import main
+from layout.closure import close_schools
+from layout.demand import study_demand
 from layout.errors import ValidationError
+from layout.land import check_parcels
 from layout.phases import (
     Arcs,
     CountyInputs,
     Facilities,
     PhaseProblem,
     Rates,
+    phased_plan,
     plan_actions,
     smallest_budget,
     solve_phases,
 )
+from layout.phases.evidence import CLOSURE_FIGURES
 from layout.standards import load_profile
+from layout.study import Study, study_from_toml
+from tests.tinystudy import CRS, X0, Y0, write_tiny_study
 
 CAP = 10
 
@@ -303,3 +312,95 @@ def test_children_beyond_every_facility_are_named() -> None:
     lonely = PhaseProblem(**{**problem.__dict__, "demand": np.array([[1.0] * 4, [2.0] * 4])})
     with pytest.raises(ValidationError, match=r"demand groups \[1\] reach no school"):
         solve_phases(lonely)
+
+
+# --------------------------------------------------------------------------- on a study
+
+
+def _edited(folder: Path) -> Study:
+    """The tiny study without S1 (its primary pupils need a new school), P1 moved to the middle
+    of the urban county's cells with 12 classes, and a second small teaching point S4 500 m
+    from S3."""
+
+    def schools(frame: pd.DataFrame) -> pd.DataFrame:
+        s4 = frame[frame["school_id"] == "S3"].assign(school_id="S4", name="教学点四", capacity=90)
+        at = gpd.GeoSeries([Point(X0 + 15_500, Y0 + 5_000)], crs=CRS).to_crs(4490)
+        s4 = s4.assign(lon=round(at.x.iloc[0], 7), lat=round(at.y.iloc[0], 7))
+        s4 = s4.assign(enrolment_g1=6, enrolment_g2=4)
+        return pd.concat([frame[frame["school_id"] != "S1"], s4], ignore_index=True)
+
+    def parcels(frame: pd.DataFrame) -> pd.DataFrame:
+        moved = box(X0 + 4_925, Y0 + 2_425, X0 + 5_075, Y0 + 2_575)
+        frame.loc[frame["parcel_id"] == "P1", "planned_classes"] = 12
+        return frame.set_geometry([moved, *frame.geometry.iloc[1:]], crs=CRS)
+
+    return study_from_toml(
+        write_tiny_study(folder, edit={"schools": schools, "reserved_land": parcels})
+    )
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory) -> Study:
+    return _edited(tmp_path_factory.mktemp("phases"))
+
+
+def test_a_parcel_built_has_the_places_and_verdict_of_the_land_check(edited: Study) -> None:
+    plan = phased_plan(edited, county="210302", scenario="medium", areas=4)
+    builds = plan.actions[plan.actions["action"] == "build"]
+    assert builds["facility_id"].tolist() == ["parcel:P1"]  # nearer the children than the seat
+    demand = study_demand(edited, scenarios=["medium"])
+    land = check_parcels(
+        edited["reserved_land"], schools=edited["schools"], demand=demand,
+        townships=edited["townships"], profile=edited.standards, years=edited.plan_years,
+    ).set_index("parcel_id")  # fmt: skip
+    row = builds.iloc[0]
+    assert row["places_change"] == land.at["P1", "primary_seats"] == 12 * 45
+    assert bool(land.at["P1", "land_ok"]) and bool(land.at["P1", "overlap_ok"])
+    assert row["land"] == "parcel P1 (land check passed)"
+    # the capital: 12 classes x 45 pupils x 10 m2 a pupil (the 12-class 规划指标) x 3500 yuan
+    assert row["capital_yuan"] == pytest.approx(12 * 45 * 10.0 * 3500.0)
+    assert int(row["year"]) == 2025  # the primary children have no school before
+
+
+def test_a_merge_carries_the_figures_of_the_closure_statement(edited: Study) -> None:
+    plan = phased_plan(edited, county="210303", scenario="medium", areas=4)
+    merges = plan.actions[plan.actions["action"] == "merge"]
+    assert merges["facility_id"].tolist() == ["S3"]  # two small schools 500 m apart: one goes
+    row = merges.iloc[0]
+    assert row["children"] == 12.0  # S3's pupils in the schools layer (it closes at once)
+    impact = close_schools(
+        edited, school_ids=[row["facility_id"]], year=int(row["year"]), scenario="medium"
+    )
+    statement = impact.summary.set_index("level").loc["primary"]
+    for name in CLOSURE_FIGURES:
+        assert row[f"closure_{name}"] == statement[name] or (
+            pd.isna(row[f"closure_{name}"]) and pd.isna(statement[name])
+        ), name
+    assert statement["verdict"] == "harmless" and statement["children_moved"] == 0.0
+
+
+def test_bad_input_names_the_fix(edited: Study) -> None:
+    with pytest.raises(ValidationError, match="low, medium, high|'low'"):
+        phased_plan(edited, county="210302", scenario="fast")
+    with pytest.raises(ValidationError, match="county '999999' has no cells"):
+        phased_plan(edited, county="999999", scenario="medium")
+    with pytest.raises(ValidationError, match="smallest that is feasible is"):
+        phased_plan(edited, county="210302", scenario="medium", areas=4, budget=1.0)
+
+
+def test_the_command_writes_out_phases_and_the_index_links_it(
+    edited: Study, tmp_path: Path
+) -> None:
+    out, maps = tmp_path / "out", tmp_path / "maps"
+    out.mkdir()
+    marks = "<!-- outputs --><!-- /outputs -->"
+    (out / "index.html").write_text(f"<html>{marks}</html>", encoding="utf-8")
+    argv = ["phases", str(edited.path), "--county", "210302", "--areas", "4"]
+    assert main([*argv, "--out", str(out), "--maps", str(maps), "--quiet"]) == 0
+    written = sorted(p.name for p in (out / "phases").iterdir() if not p.name.startswith("."))
+    assert written == ["phases.gpkg", "phases.xlsx", "timeline-210302.png"]
+    actions = gpd.read_file(out / "phases" / "phases.gpkg", layer="phase_actions")
+    assert "parcel:P1" in actions["facility_id"].tolist()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "分期规划 layout phases" in page and 'href="phases/phases.xlsx"' in page
+    assert main([*argv, "--scenario", "fast", "--out", str(out), "--maps", str(maps)]) == 2

@@ -366,17 +366,27 @@ def building_cost(profile: Profile, *, level: str, setting: str, classes: int) -
     """Return the capital cost of a school building of ``classes`` classes, in yuan.
 
     Classes x the class cap x the building area per pupil of the nearest standard size at
-    or above ``classes`` (the largest size beyond it) x the building cost per m2 of the level.
+    or above ``classes`` (the largest size beyond it) x the building cost per m2 of the level;
+    a rural primary school below the smallest standard size is a teaching point, with the
+    teaching point's area and cost per m2.
 
     Examples
     --------
     >>> from layout.standards import load_profile
     >>> building_cost(load_profile(), level="primary", setting="rural", classes=6)  # 6x45x10x3500
     9450000.0
+    >>> building_cost(load_profile(), level="primary", setting="rural", classes=4)  # 4x45x10x3200
+    5760000.0
     """
     norm = area_norm(profile, level=level, setting=setting)
+    costs = profile.costs
+    per_m2 = costs.primary_building_yuan_per_m2
+    if level == "junior":
+        per_m2 = costs.junior_building_yuan_per_m2
+    elif setting == "rural" and classes < min(norm.classes):
+        norm = profile.school_size.rural_teaching_point
+        per_m2 = costs.teaching_point_building_yuan_per_m2
     at = next((i for i, size in enumerate(norm.classes) if size >= classes), len(norm.classes) - 1)
-    per_m2 = getattr(profile.costs, f"{level}_building_yuan_per_m2")
     return float(classes * profile.cap(level) * norm.building_m2_per_student[at] * per_m2)
 
 

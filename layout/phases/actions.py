@@ -3,8 +3,9 @@
 One row per action: ``build`` (a new school on a reserved parcel or on land to reserve),
 ``reuse`` (an idle campus reopened), ``expand`` (classes added to a school), ``merge`` (a
 school closed whose pupils move to others) or ``close`` (one closed without pupils), ``bus``
-(a school's bus seats, from the first year it needs them) and ``boarding`` (its boarding
-places). Figures come from the model's answer; the words and the files are ``runs/``'.
+(a school's bus seats, from the first year it needs them), ``boarding`` (its boarding
+places) and ``beyond_norm`` (children it seats beyond their norm, where nothing is within
+it). Figures come from the model's answer; the words and the files are ``runs/``'.
 """
 
 from __future__ import annotations
@@ -238,14 +239,16 @@ def _size_note(profile: Profile, place: Any, classes: int, kind: str) -> str:
 def _services(
     inputs: CountyInputs, plan: PhaseSolution, f: int, place: Any, profile: Profile
 ) -> list[tuple[object, ...]]:
-    """Bus seats and boarding places of a facility, from the first year it needs them."""
+    """Bus seats, boarding places and seats beyond the norm of a facility, from the first year."""
     arcs = inputs.problem.arcs
     rows: list[tuple[object, ...]] = []
     rates = {
         "bus": profile.costs.bus_seat_yuan_per_year,
         "board": profile.funding.boarder_supplement,
+        "beyond": 0.0,
     }
-    for mode, action in (("bus", "bus"), ("board", "boarding")):
+    notes = {"beyond": "no school or site within the norm of these children's grades"}
+    for mode, action in (("bus", "bus"), ("board", "boarding"), ("beyond", "beyond_norm")):
         mine = (arcs.facility == f) & (arcs.mode == mode)
         by_year = plan.flow[mine].sum(axis=0)
         if not (by_year > 1e-6).any():
@@ -269,7 +272,7 @@ def _services(
                 np.nan,
                 float(np.average(minutes, weights=flows)) if flows.sum() > 0 else np.nan,
                 _land(place),
-                "",
+                notes.get(mode, ""),
                 place.geometry,
             )
         )

@@ -486,7 +486,8 @@ def _arcs(study: Study, groups: pd.DataFrame, places: gpd.GeoDataFrame, *, level
                         (g, int(f), "board", profile.funding.boarder_supplement + yearly, minutes)
                     )
     table = pd.DataFrame(out, columns=["group", "facility", "mode", "cost", "minutes"])
-    beyond = _beyond(found["walk" if level == "primary" else "bus"], groups, set(table["group"]))
+    modes = {g: profile.mode(level, str(x)) for g, x in enumerate(groups["setting"])}
+    beyond = _beyond(found, modes, groups, set(table["group"]))
     beyond["cost"] = per_minute * beyond["minutes"].to_numpy() * days
     table = pd.concat([table, beyond], ignore_index=True)
     return Arcs(
@@ -498,16 +499,19 @@ def _arcs(study: Study, groups: pd.DataFrame, places: gpd.GeoDataFrame, *, level
     )
 
 
-def _beyond(travel: TravelCosts, groups: pd.DataFrame, seated: set[int]) -> pd.DataFrame:
+def _beyond(
+    found: dict[str, TravelCosts], modes: dict[int, str], groups: pd.DataFrame, seated: set[int]
+) -> pd.DataFrame:
     """Arcs beyond the norm for groups with none within it: to every facility within reach.
 
-    Their children are seated, and the actions say that they travel beyond the norm.
+    By the profile's mode of the group's level and setting (``modes``); their children are
+    seated, and the actions say that they travel beyond the norm.
     """
     rows = []
-    matrix = travel.minutes
     for g, group in enumerate(groups.itertuples()):
         if g in seated:
             continue
+        matrix = found[modes[g]].minutes
         span = slice(matrix.indptr[int(group.area)], matrix.indptr[int(group.area) + 1])
         rows += [
             (g, int(f), "beyond", m)

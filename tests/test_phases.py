@@ -24,6 +24,7 @@ from layout.phases import (
     Facilities,
     PhaseProblem,
     Rates,
+    fewest_beyond,
     phased_plan,
     plan_actions,
     smallest_budget,
@@ -305,6 +306,22 @@ def test_too_small_a_budget_names_the_smallest_feasible_one() -> None:
     with pytest.raises(ValidationError, match=re.escape("smallest that is feasible is 1,000")):
         solve_phases(problem, budget=999.0)
     assert solve_phases(problem, budget=1000.0).capital.max() == 1000.0
+
+
+def test_as_few_children_as_possible_are_seated_beyond_their_norm() -> None:
+    """School A (1 class) is within the norm of 15 children; B, beyond it, is cheaper to reach."""
+    arcs = _arcs([(0, 0, 1.0), (0, 1, 0.1)])
+    arcs = Arcs(**{**arcs.__dict__, "mode": np.array(["walk", "beyond"])})
+    problem = PhaseProblem(
+        years=(2025, 2026),
+        demand=np.array([[15.0, 15.0]]),
+        facilities=_facilities(["school", "school"], [1, 2]),
+        arcs=arcs,
+        rates=RATES,
+    )
+    assert fewest_beyond(problem) == pytest.approx(10.0)  # 5 a year do not fit at A
+    plan = solve_phases(problem)
+    assert plan.flow[1].tolist() == pytest.approx([5.0, 5.0])
 
 
 def test_children_beyond_every_facility_are_named() -> None:

@@ -16,6 +16,7 @@ from .model import (
     PhaseProblem,
     PhaseSolution,
     Rates,
+    fewest_beyond,
     smallest_budget,
     solve_phases,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "PhaseProblem",
     "PhaseSolution",
     "Rates",
+    "fewest_beyond",
     "TIME_LIMIT",
     "smallest_budget",
     "solve_phases",

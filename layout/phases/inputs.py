@@ -41,6 +41,10 @@ BANDS: dict[str, tuple[tuple[int, ...], ...]] = {
 AREAS = 30
 """Default number of demand areas (k-means clusters of cells) per county."""
 
+BEYOND_NEAREST = 3
+"""Facilities beyond the norm each group may be seated at, nearest first, when nothing within
+its norm has room: the model seats as few children there as it can."""
+
 
 @dataclass(frozen=True)
 class CountyInputs:
@@ -487,7 +491,7 @@ def _arcs(study: Study, groups: pd.DataFrame, places: gpd.GeoDataFrame, *, level
                     )
     table = pd.DataFrame(out, columns=["group", "facility", "mode", "cost", "minutes"])
     modes = {g: profile.mode(level, str(x)) for g, x in enumerate(groups["setting"])}
-    beyond = _beyond(found, modes, groups, set(table["group"]))
+    beyond = _beyond(found, modes, groups)
     beyond["cost"] = per_minute * beyond["minutes"].to_numpy() * days
     table = pd.concat([table, beyond], ignore_index=True)
     return Arcs(
@@ -500,23 +504,20 @@ def _arcs(study: Study, groups: pd.DataFrame, places: gpd.GeoDataFrame, *, level
 
 
 def _beyond(
-    found: dict[str, TravelCosts], modes: dict[int, str], groups: pd.DataFrame, seated: set[int]
+    found: dict[str, TravelCosts], modes: dict[int, str], groups: pd.DataFrame
 ) -> pd.DataFrame:
-    """Arcs beyond the norm for groups with none within it: to every facility within reach.
+    """Arcs beyond the norm: each group to its :data:`BEYOND_NEAREST` nearest facilities.
 
-    By the profile's mode of the group's level and setting (``modes``); their children are
-    seated, and the actions say that they travel beyond the norm.
+    By the profile's mode of the group's level and setting (``modes``). The model seats as
+    few children on them as it can (:func:`layout.phases.solve_phases`), and the actions say
+    that those children travel beyond the norm.
     """
     rows = []
     for g, group in enumerate(groups.itertuples()):
-        if g in seated:
-            continue
         matrix = found[modes[g]].minutes
         span = slice(matrix.indptr[int(group.area)], matrix.indptr[int(group.area) + 1])
-        rows += [
-            (g, int(f), "beyond", m)
-            for f, m in zip(matrix.indices[span], matrix.data[span], strict=True)
-        ]
+        order = np.argsort(matrix.data[span], kind="stable")[:BEYOND_NEAREST]
+        rows += [(g, int(matrix.indices[span][i]), "beyond", matrix.data[span][i]) for i in order]
     return pd.DataFrame(rows, columns=["group", "facility", "mode", "minutes"])
 
 

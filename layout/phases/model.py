@@ -69,6 +69,9 @@ boarder, or (where nothing is within the norm) beyond it."""
 TIME_LIMIT = 300.0
 """Default time limit of :func:`solve_phases`, seconds."""
 
+_TINY = 1e-6
+"""Children below which a count is nil (solver tolerance)."""
+
 
 @dataclass(frozen=True)
 class Facilities:
@@ -445,12 +448,21 @@ def _near_rows(problem: PhaseProblem, v: _Vars, rows: _Rows) -> None:
 
 
 def model_of(
-    problem: PhaseProblem, *, budget: float | None = None
+    problem: PhaseProblem, *, budget: float | None = None, beyond: float | None = None
 ) -> tuple[_Vars, optimize.LinearConstraint, _Columns]:
-    """Build the model's variables, constraints and costs (see the module text)."""
+    """Build the model's variables, constraints and costs (see the module text).
+
+    ``beyond`` caps the children seated beyond their norm, summed over the years.
+    """
     _check(problem)
     cols, rows = _Columns(), _Rows()
     v = _variables(problem, cols, budget)
+    far = v.flow[problem.arcs.mode == "beyond"].ravel()
+    if beyond is not None and beyond <= _TINY:
+        for c in far:
+            cols.upper[int(c)] = 0.0
+    elif beyond is not None:
+        rows.add(far, 1.0, -np.inf, beyond * (1 + 1e-9) + _TINY)
     _facility_rows(problem, v, rows)
     _demand_rows(problem, v, rows)
     _capital_rows(problem, v, rows)
@@ -478,6 +490,10 @@ def solve_phases(
     -------
     PhaseSolution
 
+    Children seated beyond their norm (arcs of mode ``beyond``) are first made as few as
+    any plan can (:func:`fewest_beyond`, without the budget); the cheapest plan with no more
+    of them is then solved.
+
     Raises
     ------
     ValidationError
@@ -485,10 +501,11 @@ def solve_phases(
         named when one exists) or at all (the groups with no arc are named).
     """
     start = time.perf_counter()
-    v, constraint, cols = model_of(problem, budget=budget)
+    least = fewest_beyond(problem, time_limit=time_limit)
+    v, constraint, cols = model_of(problem, budget=budget, beyond=least)
     result = _milp(constraint, cols, time_limit)
     if result.x is None:
-        raise ValidationError(_infeasible(problem, budget, time_limit))
+        raise ValidationError(_infeasible(problem, budget, time_limit, least))
     x = np.asarray(result.x)
     running = _running(problem, v, x)
     capital = x[v.capital]
@@ -530,17 +547,41 @@ def _running(problem: PhaseProblem, v: _Vars, x: FloatArray) -> FloatArray:
     return np.asarray(flows.sum(axis=0) + staff + x[v.funds].sum(axis=0), dtype=np.float64)
 
 
-def smallest_budget(problem: PhaseProblem, *, time_limit: float = TIME_LIMIT) -> float | None:
+def fewest_beyond(problem: PhaseProblem, *, time_limit: float = TIME_LIMIT) -> float | None:
+    """Return the fewest children (summed over the years) any plan seats beyond their norm.
+
+    ``None`` when the problem has no arc beyond the norm, or no plan at all. Within the time
+    limit the best plan's count is returned (proven fewest when HiGHS finishes).
+
+    Examples
+    --------
+    See :func:`solve_phases`, which calls it first.
+    """
+    far = problem.arcs.mode == "beyond"
+    if not far.any():
+        return None
+    v, constraint, cols = model_of(problem)
+    cols.cost = [0.0] * len(cols.cost)
+    for c in v.flow[far].ravel():
+        cols.cost[int(c)] = 1.0
+    result = _milp(constraint, cols, time_limit)
+    return None if result.x is None else max(float(result.fun), 0.0)
+
+
+def smallest_budget(
+    problem: PhaseProblem, *, time_limit: float = TIME_LIMIT, beyond: float | None = None
+) -> float | None:
     """Return the smallest yearly capital budget with which every child can be seated.
 
-    Minimises the largest capital spent in any one year (the plan's costs play no part);
-    ``None`` when no plan seats every child whatever the budget.
+    Minimises the largest capital spent in any one year (the plan's costs play no part),
+    with at most ``beyond`` children seated beyond their norm; ``None`` when no plan seats
+    every child whatever the budget.
 
     Examples
     --------
     See :func:`solve_phases`; :class:`layout.phases.PhasedPlan` reports it on refusal.
     """
-    v, constraint, cols = model_of(problem)
+    v, constraint, cols = model_of(problem, beyond=beyond)
     n = len(cols.lower)
     cols.cost = [0.0] * n
     top = cols.block(1, upper=np.inf, integer=False, cost=1.0)
@@ -564,7 +605,9 @@ def smallest_budget(problem: PhaseProblem, *, time_limit: float = TIME_LIMIT) ->
     return None if result.x is None else float(math.ceil(result.fun - 1e-6))
 
 
-def _infeasible(problem: PhaseProblem, budget: float | None, time_limit: float) -> str:
+def _infeasible(
+    problem: PhaseProblem, budget: float | None, time_limit: float, beyond: float | None
+) -> str:
     wanted = np.flatnonzero(problem.demand.sum(axis=1) > 0)
     lonely = np.setdiff1d(wanted, problem.arcs.group).tolist()
     if lonely:
@@ -577,7 +620,7 @@ def _infeasible(problem: PhaseProblem, budget: float | None, time_limit: float) 
             "no plan seats every child within the norms and class caps: add candidate "
             "sites (reserved parcels) or allow more added classes"
         )
-    least = smallest_budget(problem, time_limit=time_limit)
+    least = smallest_budget(problem, time_limit=time_limit, beyond=beyond)
     if least is None:
         return "no plan seats every child, whatever the budget: add candidate sites"
     return (

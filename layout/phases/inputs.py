@@ -209,14 +209,24 @@ def _groups(
     labels = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(xy, sample_weight=w).labels_
     area_of = pd.Series(labels, index=cells["cell_id"].to_numpy())
     setting = cells.assign(area=labels).groupby("area")["setting"].agg(lambda s: s.mode()[0])
-    rows, need = [], []
+    bands = BANDS[level]
+    band_of = {grade: b for b, band in enumerate(bands) for grade in band}
+    table = pd.DataFrame(
+        {
+            "area": mine["cell_id"].map(area_of).to_numpy(),
+            "band": mine["grade"].map(band_of).to_numpy(),
+            "year": mine["year"].to_numpy(),
+            "children": mine["children"].to_numpy(float),
+        }
+    )
+    keys = pd.MultiIndex.from_product([range(k), range(len(bands))], names=["area", "band"])
+    by_year = table.groupby(["area", "band", "year"])["children"].sum().unstack("year")
+    need = by_year.reindex(index=keys, columns=list(years)).fillna(0.0).to_numpy(float)
+    rows = []
     for area in range(k):
         inside = labels == area
         wx = np.average(xy[inside], axis=0, weights=w[inside])
-        for band in BANDS[level]:
-            part = mine[mine["cell_id"].map(area_of).to_numpy() == area]
-            part = part[part["grade"].isin(band).to_numpy()]
-            by_year = part.groupby("year")["children"].sum().reindex(years).fillna(0.0)
+        for band in bands:
             rows.append(
                 {
                     "area": area,
@@ -226,8 +236,7 @@ def _groups(
                     "y": wx[1],
                 }
             )
-            need.append(by_year.to_numpy(float))
-    return pd.DataFrame(rows), np.array(need)
+    return pd.DataFrame(rows), need
 
 
 def _facilities(study: Study, *, county: str, level: str, usable: pd.Series) -> gpd.GeoDataFrame:

@@ -1,14 +1,9 @@
-"""``layout phases``: a county's phased plan 2025-2035, written to ``out/phases/``.
+"""``layout phases``: a county's phased plan over the plan years, written to ``out/phases/``.
 
 Examples
 --------
->>> import tempfile, pathlib
->>> from layout.study import study_from_toml
->>> tmp = pathlib.Path(tempfile.mkdtemp())
->>> plan, written = phases_report(study_from_toml(), county="210311", out_dir=tmp,
-...                               maps_dir=tmp, areas=4)
->>> sorted(p.name for p in written)
-['phases.gpkg', 'phases.xlsx', 'timeline-210311.png']
+``layout phases --county 210311`` runs :func:`phases_report` on the bundled study; see
+``tests/test_phases.py`` for a run on the tiny study and the files it writes.
 """
 
 from __future__ import annotations

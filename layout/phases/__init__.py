@@ -20,12 +20,13 @@ from .model import (
     smallest_budget,
     solve_phases,
 )
-from .plan import PhasedPlan, phased_plan
+from .plan import PhasedPlan, county_plan, phased_plan
 
 __all__ = [
     "ACTION_COLUMNS",
     "CountyInputs",
     "county_inputs",
+    "county_plan",
     "PhasedPlan",
     "phased_plan",
     "plan_actions",

@@ -74,6 +74,7 @@ def county_inputs(
     county: str,
     areas: int = AREAS,
     seed: int = 0,
+    every_area: bool = False,
 ) -> CountyInputs:
     """Build the phased-plan model of one county: both levels in one model.
 
@@ -89,6 +90,9 @@ def county_inputs(
         Number of demand areas (k-means clusters of the county's cells).
     seed
         Seed of k-means.
+    every_area
+        Offer a site (on land to reserve) at the centre of every area with children, not
+        only of those whose children reach nothing within their norm.
 
     Returns
     -------
@@ -115,7 +119,8 @@ def county_inputs(
                 "parcels to the study's reserved_land layer for this county"
             )
         arcs = _arcs(study, groups, places, level=level)
-        lonely = np.setdiff1d(np.flatnonzero(need.sum(axis=1) > 0), arcs.group)
+        wanted = np.flatnonzero(need.sum(axis=1) > 0)
+        lonely = wanted if every_area else np.setdiff1d(wanted, arcs.group)
         if len(lonely):
             places = _with_area_sites(study, places, groups.iloc[lonely], level=level)
             arcs = _arcs(study, groups, places, level=level)

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -68,6 +69,9 @@ boarder, or (where nothing is within the norm) beyond it."""
 
 TIME_LIMIT = 300.0
 """Default time limit of :func:`solve_phases`, seconds."""
+
+_TIME_LIMIT_REACHED = 1
+"""Status of :func:`scipy.optimize.milp` when it stops at its time (or iteration) limit."""
 
 _TINY = 1e-6
 """Children below which a count is nil (solver tolerance)."""
@@ -473,7 +477,11 @@ def model_of(
 
 
 def solve_phases(
-    problem: PhaseProblem, *, budget: float | None = None, time_limit: float = TIME_LIMIT
+    problem: PhaseProblem,
+    *,
+    budget: float | None = None,
+    time_limit: float = TIME_LIMIT,
+    beyond: float | None | Literal["fewest"] = "fewest",
 ) -> PhaseSolution:
     """Solve a phased plan with HiGHS; return the plan with its proven gap.
 
@@ -485,6 +493,9 @@ def solve_phases(
         Most capital spent in any one year; ``None`` for no limit.
     time_limit
         Seconds; the best plan found by then is returned with its bound.
+    beyond
+        Most children seated beyond their norm, summed over the years: ``"fewest"`` (the
+        default) asks :func:`fewest_beyond`; ``None`` sets no cap.
 
     Returns
     -------
@@ -501,9 +512,14 @@ def solve_phases(
         named when one exists) or at all (the groups with no arc are named).
     """
     start = time.perf_counter()
-    least = fewest_beyond(problem, time_limit=time_limit)
+    least = fewest_beyond(problem, time_limit=time_limit) if beyond == "fewest" else beyond
     v, constraint, cols = model_of(problem, budget=budget, beyond=least)
     result = _milp(constraint, cols, time_limit)
+    if result.x is None and result.status == _TIME_LIMIT_REACHED:
+        raise ValidationError(
+            f"HiGHS found no plan in {time_limit:g} s; give it more time (--time-limit) or "
+            "fewer demand areas (--areas)"
+        )
     if result.x is None:
         raise ValidationError(_infeasible(problem, budget, time_limit, least))
     x = np.asarray(result.x)

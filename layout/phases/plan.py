@@ -14,7 +14,7 @@ from ..study import Study
 from .actions import plan_actions, plan_timeline
 from .evidence import closure_figures
 from .inputs import AREAS, CountyInputs, county_inputs
-from .model import TIME_LIMIT, PhaseSolution, solve_phases
+from .model import TIME_LIMIT, PhaseSolution, fewest_beyond, solve_phases
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,44 @@ class PhasedPlan:
         )
 
 
+def county_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
+    study: Study,
+    demand: pd.DataFrame,
+    *,
+    county: str,
+    budget: float | None = None,
+    areas: int = AREAS,
+    time_limit: float = TIME_LIMIT,
+    seed: int = 0,
+) -> tuple[CountyInputs, PhaseSolution]:
+    """Build a county's model from one scenario's demand and solve it.
+
+    When no plan exists with the county's candidate sites, a site (on land to reserve) is
+    offered at the centre of every demand area, and the model is built again.
+
+    Parameters
+    ----------
+    study, county, budget, areas, time_limit, seed
+        As for :func:`phased_plan`.
+    demand
+        One scenario of :func:`layout.demand.study_demand`.
+
+    Returns
+    -------
+    tuple of CountyInputs and PhaseSolution
+    """
+    inputs = county_inputs(study, demand, county=county, areas=areas, seed=seed)
+    least = fewest_beyond(inputs.problem, time_limit=time_limit)
+    if least is None:
+        logger.info("phases %s: no plan with the sites given; a site in every area", county)
+        inputs = county_inputs(
+            study, demand, county=county, areas=areas, seed=seed, every_area=True
+        )
+        least = fewest_beyond(inputs.problem, time_limit=time_limit)
+    solution = solve_phases(inputs.problem, budget=budget, time_limit=time_limit, beyond=least)
+    return inputs, solution
+
+
 def phased_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
     study: Study,
     *,
@@ -92,7 +130,8 @@ def phased_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
     """Plan a county's schools over the plan years as one model, solved with a proven gap.
 
     Demand is :func:`layout.demand.study_demand` for ``scenario``; the model, its costs and
-    rules are :mod:`layout.phases.model` and :mod:`layout.phases.inputs`.
+    rules are :mod:`layout.phases.model` and :mod:`layout.phases.inputs`, built and solved by
+    :func:`county_plan`.
 
     Parameters
     ----------
@@ -132,8 +171,10 @@ def phased_plan(  # noqa: PLR0913 - the plan's options, all keyword-only
         raise ValidationError(f"budget must be a number of yuan >= 0; got {budget!r}")
     study_scenarios(study, [scenario])  # an unknown name: the message lists the study's
     demand = study_demand(study, scenarios=[scenario])
-    inputs = county_inputs(study, demand, county=county, areas=areas, seed=seed)
-    solution = solve_phases(inputs.problem, budget=budget, time_limit=time_limit)
+    inputs, solution = county_plan(
+        study, demand, county=county, budget=budget, areas=areas, time_limit=time_limit,
+        seed=seed,
+    )  # fmt: skip
     logger.info(
         "phases %s %s: cost %.4g yuan, gap %.2g, %.1f s",
         county,

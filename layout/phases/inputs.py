@@ -41,7 +41,7 @@ BANDS: dict[str, tuple[tuple[int, ...], ...]] = {
 AREAS = 30
 """Default number of demand areas (k-means clusters of cells) per county."""
 
-BEYOND_NEAREST = 3
+BEYOND_NEAREST = 10
 """Facilities beyond the norm each group may be seated at, nearest first, when nothing within
 its norm has room: the model seats as few children there as it can."""
 

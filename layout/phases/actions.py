@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..standards import Profile
 from .inputs import CountyInputs, area_norm
-from .model import PhaseSolution
+from .problem import PhaseSolution
 
 ACTION_COLUMNS: tuple[str, ...] = (
     "year",

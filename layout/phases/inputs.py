@@ -30,7 +30,7 @@ from ..sites import candidate_sites
 from ..standards import AreaNorm, Profile
 from ..study import Study
 from .evidence import parcel_checks
-from .model import Arcs, Facilities, PhaseProblem, Rates
+from .problem import Arcs, Facilities, PhaseProblem, Rates
 
 BANDS: dict[str, tuple[tuple[int, ...], ...]] = {
     "primary": (LEVEL_GRADES["primary"][:3], LEVEL_GRADES["primary"][3:]),

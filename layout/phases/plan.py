@@ -14,7 +14,8 @@ from ..study import Study
 from .actions import plan_actions, plan_timeline
 from .evidence import closure_figures
 from .inputs import AREAS, CountyInputs, county_inputs
-from .model import TIME_LIMIT, PhaseSolution, fewest_beyond, solve_phases
+from .model import TIME_LIMIT, fewest_beyond, solve_phases
+from .problem import PhaseSolution
 
 logger = logging.getLogger(__name__)
 

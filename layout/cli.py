@@ -66,6 +66,14 @@ _COMMANDS = {
         "p-median, urban schools on reserved parcels; writes sites.gpkg, sites.xlsx, sites.html.",
         "layout sites --county 210323 --p 2\n  layout sites my/study.toml --level primary",
     ),
+    "phases": (
+        "phased plan of a county over the plan years: build, expand, merge, close, reuse",
+        "One HiGHS model per county over the plan years: new schools on reserved parcels or "
+        "land to reserve, added classes, merged schools, reused idle campuses, bus seats and "
+        "boarding places, at the least capital and running cost, with its proven gap; writes "
+        "phases/phases.gpkg, phases.xlsx and the timeline chart.",
+        "layout phases --county 210311\n  layout phases --county 210321 --budget 50000000",
+    ),
 }
 
 
@@ -230,6 +238,43 @@ def _run_sites(args: argparse.Namespace) -> int:
     for path in written:
         LOG.info("wrote %s", path)
     return 0
+
+
+def _run_phases(args: argparse.Namespace) -> int:
+    from .runs.phases import phases_report
+    from .study import study_from_toml
+
+    given = {"areas": args.areas, "time_limit": args.time_limit}
+    plan, written = phases_report(
+        study_from_toml(args.study),
+        county=args.county,
+        out_dir=args.out,
+        maps_dir=args.maps,
+        scenario=args.scenario,
+        budget=args.budget,
+        lang=args.lang,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    kinds = plan.actions["action"].value_counts().to_dict()
+    LOG.info("actions: %s; gap %.3g %%", kinds or "none", 100 * plan.gap)
+    for path in written:
+        LOG.info("wrote %s", path)
+    return 0
+
+
+def _phases_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the ``phases`` subcommand."""
+    parser.add_argument("--county", metavar="CODE", required=True, help="the county to plan")
+    parser.add_argument(
+        "--budget", type=float, metavar="YUAN", help="most capital spent in any one plan year"
+    )
+    parser.add_argument(
+        "--areas", type=int, metavar="N", help="demand areas per level (default: 30)"
+    )
+    parser.add_argument(
+        "--time-limit", type=float, metavar="S", help="seconds given to HiGHS (default: 300)"
+    )
+    _scenario(parser)
 
 
 def _sites_options(parser: argparse.ArgumentParser) -> None:
@@ -407,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sites = _subcommand(sub, "sites")
     _sites_options(p_sites)
     p_sites.set_defaults(run=_run_sites)
+    p_phases = _subcommand(sub, "phases")
+    _phases_options(p_phases)
+    p_phases.set_defaults(run=_run_phases)
     _check_init_parsers(sub)
     return parser
 

@@ -22,7 +22,9 @@ from layout import _moved
 from layout.standards import load_profile
 
 PACKAGE = Path(__file__).resolve().parents[1] / "layout"
-ANALYSIS = ("standards", "demand", "access", "optimize", "sites", "closure", "land", "indicators")
+ANALYSIS = (
+    "standards", "demand", "access", "optimize", "sites", "phases", "closure", "land", "indicators"
+)
 OUTPUT = ("maps", "report", "runs", "cli")
 TOOLBOX = {"_validate", "_arrays", "_moved"}
 """Private modules of the package root, shared by every subpackage by design."""

@@ -141,7 +141,7 @@ def test_override_lists() -> None:
         (
             {"fundng": {"primary_per_student": 900}},
             "profile override 'fundng.primary_per_student' is not known; did you mean "
-            "'funding.primary_per_student'? known keys at the top level: attendance, balance, checks, class_size, enrolment, funding, land, pairing, "
+            "'funding.primary_per_student'? known keys at the top level: attendance, balance, checks, class_size, costs, enrolment, funding, land, pairing, "
             "rotation, school_size, service, siting, small_school, staffing, support, yields",
         ),
         (
@@ -257,7 +257,7 @@ def test_profile_file_with_unknown_key_or_bad_type(tmp_path: Path) -> None:
     assert info.value.problems == [
         f"{path}: key 'class_size.large_class_min': expected an integer (int), got str '56'",
         f"{path}: key 'extra.thing' is not known; known keys at the top level: attendance, "
-        "balance, checks, class_size, enrolment, funding, land, pairing, rotation, "
+        "balance, checks, class_size, costs, enrolment, funding, land, pairing, rotation, "
         "school_size, service, siting, small_school, staffing, support, yields",
     ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .charts import plot_county_demand
+from .charts import plot_county_demand, plot_phase_timeline
 from .closure_words import closure_texts, harm_reasons, reuse_advice
 from .files import replacing, write_csv, write_geopackage, write_pack, write_spreadsheet
 from .index import found_outputs, relink_index, write_index
@@ -18,6 +18,7 @@ __all__ = [
     "html_page",
     "markdown",
     "plot_county_demand",
+    "plot_phase_timeline",
     "replacing",
     "statement",
     "statement_title",

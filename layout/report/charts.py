@@ -1,4 +1,6 @@
-"""Charts of the report pack: projected children of each county by year and scenario (PNG).
+"""Charts of the report pack (PNG): projected children of each county, a phased plan's places.
+
+Projected children by county, year and scenario; a phased plan's places against its children.
 
 Text is set in Noto Sans CJK SC from the ``manimgx-fonts-cjk`` package (SIL Open Font
 License), so Chinese labels never fall back to empty boxes, whatever fonts the machine has.
@@ -7,6 +9,7 @@ The font is variable; matplotlib draws its default instance (a light weight).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 import logging
@@ -39,6 +42,12 @@ _TEXT = {
     "children": ("学龄儿童（人）", "children"),
     "scenario": ("方案", "scenario"),
     "places": ("现有学位", "places"),
+    "phase_title": (
+        "{county}：分期规划的学位与学龄儿童（{scenario}）",
+        "{county}: places and children of the phased plan ({scenario})",
+    ),
+    "plan_places": ("规划学位", "places in the plan"),
+    "phase_children": ("学龄儿童", "children"),
 }
 
 
@@ -54,6 +63,19 @@ def cjk_font() -> str:
     font = importlib.resources.files("manimgx_fonts_cjk") / "NotoSansCJK-VF.otf.ttc"
     font_manager.fontManager.addfont(str(font))
     return CJK_FAMILY
+
+
+def _chart_style() -> contextlib.AbstractContextManager[None]:
+    """Set every text of a chart in the CJK font's one instance (a light weight)."""
+    return matplotlib.rc_context(
+        {
+            "font.family": [cjk_font()],
+            "font.weight": 100,
+            "axes.titleweight": 100,
+            "axes.labelweight": 100,
+            "figure.titleweight": 100,
+        }
+    )
 
 
 def plot_county_demand(
@@ -118,15 +140,7 @@ def plot_county_demand(
     def t(key: str, **values: object) -> str:
         return _TEXT[key][0 if lang == "zh" else 1].format(**values)
 
-    with matplotlib.rc_context(
-        {
-            "font.family": [cjk_font()],
-            "font.weight": 100,
-            "axes.titleweight": 100,
-            "axes.labelweight": 100,
-            "figure.titleweight": 100,
-        }
-    ):
+    with _chart_style():
         figure = Figure(figsize=(10, 4), layout="constrained")
         FigureCanvasAgg(figure)
         panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))
@@ -150,6 +164,79 @@ def plot_county_demand(
             axes.yaxis.set_major_formatter("{x:,.0f}")
             axes.legend(title=t("scenario"))
         figure.suptitle(title or t("title", county=county_code))
+        with replacing(path) as tmp:
+            figure.savefig(tmp, dpi=dpi, format="png")
+    log.info("wrote %s", path)
+    return Path(path)
+
+
+def plot_phase_timeline(
+    timeline: pd.DataFrame,
+    path: str | Path,
+    *,
+    county_code: str,
+    scenario: str,
+    dpi: int = 120,
+    lang: Lang = "zh",
+) -> Path:
+    r"""Draw a phased plan's places against its children by year, one panel per level (PNG).
+
+    Parameters
+    ----------
+    timeline
+        :attr:`layout.phases.PhasedPlan.timeline`: ``year``, ``level``, ``children``,
+        ``places``.
+    path
+        PNG file to write; its folder must exist.
+    county_code, scenario
+        Named in the title.
+    dpi
+        Resolution of the PNG.
+    lang
+        Language of the labels.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> line = pd.DataFrame({"year": [2025, 2026] * 2, "level": ["primary"] * 2 + ["junior"] * 2,
+    ...     "children": [90.0, 80.0, 50.0, 45.0], "places": [90, 90, 50, 50]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     png = plot_phase_timeline(line, Path(folder) / "t.png", county_code="c1",
+    ...                               scenario="medium")
+    ...     png.read_bytes()[:4]
+    b'\x89PNG'
+    """
+    problems = _validate.missing_columns(
+        timeline, ["year", "level", "children", "places"], layer="timeline"
+    )
+    if problems:
+        raise ValidationError(problems)
+
+    def t(key: str, **values: object) -> str:
+        return _TEXT[key][0 if lang == "zh" else 1].format(**values)
+
+    with _chart_style():
+        figure = Figure(figsize=(10, 4), layout="constrained")
+        FigureCanvasAgg(figure)
+        panels = dict(zip(CHILD_LEVELS, figure.subplots(1, len(CHILD_LEVELS)), strict=True))
+        for level, axes in panels.items():
+            rows = timeline[timeline["level"] == level].sort_values("year")
+            axes.step(rows["year"], rows["places"], where="mid", color="black",
+                      label=t("plan_places"))  # fmt: skip
+            axes.plot(rows["year"], rows["children"], marker="o", label=t("phase_children"))
+            grades = LEVEL_GRADES[level]
+            name = code_name(level, lang)
+            axes.set_title(t("panel", level=name, first=grades[0], last=grades[-1]))
+            axes.set_xlabel(t("year"))
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axes.yaxis.set_major_formatter("{x:,.0f}")
+            axes.legend()
+        figure.suptitle(t("phase_title", county=county_code, scenario=code_name(scenario, lang)))
         with replacing(path) as tmp:
             figure.savefig(tmp, dpi=dpi, format="png")
     log.info("wrote %s", path)

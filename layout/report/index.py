@@ -4,8 +4,9 @@ The page is the report a planner reads first: the findings with their numbers, w
 mean (the norm, the year, the scenario), one row per county of children, places,
 utilisation, children without a place within reach and beyond the norm, class-size breaches,
 funding and teachers, the demand charts, and a link to every file that any command
-(``layout plan``, ``land``, ``closure``, ``sites``) has written to ``out/`` and ``maps/``. A
-command run after ``plan`` refreshes the links (:func:`relink_index`). It prints on A4.
+(``layout plan``, ``land``, ``closure``, ``sites``, ``phases``) has written to ``out/`` and
+``maps/``. A command run after ``plan`` refreshes the links (:func:`relink_index`). It prints
+on A4.
 
 Examples
 --------
@@ -41,6 +42,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("用地核查 layout land", "land"),
     ("撤并影响 layout closure", "closure"),
     ("选址建议 layout sites", "sites"),
+    ("分期规划 layout phases", "phases"),
 )
 """Section of the links and the file stems or folders of ``out/`` it gathers."""
 _OTHER = "其他 Other"

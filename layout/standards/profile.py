@@ -127,8 +127,8 @@ class AreaNorm:
     """A standard school type: its sizes in classes and its area per student at each size."""
 
     classes: tuple[int, ...]
-    building_m2_per_student: tuple[float, ...] = field(metadata=_UNREAD)
-    land_m2_per_student: tuple[float, ...] = field()
+    building_m2_per_student: tuple[float, ...]
+    land_m2_per_student: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,28 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class Costs:
+    """Costs of a phased plan (:mod:`layout.phases`): building, staff, buses, travel time.
+
+    Building costs are yuan per m2 of floor area; ``reuse_share`` is the share of that a
+    renovated idle campus costs; yearly costs are yuan per post, per bus seat and per hour
+    of a child's travel; ``discount_rate`` discounts later years; a school year has
+    ``school_weeks_per_year`` weeks of ``school_days_per_week`` days.
+    """
+
+    primary_building_yuan_per_m2: float
+    junior_building_yuan_per_m2: float
+    teaching_point_building_yuan_per_m2: float
+    reuse_share: float = field(metadata=_SHARE)
+    teacher_yuan_per_year: float = field()
+    bus_seat_yuan_per_year: float = field()
+    travel_yuan_per_hour: float = field()
+    discount_rate: float = field(metadata=_SHARE)
+    school_weeks_per_year: int = field()
+    school_days_per_week: int = field()
+
+
+@dataclass(frozen=True)
 class Checks:
     """Limits of plausible input: beyond them a value is named in a warning, or refused.
 
@@ -280,6 +302,7 @@ class Profile:
     pairing: Pairing
     attendance: Attendance
     enrolment: Enrolment
+    costs: Costs
     checks: Checks
     sources: Mapping[str, Source] = field(repr=False, compare=False)
 

@@ -368,6 +368,7 @@ def test_plan_step_adds_the_rural_proposals(study) -> None:
     assert len(layer) > 0
     assert layer["candidate_id"].tolist() == expected.proposals["candidate_id"].tolist()
     assert list(result.tables["site_proposals"]["proposal_id"]) == list(layer["proposal_id"])
+    assert set(layer["year"]) == {2030} and set(layer["scenario"]) == {"medium"}
 
 
 def test_urban_school_on_the_reserved_parcel(study) -> None:
@@ -404,3 +405,4 @@ def test_plan_sites_gives_an_urban_county_the_urban_plan(study) -> None:
     assert plan.proposals["kind"].tolist() == ["urban_school"]
     assert plan.proposals["candidate_id"].tolist() == ["parcel:P1"]
     assert plan.proposals["proposal_id"].tolist() == ["P210302-001"]
+    assert plan.proposals[["year", "scenario"]].values.tolist() == [[2030, "medium"]]

@@ -276,7 +276,8 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     Returns
     -------
     SitePlan
-        ``proposal_id`` numbered within each county (``P<county_code>-001``, ...).
+        ``proposal_id`` numbered within each county (``P<county_code>-001``, ...); each
+        proposal names the ``year`` and ``scenario`` of the children it is sized for.
 
     Examples
     --------
@@ -311,6 +312,9 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
         )
     )  # fmt: skip
     _number(plan.proposals)
+    at = int(year if year is not None else study.plan_years[-1])
+    plan.proposals.insert(len(plan.proposals.columns) - 1, "year", at)
+    plan.proposals.insert(len(plan.proposals.columns) - 1, "scenario", scenario)
     return plan
 
 

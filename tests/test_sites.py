@@ -362,11 +362,13 @@ def test_plan_step_adds_the_rural_proposals(study) -> None:
     steps["demand"](result)
     steps["sites"](result)
     layer = result.layers["site_proposals"]
-    # The step runs every rural county (210303 only) for medium and the last plan year, 2030.
+    # The step runs every county, rural 210303 and urban 210302, for medium and the last
+    # plan year, 2030.
     assert result.demand is not None
-    expected = plan_sites(study, result.demand, counties=["210303"], year=2030)
+    expected = plan_sites(study, result.demand, counties=["210302", "210303"], year=2030)
     assert len(layer) > 0
     assert layer["candidate_id"].tolist() == expected.proposals["candidate_id"].tolist()
+    assert set(layer["county_code"]) == set(expected.proposals["county_code"])
     assert list(result.tables["site_proposals"]["proposal_id"]) == list(layer["proposal_id"])
     assert set(layer["year"]) == {2030} and set(layer["scenario"]) == {"medium"}
 

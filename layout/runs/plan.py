@@ -433,11 +433,16 @@ def _access(result: PlanResult) -> None:
 
 
 def _sites(result: PlanResult) -> None:
-    """Small and boarding schools for every rural county, focus scenario, last plan year."""
+    """Sites for every county, focus scenario, last plan year.
+
+    Small and boarding schools in rural counties, new schools on reserved parcels in urban
+    ones (:func:`layout.sites.plan_sites`).
+    """
     assert result.demand is not None
     focus = focus_scenario(scenario_names(result.demand))
     year = int(result.demand["year"].max())
-    found = plan_sites(result.study, result.demand, year=year, scenario=focus)
+    counties = result.study["counties"]["county_code"].tolist()
+    found = plan_sites(result.study, result.demand, counties=counties, year=year, scenario=focus)
     result.sites = found
     result.layers["site_proposals"] = found.proposals
     result.layers["site_candidates"] = found.candidates

@@ -14,6 +14,7 @@
   layers.towns.eachLayer(function (f) { f.options.renderer = canvas; });
   all.cells.forEach(function (f) { f.options.renderer = canvas; });
   all.schools.forEach(function (f) { f.options.pane = "layout-schools"; });
+  layers.schools.layoutAll = all.schools;  // the search finds schools of every level
   function key() { return state.level + "|" + state.scenario + "|" + state.year; }
   function n(x) { return Math.round(x).toLocaleString("en"); }
   function count(x) { return x > 0 && x < 0.5 ? "<1" : n(x); }
@@ -102,6 +103,16 @@
   });
   document.getElementById("layout-year").addEventListener("input", function (e) {
     state.year = K.years[Number(e.target.value)]; restyle();
+  });
+  // A school found by the search that teaches no child of the level shown: switch to its level.
+  map.on("layout:find", function (e) {
+    if (all.schools.indexOf(e.layer) < 0 || layers.schools.hasLayer(e.layer)) { return; }
+    var v = e.layer.feature.properties.v;
+    var level = K.levels.find(function (l) { return v[l + "|" + state.scenario + "|" + state.year]; });
+    if (!level) { return; }
+    state.level = level;
+    document.getElementById("layout-level").value = level;
+    restyle();
   });
   map.addLayer(layers.towns);
   restyle();  // fills the cells group while it is off the map: nothing is drawn twice

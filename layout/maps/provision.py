@@ -45,7 +45,7 @@ from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
-from .canvas import add_legend, finish, study_canvas
+from .canvas import Key, add_legend, finish, study_canvas
 from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
@@ -147,7 +147,7 @@ def provision_map(
     points.add_to(fmap)
     if charts:
         _charts_layer(study, charts, lang).add_to(fmap)
-    items = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
+    items: list[Key] = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
     items += [("#000000", _t("over", lang), "ring")]
     items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
     items += [roads.key] if roads else []

@@ -39,8 +39,16 @@
     return table(p.name + " (" + p.school_id + ")", [row(T.pupils, n(v[0]) + unit),
       row(T.places, n(v[1])), row(T.use, pct(v[0], v[1]))]);
   }
+  // A cell's counts: one list per level and scenario, [children, unserved, beyond] per year.
+  function cell(f) {
+    var i = K.levels.indexOf(state.level) * K.scenarios.length + K.scenarios.indexOf(state.scenario);
+    var all = f.feature.properties.v[i] || [], y = 3 * K.years.indexOf(state.year);
+    var c = all[y] || 0, u = all[y + 1] || 0, b = all[y + 2] || 0;
+    if (!u && !b) { return null; }
+    return [c, u, b, u && b ? "both" : (u ? "no_place" : "beyond")];
+  }
   function cellText(f) {
-    var p = f.feature.properties, v = p.v[key()] || [0, 0, 0, ""];
+    var p = f.feature.properties, v = cell(f) || [0, 0, 0, ""];
     return table(p.cell_id, [row(T.reason, T[v[3]] || "-"), row(T.children, count(v[0]) + unit),
       row(T.unserved, count(v[1]) + unit), row(T.far, count(v[2]) + unit)]);
   }
@@ -59,7 +67,7 @@
     });
     layers.cells.clearLayers();
     all.cells.forEach(function (f) {
-      var v = f.feature.properties.v[k];
+      var v = cell(f);
       if (!v) { return; }
       layers.cells.addLayer(f);
       f.setStyle({fillColor: C.reason[v[3]], fillOpacity: 0.7, stroke: false});

@@ -139,7 +139,7 @@ def provision_map(
     towns = _townships_layer(study, balance, lang, datum)
     towns.show = False  # the page script draws the townships and cells on a canvas
     towns.add_to(fmap)
-    cells, aggregated = _cells_layer(study, reasons, lang, datum)
+    cells, aggregated = _cells_layer(study, reasons, keys, lang, datum)
     cells.show = False
     cells.add_to(fmap)
     roads = add_roads(fmap, study, lang=lang, datum=datum)
@@ -263,7 +263,11 @@ def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) 
 
 
 def _cells_layer(
-    study: Study, reasons: pd.DataFrame, lang: Lang, datum: Datum
+    study: Study,
+    reasons: pd.DataFrame,
+    keys: Mapping[str, list[str] | list[int] | str],
+    lang: Lang,
+    datum: Datum,
 ) -> tuple[folium.GeoJson, str | None]:
     """Cells with no place within reach, beyond the norm, or both, by level, scenario and year.
 
@@ -278,19 +282,7 @@ def _cells_layer(
     if unit == "township_code":
         township = population.set_index("cell_id")["township_code"]
         rows = rows.assign(township_code=township.reindex(rows["cell_id"]).to_numpy())
-    rows = rows.assign(key=rows["level"].astype(str) + "|" + rows["scenario"].astype(str) + "|"
-                       + rows["year"].astype(int).astype(str))  # fmt: skip
-    sums = rows.groupby([unit, "key"])[["children", "unserved", "beyond_norm"]].sum().reset_index()
-    reason = np.select(
-        [(sums["unserved"] > 0) & (sums["beyond_norm"] > 0), sums["unserved"] > 0],
-        ["both", "no_place"], default="beyond",
-    )  # fmt: skip
-    values: dict[str, dict[str, list[object]]] = {}
-    for row, why in zip(sums.itertuples(), reason, strict=True):
-        values.setdefault(str(getattr(row, unit)), {})[str(row.key)] = [
-            round(float(row.children), 1), round(float(row.unserved), 1),
-            round(float(row.beyond_norm), 1), str(why),
-        ]  # fmt: skip
+    values = _cell_values(rows, unit, keys)
     kind = shapes["setting"] if unit == "cell_id" else "township"
     shown = gpd.GeoDataFrame(
         {"cell_id": shapes[unit].to_numpy(), "setting": np.asarray(kind)},
@@ -302,6 +294,36 @@ def _cells_layer(
     )  # fmt: skip
     _with_values(layer, shown["cell_id"], values)
     return layer, notice
+
+
+def _cell_values(
+    rows: pd.DataFrame, unit: str, keys: Mapping[str, list[str] | list[int] | str]
+) -> dict[str, list[list[float]]]:
+    """Each cell's counts, compactly, as the page script reads them.
+
+    A list per level and scenario (level first, in the order of ``keys``) of children,
+    unserved and beyond the norm for each year in turn, or an empty list where the cell is
+    never flagged. Counts are whole, but a fraction of a child stays 0.1 (the popup's "<1").
+    Thousands of cells times every scenario and year would otherwise weigh tens of megabytes.
+    """
+    levels, scenarios, years = (pd.Index(list(keys[k])) for k in ("levels", "scenarios", "years"))
+    units, ids = pd.factorize(rows[unit])
+    at = (units, levels.get_indexer(rows["level"]), scenarios.get_indexer(rows["scenario"]),
+          years.get_indexer(rows["year"].astype(int)))  # fmt: skip
+    counts = np.zeros((len(ids), len(levels), len(scenarios), len(years), 3))
+    np.add.at(counts, at, rows[["children", "unserved", "beyond_norm"]].to_numpy(float))
+    shown = np.where((counts > 0) & (counts < 0.5), 0.1, np.round(counts))
+    present = np.zeros(counts.shape[:3], bool)
+    present[at[:3]] = True
+    flat = shown.reshape(len(ids), len(levels) * len(scenarios), -1)
+    flags = present.reshape(len(ids), -1)
+    return {
+        str(unit_id): [
+            [v if v == 0.1 else int(v) for v in row.tolist()] if flag else []
+            for row, flag in zip(flat[i], flags[i], strict=True)
+        ]
+        for i, unit_id in enumerate(ids)
+    }
 
 
 def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> folium.FeatureGroup:

@@ -407,17 +407,6 @@ def _zone(zone_of: cKDTree, geoms: np.ndarray) -> np.ndarray:
     return zone_of.query(xy)[1] if len(xy) else np.empty(0, dtype=np.intp)
 
 
-def _holding(zones: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Index of the zone polygon holding each point (the first, on a shared edge)."""
-    point, zone = shapely.STRtree(zones).query(points, predicate="intersects")
-    first = np.unique(point, return_index=True)[1]
-    held = np.full(len(points), -1, dtype=np.intp)
-    held[point[first]] = zone[first]
-    if (held < 0).any():
-        raise ValidationError("a school lies outside every township zone of its county")
-    return held
-
-
 def _staff(
     school_id: np.ndarray, teachers: np.ndarray, urban: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -450,7 +439,7 @@ def _schools(
         school_id=school_id,
         name=[f"{s} {lv} (synthetic)" for s, lv in zip(school_id, table["level"], strict=True)],
         county_code=plan.code,
-        township_code=codes[_holding(zones, table["geometry"].to_numpy())],
+        township_code=codes[township.holding(zones, table["geometry"].to_numpy())],
     )
     staff = _staff(
         school_id, table["teachers"].to_numpy(), (table["setting"] == "urban").to_numpy(), rng

@@ -67,7 +67,7 @@ def add_roads(fmap: folium.Map, study: Study, *, lang: Lang, datum: Datum) -> Ro
     fmap
         The map (add it before the layers that should be drawn above the roads).
     study
-        The study; nothing is added when it has no ``roads`` layer.
+        The study; nothing is added when it has no ``roads`` layer, or an empty one.
     lang
         Language of the layer name and tooltips.
     datum
@@ -78,9 +78,9 @@ def add_roads(fmap: folium.Map, study: Study, *, lang: Lang, datum: Datum) -> Ro
     Roads or None
         The layer, its legend key and the budget notice; ``None`` without roads.
     """
-    if "roads" not in study.layers:
+    roads = study.layers.get("roads")
+    if roads is None or roads.empty:
         return None
-    roads = study["roads"]
     speed = roads["speed_kmh"].astype(float)
     frame = gpd.GeoDataFrame(
         {"road_class": roads["road_class"].astype(str), "speed": speed.map("{:g}".format)},

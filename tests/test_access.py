@@ -99,6 +99,27 @@ def test_focus_flags_catchments_and_attendance(found) -> None:
     assert set(attendance["township_code"]) == {"210302001", "210303101"}
 
 
+def test_reasons_for_every_scenario_year_and_level(found) -> None:
+    """Every child is beyond the norm (see above); junior children of C4 have no place at all."""
+    _, demand, result = found
+    reasons = result.reasons.set_index(["scenario", "year", "level", "cell_id"])
+    assert len(reasons) == 3 * 6 * (3 + 3)  # scenarios, years 2025-2030, cells of each level
+    for scenario, year in {(s, y) for s, y, _, _ in reasons.index}:
+        for cell in ("C1", "C2", "C4"):
+            row = reasons.loc[(scenario, year, "primary", cell)]
+            children = _children(demand, scenario, year, "primary", [cell])
+            assert row["children"] == pytest.approx(children) and row["unserved"] == 0
+            assert row["beyond_norm"] == pytest.approx(children)
+        c4 = reasons.loc[(scenario, year, "junior", "C4")]
+        children = _children(demand, scenario, year, "junior", ["C4"])
+        assert c4["unserved"] == pytest.approx(children) and c4["beyond_norm"] == 0
+        c1 = reasons.loc[(scenario, year, "junior", "C1")]
+        assert c1["unserved"] == 0
+        assert c1["beyond_norm"] == pytest.approx(
+            _children(demand, scenario, year, "junior", ["C1"])
+        )
+
+
 def test_township_balance(found) -> None:
     study, demand, result = found
     balance = result.balance.set_index(["scenario", "year", "level", "township_code"])
@@ -160,9 +181,7 @@ def test_children_take_spare_places_across_the_border(tmp_path, s2_places) -> No
         c4_county = ("210303", *key)  # the summary is by county: C4 is in 210303
         assert summary.loc[c4_county, "unserved"] == pytest.approx(c4)
         assert summary.loc[c4_county, "across_border"] == pytest.approx(min(c4, spare))
-        assert summary.loc[c4_county, "unserved_after_border"] == pytest.approx(
-            max(c4 - spare, 0)
-        )
+        assert summary.loc[c4_county, "unserved_after_border"] == pytest.approx(max(c4 - spare, 0))
         assert summary.loc[("210302", *key), "across_border"] == 0
         assert schools.loc[(*key, "S2"), "load_across_border"] == pytest.approx(min(c4, spare))
         assert (summary.xs("primary", level="level")["across_border"] == 0).all()

@@ -8,6 +8,7 @@ of the module. Styles are read from the SVG Leaflet drew (``fill``, ``fill-opaci
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,15 +147,24 @@ def test_year_slider_moves_every_layer(run: Path, offline_page: OfflinePage):
     last = page.evaluate(_POPUP, ["school_id", "S1"])
     assert f"预测在校生\t{load[2030]:,.0f} 人" in last
     assert f"{round(100 * load[2030] / 400)}%" in last
-    # Cells are judged for the first and last plan year only: 2027 shows none. In 2030 the
-    # primary cells C1, C2 (beyond the urban radius) and C4 (beyond the rural time) are drawn.
+    # Cells are judged for every year. The primary cells C1, C2 (their centres 2.1 and 3.8 km
+    # from S1, beyond the urban radius) and C4 (3.5 km from S3, beyond the rural time) are
+    # drawn in 2030 and in 2027 alike; C3 has no children.
     assert sorted(page.evaluate(_ON_MAP, "cell_id")) == ["C1", "C2", "C4"]
     page.evaluate(
         "(() => { const s = document.getElementById('layout-year'); s.value = 2;"
         " s.dispatchEvent(new Event('input')); })()"
     )
-    assert page.evaluate(_ON_MAP, "cell_id") == []
+    assert sorted(page.evaluate(_ON_MAP, "cell_id")) == ["C1", "C2", "C4"]
     assert sorted(page.evaluate(_ON_MAP, "township_code")) == ["210302001", "210303101"]
+    # C1 in 2027: every child of the level beyond the norm (the demand step's projection).
+    demand = pyogrio.read_dataframe(run / "out" / "results.gpkg", layer="demand",
+                                    read_geometry=False)  # fmt: skip
+    c1 = demand.query("cell_id == 'C1' and year == 2027 and scenario == 'medium'")["primary"]
+    c1 = c1.sum()
+    text = page.evaluate(_POPUP, ["cell_id", "C1"])
+    assert "2027" in text and "原因\t超出就学标准" in text
+    assert f"学龄儿童\t{c1:,.0f} 人" in text and f"超出标准\t{c1:,.0f} 人" in text
 
 
 def test_search_finds_a_school_by_name(run: Path, offline_page: OfflinePage):
@@ -167,6 +177,22 @@ def test_search_finds_a_school_by_name(run: Path, offline_page: OfflinePage):
     page.fill("#layout-search", "不存在的学校")
     page.dispatch_event("#layout-search", "change")
     assert page.inner_text("#layout-search-result") == "未找到：不存在的学校"
+
+
+def test_provision_search_finds_a_school_of_another_level(run: Path, offline_page: OfflinePage):
+    """The provision map shows primary first; the search still finds the junior school S2."""
+    offline_page.open(run / "maps" / "provision.html")
+    page = offline_page.page
+    assert page.input_value("#layout-level") == "primary"
+    options = page.eval_on_selector_all("#layout-search-names option", "o => o.map(x => x.value)")
+    assert {"第一小学", "第二中学", "教学点三"} <= set(options)
+    page.fill("#layout-search", "第二中学")
+    page.dispatch_event("#layout-search", "change")
+    assert page.inner_text("#layout-search-result") == "已定位：第二中学"
+    # S2 teaches grades 7-9 only: the map switched to junior, where its pupils are shown.
+    assert page.input_value("#layout-level") == "junior"
+    assert "第二中学 (S2)" in page.inner_text(".leaflet-popup-content")
+    assert "S2" in page.evaluate(_ON_MAP, "school_id")
 
 
 def test_measure_sums_great_circle_lengths(run: Path, offline_page: OfflinePage):
@@ -199,7 +225,7 @@ def test_scale_is_metric_titles_differ_and_attribution_names_the_source(
 
 
 def test_legend_keys_survive_print(run: Path, offline_page: OfflinePage):
-    """Printed, the legend stays, with its keys' colours (SVG fills, colours kept exact)."""
+    """Printed on A4 or A3, the legend stays, with its keys' colours (SVG fills kept exact)."""
     offline_page.open(run / "maps" / "provision.html")
     page = offline_page.page
     screen = page.evaluate(_KEYS)
@@ -209,7 +235,18 @@ def test_legend_keys_survive_print(run: Path, offline_page: OfflinePage):
     assert all(adjust == "exact" and shown for *_, adjust, shown in printed)
     assert page.evaluate("getComputedStyle(document.querySelector('.layout-tools')).display")\
         == "none"  # fmt: skip
-    assert len(page.pdf(format="A4", landscape=True)) > 10_000
+    # The current view exports on the paper chosen, landscape: ISO 216 A4 is 297 x 210 mm,
+    # A3 420 x 297 mm (1 mm = 72 / 25.4 PDF points).
+    sizes = {"A4": (297, 210), "A3": (420, 297)}
+    assert tuple(page.eval_on_selector_all("#layout-paper option", "o => o.map(x => x.value)")) \
+        == tuple(sizes)  # fmt: skip
+    page.emulate_media(media="screen")  # the reader chooses on screen (print hides the tools)
+    for paper, mm in sizes.items():
+        page.select_option("#layout-paper", paper)
+        pdf = page.pdf(prefer_css_page_size=True)
+        box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)", pdf)
+        assert box is not None and len(pdf) > 10_000
+        assert [float(v) for v in box.groups()] == pytest.approx([v * 72 / 25.4 for v in mm], abs=1)
 
 
 _KEYS = """() => Array.from(document.querySelectorAll('#layout-legend svg.layout-key')).map(svg => {

@@ -15,6 +15,7 @@ import pytest
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from layout import schema
 from layout.errors import ValidationError
@@ -124,13 +125,23 @@ def _brute_force_mst(xy: np.ndarray) -> float:
     return best
 
 
-def test_street_grid_segments():
-    """An urban grid is cut into segments between crossings."""
-    # half width 1000 at spacing 500: ticks -1000..1000 (5 lines each way), 4 segments per
-    # line: 5 * 4 * 2 = 40 segments of 500 m each.
-    grid = street_grid(np.array([0.0, 0.0]), 1000.0, 500.0)
-    assert len(grid) == 40
-    assert np.allclose(shapely.length(grid["geometry"].to_numpy()), 500.0)
+def test_street_grid_lines_cross_at_shared_vertices():
+    """An urban grid: one line per street, every crossing a vertex of both streets."""
+    # (0, 0)-(500, 1000) at 250 m: 5 streets east (y = 0 ... 1000) of 500 m and 3 north
+    # (x = 0, 250, 500) of 1000 m: 5,500 m; 5 x 3 = 15 crossings, each on two streets.
+    grid = street_grid(np.array([0.0, 0.0]), np.array([500.0, 1000.0]), 250.0)
+    assert len(grid) == 8
+    assert shapely.length(grid["geometry"].to_numpy()).sum() == pytest.approx(5_500.0)
+    points = shapely.get_coordinates(grid["geometry"].to_numpy())
+    _, counts = np.unique(points, axis=0, return_counts=True)
+    assert len(counts) == 15 and (counts == 2).all()
+    # With a centre, one more street joins it to the nearest crossing, (0, 500).
+    joined = street_grid(
+        np.array([0.0, 0.0]), np.array([500.0, 1000.0]), 250.0, centre=np.array([110.0, 600.0])
+    )
+    assert shapely.get_coordinates(joined["geometry"].iloc[-1]).tolist() == [
+        [110.0, 600.0], [0.0, 500.0],
+    ]  # fmt: skip
 
 
 # --- the generator ---------------------------------------------------------------------
@@ -275,14 +286,64 @@ def test_townships_partition_the_counties(sample):
 
 
 def test_roads_form_one_network(sample):
-    """Every road is reachable from every other through shared end points."""
+    """Every road is reachable from every other through shared vertices (ends or crossings)."""
     roads = sample["roads"].geometry.to_numpy()
-    ends = np.vstack([shapely.get_coordinates(shapely.get_point(roads, i)) for i in (0, -1)])
-    _, node = np.unique(np.round(ends, 3), axis=0, return_inverse=True)
+    points, line = shapely.get_coordinates(roads, return_index=True)
+    _, node = np.unique(np.round(points, 3), axis=0, return_inverse=True)
     node = node.ravel()
-    n = len(roads)
-    graph = coo_matrix((np.ones(n), (node[:n], node[n:])), shape=(node.max() + 1,) * 2)
+    same = line[1:] == line[:-1]  # consecutive vertices of one line are joined
+    graph = coo_matrix(
+        (np.ones(same.sum()), (node[:-1][same], node[1:][same])), shape=(node.max() + 1,) * 2
+    )
     assert connected_components(graph, directed=False)[0] == 1
+
+
+def test_urban_road_density_near_the_national_target(sample):
+    """About 8 km of street per km2 of built-up area (the urban cells), as the 2016 target."""
+    cells = sample["population"]
+    built = shapely.union_all(cells.loc[cells["setting"] == "urban", "geometry"].to_numpy())
+    streets = sample["roads"].loc[sample["roads"]["road_class"] == "urban", "geometry"]
+    km = shapely.length(shapely.intersection(streets.to_numpy(), built)).sum() / 1e3
+    assert 7.5 <= km / (built.area / 1e6) <= 9.0
+
+
+def test_schools_stand_where_the_children_live(sample):
+    """Most urban children of primary age live in or next to the cell of a primary school."""
+    # Straight line from each urban cell's point to the nearest open school teaching primary
+    # grades, at most one cell (500 m) away: the school's own cell and the four beside it.
+    cells = sample["population"]
+    urban = cells[cells["setting"] == "urban"]
+    schools = sample["schools"]
+    primary = schools[
+        schools["level"].isin(["primary", "nine_year", "teaching_point"])
+        & (schools["status"] == "open")
+    ]
+    points = shapely.get_coordinates(shapely.point_on_surface(urban.geometry.to_numpy()))
+    distance = cKDTree(shapely.get_coordinates(primary.geometry.to_numpy())).query(points)[0]
+    children = urban[[f"age_{a}" for a in range(6, 12)]].sum(axis=1).to_numpy()
+    assert children[distance <= 500.0 + 1e-6].sum() / children.sum() >= 0.8
+
+
+def test_school_counts_within_the_older_public_figures(sample):
+    """Fewer schools and pupils than the public figures of about 2008-2010 (since merged)."""
+    # 566 primary schools (teaching points included), 128 junior; 168,000 and 89,000 pupils.
+    schools = sample["schools"]
+    teaches_primary = schools["level"].isin(["primary", "nine_year", "teaching_point"])
+    teaches_junior = schools["level"].isin(["junior", "nine_year"])
+    assert teaches_primary.sum() <= 566 and teaches_junior.sum() <= 128
+    assert schools[ENROLMENT_COLUMNS[:6]].to_numpy().sum() <= 168_000
+    assert schools[ENROLMENT_COLUMNS[6:]].to_numpy().sum() <= 89_000
+
+
+def test_teaching_points_are_sized_for_their_pupils(sample):
+    """A teaching point has places for its pupils, not for a school of full classes."""
+    points = sample["schools"][sample["schools"]["level"] == "teaching_point"]
+    pupils = points[ENROLMENT_COLUMNS].to_numpy()
+    # Room per grade taught (at most grades 1-4) for the largest grade plus a half at most,
+    # in fives: never more than 4 x (1.5 x largest + 5); and at least every pupil. (Before
+    # issue 16 a point of about 13 pupils had 135-360 places.)
+    assert (points["capacity"] >= pupils.sum(axis=1)).all()
+    assert (points["capacity"] <= 4 * (1.5 * pupils.max(axis=1) + 5)).all()
 
 
 def test_invalid_inputs_are_refused_with_every_problem(counties):

@@ -64,8 +64,11 @@ SEATS = {
 }
 """Approximate urban centres (lon, lat, EPSG:4490); the four districts share the city core."""
 
-CALIBRATION = Calibration(seats=SEATS, urban_share={"210311": 0.45}, townships=55)
-"""55 townships as in the 2022 government page; 千山区 assumed 45 % urban."""
+CALIBRATION = Calibration(
+    seats=SEATS, urban_share={"210311": 0.45}, townships=55, peak_density_km2=30_000.0
+)
+"""55 townships as in the 2022 government page; 千山区 assumed 45 % urban; an urban peak of 30,000
+residents per km2 assumed (data/README.md, A4)."""
 
 
 def build() -> dict[str, pd.DataFrame]:

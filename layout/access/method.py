@@ -9,7 +9,7 @@ Examples
 --------
 >>> from layout.study import study_from_toml
 >>> cost_method(study_from_toml())
-CostMethod(method='roads', reason='roads layer', roads=2433, connected_share=1.0)
+CostMethod(method='roads', reason='roads layer', roads=2313, connected_share=1.0)
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ capacity-constrained assignment of :mod:`layout.access.allocate`. From that it r
 
 - per scenario, year and level: children, assigned, unserved, the share within the norm;
 - per school: load, utilisation and projected class size by year, and the years it is over;
+- for every scenario, year and level: the cells whose children have no place within reach or
+  travel beyond the norm, with both counts (``reasons``, what the provision map shows);
 - for the study's focus (the middle scenario, first and last plan year): per-cell flags
   (beyond the service radius in urban cells, beyond the travel-time norm in rural cells,
   unserved, at a school over capacity or over the class cap), a two-step floating catchment
@@ -84,6 +86,10 @@ class Access:
         One row per scenario, year, level and school.
     cells
         Per-cell flags and 2SFCA index for the focus scenario and years (long form).
+    reasons
+        For every scenario, year and level, the cells with children unserved or beyond the
+        norm: ``scenario``, ``year``, ``level``, ``cell_id``, ``children``, ``unserved`` and
+        ``beyond_norm`` (children beyond the urban radius or the rural travel-time norm).
     areas
         Under-provisioned areas (polygons) of the focus scenario and years.
     catchments
@@ -108,6 +114,7 @@ class Access:
     summary: pd.DataFrame
     schools: pd.DataFrame
     cells: pd.DataFrame
+    reasons: pd.DataFrame
     areas: gpd.GeoDataFrame
     catchments: gpd.GeoDataFrame
     attendance: pd.DataFrame
@@ -258,15 +265,20 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                 parts["schools"].append(table.reset_index().assign(**key))
                 parts["summary"].append(_summary(study, result, level, key, county=county))
                 parts["balance"].append(_balance(study, frame, schools, key))
+                geo = cells[cells["cell_id"].isin(frame["cell_id"])].reset_index(drop=True)
+                flags = _flags(study, result, geo, table, level=level)
+                parts["reasons"].append(_reasons(flags, key))
                 if key["scenario"] == focus and key["year"] in focus_years:
-                    inputs = (frame, schools, costs, table)
-                    _focus(parts, study, result, inputs, key, first=key["year"] == years[0])
+                    inputs = (frame, geo, schools, costs)
+                    first = key["year"] == years[0]
+                    _focus(parts, study, result, flags, inputs, key, first=first)
             if cross is not None:
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.concat(parts["summary"], ignore_index=True),
         schools=pd.concat(parts["schools"], ignore_index=True),
         cells=pd.concat(parts["cells"], ignore_index=True),
+        reasons=pd.concat(parts["reasons"], ignore_index=True),
         areas=_stacked(parts["areas"], study.crs),
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
@@ -406,30 +418,48 @@ def _balance(
     return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index().assign(**key)
 
 
-def _focus(
-    parts: dict[str, list[pd.DataFrame]],
-    study: Study,
-    result: Assignment,
-    inputs: tuple[pd.DataFrame, gpd.GeoDataFrame, TravelCosts, pd.DataFrame],
-    key: dict[str, object],
-    *,
-    first: bool,
-) -> None:
-    """Cell flags, 2SFCA, areas, and (first year) catchments and attendance."""
-    cells, schools, costs, table = inputs
-    radius, minutes = _norms(study, str(key["level"]))
-    population = study["population"]
-    geo = population[population["cell_id"].isin(cells["cell_id"])].reset_index(drop=True)
+def _flags(
+    study: Study, result: Assignment, geo: gpd.GeoDataFrame, table: pd.DataFrame, *, level: str
+) -> pd.DataFrame:
+    """Flag the cells with children: urban ones by the radius, rural ones by the time norm."""
+    radius, minutes = _norms(study, level)
     urban = (geo["setting"] == "urban").to_numpy()
-    flags = pd.concat(
+    return pd.concat(
         [
             cell_flags(result, geo[urban], table, radius_m=radius),
             cell_flags(result, geo[~urban], table, max_minutes=minutes),
         ]
     ).sort_index()
+
+
+REASON_COLUMNS = ["scenario", "year", "level", "cell_id", "children", "unserved", "beyond_norm"]
+"""Columns of :attr:`Access.reasons`."""
+
+
+def _reasons(flags: pd.DataFrame, key: dict[str, object]) -> pd.DataFrame:
+    """Keep the cells with children unserved or beyond the norm, with both counts."""
+    beyond = flags["beyond_radius"] + flags["beyond_time"]
+    rows = flags.assign(beyond_norm=beyond, **key)
+    return pd.DataFrame(rows.loc[(rows["unserved"] > 0) | (beyond > 0), REASON_COLUMNS])
+
+
+def _focus(
+    parts: dict[str, list[pd.DataFrame]],
+    study: Study,
+    result: Assignment,
+    flags: pd.DataFrame,
+    inputs: tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, TravelCosts],
+    key: dict[str, object],
+    *,
+    first: bool,
+) -> None:
+    """Add the flags with 2SFCA, areas, flows, and (first year) catchments and attendance."""
+    cells, geo, schools, costs = inputs
+    minutes = _norms(study, str(key["level"]))[1]
     demand = cells.set_index("cell_id")["children"]
     located = geo.assign(children=demand.reindex(geo["cell_id"]).to_numpy())
-    flags["access_2sfca"] = two_step_fca(located, schools, costs, threshold=minutes).to_numpy()
+    index = two_step_fca(located, schools, costs, threshold=minutes).to_numpy()
+    flags = flags.assign(access_2sfca=index)
     parts["cells"].append(pd.DataFrame(flags).assign(**key))
     parts["flows"].append(_flow_lines(result, geo, schools).assign(**key))
     parts["areas"].append(under_provisioned_areas(flags, geo, costs, schools).assign(**key))

@@ -432,7 +432,7 @@ def close_schools(
     >>> study = study_from_toml()
     >>> impact = close_schools(study, school_ids=["S2103110011"])
     >>> impact.summary[["level", "verdict"]].to_dict("records")
-    [{'level': 'primary', 'verdict': 'harmful'}]
+    [{'level': 'junior', 'verdict': 'harmful'}]
     """
     options = options or ClosureOptions()
     schools = study["schools"]

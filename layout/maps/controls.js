@@ -14,9 +14,11 @@
   north.addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   map.attributionControl.addAttribution({{ this.attribution }});
+  var papers = {{ this.papers }};
   var entries = [];
   {{ this.search }}.forEach(function (s) {
-    s[0].eachLayer(function (f) {
+    // A page script may keep features off the map until chosen (layoutAll lists them all).
+    (s[0].layoutAll || s[0].getLayers()).forEach(function (f) {
       var v = f.feature && f.feature.properties[s[1]];
       if (v) { entries.push({name: plain(v), layer: f, group: s[0]}); }
     });
@@ -31,7 +33,9 @@
       + '"><datalist id="layout-search-names">' + names + '</datalist>'
       + '<div id="layout-search-result"></div>'
       + '<button id="layout-measure" type="button">' + T.measure + '</button> '
-      + '<button id="layout-print" type="button">' + T.print + '</button>'
+      + '<button id="layout-print" type="button">' + T.print + '</button> '
+      + '<label>' + T.paper + ' <select id="layout-paper">' + papers.map(function (p) {
+        return "<option>" + p + "</option>"; }).join("") + '</select></label>'
       + '<div id="layout-measure-result"></div>';
     L.DomEvent.disableClickPropagation(d);
     L.DomEvent.disableScrollPropagation(d);
@@ -45,6 +49,7 @@
       || entries.find(function (x) { return q && x.name.indexOf(q) >= 0; });
     if (!hit) { result.textContent = T.missing + q; return; }
     if (!map.hasLayer(hit.group)) { map.addLayer(hit.group); }
+    map.fire("layout:find", {layer: hit.layer});  // a page script may switch to show it
     var ll = where(hit.layer);
     if (hit.layer.getBounds) { map.fitBounds(hit.layer.getBounds(), {maxZoom: 15}); }
     else { map.setView(ll, Math.max(map.getZoom(), 15)); }
@@ -52,6 +57,9 @@
     result.textContent = T.found + hit.name;
   });
   document.getElementById("layout-print").addEventListener("click", function () { window.print(); });
+  document.getElementById("layout-paper").addEventListener("change", function (e) {
+    document.getElementById("layout-page").textContent = {{ this.page_css }}.replace("PAPER", e.target.value);
+  });
   var measuring = false, points = [], line = L.polyline([], {color: "#000", weight: 2, dashArray: "6 4"});
   var shown = document.getElementById("layout-measure-result");
   function length() {

@@ -7,7 +7,8 @@
 - a distance measure: click points on the map, the running length is shown in metres or
   kilometres (``map.distance``, the great-circle distance Leaflet computes);
 - labels of townships and schools shown as permanent tooltips from a given zoom level on;
-- a print button, and print CSS that keeps the legend keys' colours on paper (A4 landscape).
+- a print button with a choice of paper (:data:`PAPERS`, landscape), and print CSS that keeps
+  the legend keys' colours on paper.
 
 The Leaflet plugins that do these things (leaflet-search, leaflet-measure) are on no package
 index a county intranet mirrors (PyPI ships neither), so these small controls are written
@@ -40,7 +41,7 @@ from ..labels import Lang
 from ..study import Study
 from .canvas import text
 
-__all__ = ["PRINT_CSS", "PageScript", "add_controls"]
+__all__ = ["PAPERS", "PRINT_CSS", "PageScript", "add_controls"]
 
 _TEXT = {
     "search": {"zh": "搜索学校、乡镇或县区名称", "en": "Search a school, township or county"},
@@ -54,6 +55,7 @@ _TEXT = {
     "metres": {"zh": "米", "en": "m"},
     "km": {"zh": "公里", "en": "km"},
     "print": {"zh": "打印/导出当前视图", "en": "Print / export this view"},
+    "paper": {"zh": "纸张", "en": "Paper"},
     "north": {"zh": "北", "en": "N"},
 }
 
@@ -67,13 +69,18 @@ PRINT_CSS = """
 .layout-tools button { font: 13px sans-serif; margin-top: 2px; }
 .layout-tools div { font: 12px sans-serif; max-width: 16em; }
 @media print {
-  @page { size: A4 landscape; margin: 8mm; }
   * { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
   .layout-tools, .leaflet-control-layers, .leaflet-control-zoom, #layout-years input {
     display: none !important; }
 }
 """
-"""Styles of the controls and of the printed page (A4 landscape, colours kept)."""
+"""Styles of the controls and of the printed page (colours kept, tools hidden)."""
+
+PAPERS = ("A4", "A3")
+"""Paper sizes the print tool offers, printed landscape; the first is the default."""
+PAGE_CSS = "@page { size: PAPER landscape; margin: 8mm; }"
+"""The page rule, ``PAPER`` standing for the chosen paper (the page script rewrites it when the
+reader picks another)."""
 
 
 class PageScript(MacroElement):
@@ -143,7 +150,10 @@ def add_controls(
         attribution += f" ({text('synthetic', lang)})"
     texts = {key: value[lang] for key, value in _TEXT.items()}
     fmap.get_root().header.add_child(  # type: ignore[attr-defined]  # a branca Figure
-        folium.Element(f"<style>{PRINT_CSS}</style>")
+        folium.Element(
+            f"<style>{PRINT_CSS}</style>"
+            f"<style id='layout-page'>{PAGE_CSS.replace('PAPER', PAPERS[0])}</style>"
+        )
     )
     fmap.add_child(
         PageScript(
@@ -153,5 +163,7 @@ def add_controls(
             attribution=json.dumps(html.escape(attribution), ensure_ascii=False),
             search=_pairs(search),
             labels=_pairs(labels),
+            papers=json.dumps(PAPERS),
+            page_css=json.dumps(PAGE_CSS),
         )
     )

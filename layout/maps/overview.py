@@ -1,4 +1,6 @@
-"""The overview map: counties with their summary figures, townships and schools.
+"""The overview map: counties with their figures, townships, schools and (optional) roads.
+
+The road network (:mod:`layout.maps.roads`) is off until the reader ticks it.
 
 Examples
 --------
@@ -30,6 +32,7 @@ from .basemap import Basemap, Datum
 from .canvas import Key, add_legend, finish, study_canvas
 from .controls import add_controls
 from .geojson import geojson_from_geodataframe
+from .roads import add_roads
 
 SCHOOL_COLOURS = {"large": "#d7191c", "over": "#fdae61", "ok": "#2c7bb6", "planned": "#bababa"}
 """ColorBrewer RdYlBu (colour-blind safe) by the school's worst class, grey for planned."""
@@ -193,13 +196,16 @@ def overview_map(
     areas.add_to(fmap)
     towns = _townships_layer(study["townships"], lang, datum)
     towns.add_to(fmap)
+    roads = add_roads(fmap, study, lang=lang, datum=datum)
     points = _schools_layer(schools, lang, datum, sizes)
     points.add_to(fmap)
     keys: list[Key] = [
         (SCHOOL_COLOURS[k], _t(k, lang, **sizes)) for k in ("large", "over", "ok", "planned")
     ]
     keys.append((_FULL, _t("full", lang), "ring"))
-    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang)
+    keys += [roads.key] if roads else []
+    notices = [roads.notice] if roads and roads.notice else []
+    add_legend(fmap, study, title=_t("title", lang), items=keys, lang=lang, notices=notices)
     add_controls(
         fmap, study, lang=lang, search=[(points, "name"), (towns, "name"), (areas, "name")],
         labels=[(towns, "name", 13), (points, "name", 15)],

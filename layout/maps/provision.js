@@ -14,6 +14,7 @@
   layers.towns.eachLayer(function (f) { f.options.renderer = canvas; });
   all.cells.forEach(function (f) { f.options.renderer = canvas; });
   all.schools.forEach(function (f) { f.options.pane = "layout-schools"; });
+  layers.schools.layoutAll = all.schools;  // the search finds schools of every level
   function key() { return state.level + "|" + state.scenario + "|" + state.year; }
   function n(x) { return Math.round(x).toLocaleString("en"); }
   function count(x) { return x > 0 && x < 0.5 ? "<1" : n(x); }
@@ -38,8 +39,16 @@
     return table(p.name + " (" + p.school_id + ")", [row(T.pupils, n(v[0]) + unit),
       row(T.places, n(v[1])), row(T.use, pct(v[0], v[1]))]);
   }
+  // A cell's counts: one list per level and scenario, [children, unserved, beyond] per year.
+  function cell(f) {
+    var i = K.levels.indexOf(state.level) * K.scenarios.length + K.scenarios.indexOf(state.scenario);
+    var all = f.feature.properties.v[i] || [], y = 3 * K.years.indexOf(state.year);
+    var c = all[y] || 0, u = all[y + 1] || 0, b = all[y + 2] || 0;
+    if (!u && !b) { return null; }
+    return [c, u, b, u && b ? "both" : (u ? "no_place" : "beyond")];
+  }
   function cellText(f) {
-    var p = f.feature.properties, v = p.v[key()] || [0, 0, 0, ""];
+    var p = f.feature.properties, v = cell(f) || [0, 0, 0, ""];
     return table(p.cell_id, [row(T.reason, T[v[3]] || "-"), row(T.children, count(v[0]) + unit),
       row(T.unserved, count(v[1]) + unit), row(T.far, count(v[2]) + unit)]);
   }
@@ -58,7 +67,7 @@
     });
     layers.cells.clearLayers();
     all.cells.forEach(function (f) {
-      var v = f.feature.properties.v[k];
+      var v = cell(f);
       if (!v) { return; }
       layers.cells.addLayer(f);
       f.setStyle({fillColor: C.reason[v[3]], fillOpacity: 0.7, stroke: false});
@@ -102,6 +111,16 @@
   });
   document.getElementById("layout-year").addEventListener("input", function (e) {
     state.year = K.years[Number(e.target.value)]; restyle();
+  });
+  // A school found by the search that teaches no child of the level shown: switch to its level.
+  map.on("layout:find", function (e) {
+    if (all.schools.indexOf(e.layer) < 0 || layers.schools.hasLayer(e.layer)) { return; }
+    var v = e.layer.feature.properties.v;
+    var level = K.levels.find(function (l) { return v[l + "|" + state.scenario + "|" + state.year]; });
+    if (!level) { return; }
+    state.level = level;
+    document.getElementById("layout-level").value = level;
+    restyle();
   });
   map.addLayer(layers.towns);
   restyle();  // fills the cells group while it is off the map: nothing is drawn twice

@@ -11,11 +11,11 @@ scenario switch and a year slider (every layer follows them):
   has a black ring. Dots are sized by pupils.
 - **Cells by reason**: the cells where children have no place within reach, where they
   travel beyond the norm (the urban service radius or the rural travel-time norm of the
-  profile), or both, kept apart. Cells and townships are drawn on one canvas (thousands of
-  cells draw slowly as SVG), the schools as SVG above them. Cells are judged for the focus
-  scenario's first and last plan year (:func:`layout.access.access`); other years show
-  none, and the legend says so.
+  profile), or both, kept apart, for every scenario and year (``reasons`` of
+  :func:`layout.access.access`). Cells and townships are drawn on one canvas (thousands of
+  cells draw slowly as SVG), the schools as SVG above them.
 - **Counties**: each county's demand chart in its popup.
+- **Roads** (:mod:`layout.maps.roads`), off until ticked.
 
 The norm of the level is read from the profile and named in the legend heading and in every
 popup. Colours are ColorBrewer's colour-blind-safe RdYlBu, Greys and Accent.
@@ -45,10 +45,11 @@ from ..standards import Profile
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
-from .canvas import add_legend, finish, study_canvas
+from .canvas import Key, add_legend, finish, study_canvas
 from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
 from .labels import label_html
+from .roads import add_roads
 
 __all__ = ["GAP_BINS", "GAP_COLOURS", "REASON_COLOURS", "provision_map"]
 
@@ -83,7 +84,6 @@ _TEXT = {
         "就学标准：城镇服务半径{radius:,.0f}米，乡村单程{minutes:g}分钟",
         "Norm: urban radius {radius:,.0f} m, rural {minutes:g} minutes one way",
     ),
-    "cells_years": ("网格判定年份：{years}", "Cells judged for {years}"),
     "children": ("学龄儿童", "Children"),
     "places": ("学位", "Places"),
     "gap": ("缺口（儿童-学位）", "Gap (children - places)"),
@@ -93,7 +93,6 @@ _TEXT = {
     "far": ("超出标准", "Beyond the norm"),
     "reason": ("原因", "Reason"),
     "people": ("人", ""),
-    "none": ("无", "none"),
 }
 _t = partial(in_language, _TEXT)
 
@@ -103,7 +102,7 @@ def provision_map(
     *,
     balance: pd.DataFrame,
     schools: pd.DataFrame,
-    cell_flags: gpd.GeoDataFrame,
+    reasons: pd.DataFrame,
     charts: Mapping[str, Path] | None = None,
     lang: Lang = "zh",
     basemap: Basemap | None = None,
@@ -120,9 +119,9 @@ def provision_map(
     schools
         ``access_schools``: each school's places and projected pupils (``capacity``,
         ``load``) by scenario, year and level.
-    cell_flags
-        ``cell_flags`` joined to the cell polygons (as
-        :attr:`layout.runs.plan.PlanResult.layers` holds it).
+    reasons
+        ``reasons`` of :func:`layout.access.access`: the cells whose children have no place
+        within reach or travel beyond the norm, by scenario, year and level.
     charts
         County code to the PNG of its demand chart, shown in the county's popup.
     lang
@@ -140,19 +139,19 @@ def provision_map(
     towns = _townships_layer(study, balance, lang, datum)
     towns.show = False  # the page script draws the townships and cells on a canvas
     towns.add_to(fmap)
-    cells, judged, aggregated = _cells_layer(study, cell_flags, lang, datum)
+    cells, aggregated = _cells_layer(study, reasons, keys, lang, datum)
     cells.show = False
     cells.add_to(fmap)
+    roads = add_roads(fmap, study, lang=lang, datum=datum)
     points = _schools_layer(study, schools, lang, datum)
     points.add_to(fmap)
     if charts:
         _charts_layer(study, charts, lang).add_to(fmap)
-    items = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
+    items: list[Key] = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
     items += [("#000000", _t("over", lang), "ring")]
     items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
-    years = "、".join(str(y) for y in judged) if lang == "zh" else ", ".join(map(str, judged))
-    notices = [_t("cells_years", lang, years=years or _t("none", lang))]
-    notices += [aggregated] if aggregated else []
+    items += [roads.key] if roads else []
+    notices = [n for n in (aggregated, roads.notice if roads else None) if n]
     add_legend(
         fmap, study, title=_t("title", lang), items=items, lang=lang, notices=notices,
         heading=" ",
@@ -193,7 +192,7 @@ def _texts(profile: Profile, keys: Mapping[str, object], lang: Lang) -> dict[str
     levels = keys["levels"]
     scenarios = keys["scenarios"]
     assert isinstance(levels, list) and isinstance(scenarios, list)
-    texts: dict[str, object] = {k: _t(k, lang) for k in _TEXT if k not in {"norm", "cells_years"}}
+    texts: dict[str, object] = {k: _t(k, lang) for k in _TEXT if k != "norm"}
     texts["norm"] = {
         level: _t("norm", lang, radius=profile.radius(level, "urban"),
                   minutes=profile.minutes(level, setting="rural"))
@@ -264,32 +263,27 @@ def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) 
 
 
 def _cells_layer(
-    study: Study, flags: gpd.GeoDataFrame, lang: Lang, datum: Datum
-) -> tuple[folium.GeoJson, list[int], str | None]:
-    """Cells with no place within reach, beyond the norm, or both, by level and year.
+    study: Study,
+    reasons: pd.DataFrame,
+    keys: Mapping[str, list[str] | list[int] | str],
+    lang: Lang,
+    datum: Datum,
+) -> tuple[folium.GeoJson, str | None]:
+    """Cells with no place within reach, beyond the norm, or both, by level, scenario and year.
 
     Beyond the map budget the flagged cells are summed by township (with a notice).
     """
-    rows = flags.assign(beyond=flags["beyond_radius"].fillna(0) + flags["beyond_time"].fillna(0))
-    rows = rows[(rows["unserved"].fillna(0) > 0) | (rows["beyond"] > 0)]
-    setting = study["population"].set_index("cell_id")["setting"]
-    shapes = rows.drop_duplicates("cell_id")[["cell_id", "township_code", "geometry"]]
+    population = study["population"]
+    shapes = population[population["cell_id"].isin(reasons["cell_id"])]
+    shapes = shapes[["cell_id", "township_code", "setting", "geometry"]]
     shapes, notice = within_budget(shapes, by="township_code", what=_t("cells", "en"))
     unit = "cell_id" if "cell_id" in shapes else "township_code"
-    rows = rows.assign(key=rows["level"].astype(str) + "|" + rows["scenario"].astype(str) + "|"
-                       + rows["year"].astype(int).astype(str))  # fmt: skip
-    sums = rows.groupby([unit, "key"])[["children", "unserved", "beyond"]].sum().reset_index()
-    reason = np.select(
-        [(sums["unserved"] > 0) & (sums["beyond"] > 0), sums["unserved"] > 0],
-        ["both", "no_place"], default="beyond",
-    )  # fmt: skip
-    values: dict[str, dict[str, list[object]]] = {}
-    for row, why in zip(sums.itertuples(), reason, strict=True):
-        values.setdefault(str(getattr(row, unit)), {})[str(row.key)] = [
-            round(float(row.children), 1), round(float(row.unserved), 1),
-            round(float(row.beyond), 1), str(why),
-        ]  # fmt: skip
-    kind = setting.reindex(shapes[unit]).fillna("urban") if unit == "cell_id" else "township"
+    rows = reasons
+    if unit == "township_code":
+        township = population.set_index("cell_id")["township_code"]
+        rows = rows.assign(township_code=township.reindex(rows["cell_id"]).to_numpy())
+    values = _cell_values(rows, unit, keys)
+    kind = shapes["setting"] if unit == "cell_id" else "township"
     shown = gpd.GeoDataFrame(
         {"cell_id": shapes[unit].to_numpy(), "setting": np.asarray(kind)},
         geometry=shapes.geometry.to_numpy(), crs=shapes.crs,
@@ -299,7 +293,37 @@ def _cells_layer(
         name=_t("cells", lang), datum=datum, popups=False,
     )  # fmt: skip
     _with_values(layer, shown["cell_id"], values)
-    return layer, sorted(int(y) for y in rows["year"].unique()), notice
+    return layer, notice
+
+
+def _cell_values(
+    rows: pd.DataFrame, unit: str, keys: Mapping[str, list[str] | list[int] | str]
+) -> dict[str, list[list[float]]]:
+    """Each cell's counts, compactly, as the page script reads them.
+
+    A list per level and scenario (level first, in the order of ``keys``) of children,
+    unserved and beyond the norm for each year in turn, or an empty list where the cell is
+    never flagged. Counts are whole, but a fraction of a child stays 0.1 (the popup's "<1").
+    Thousands of cells times every scenario and year would otherwise weigh tens of megabytes.
+    """
+    levels, scenarios, years = (pd.Index(list(keys[k])) for k in ("levels", "scenarios", "years"))
+    units, ids = pd.factorize(rows[unit])
+    at = (units, levels.get_indexer(rows["level"]), scenarios.get_indexer(rows["scenario"]),
+          years.get_indexer(rows["year"].astype(int)))  # fmt: skip
+    counts = np.zeros((len(ids), len(levels), len(scenarios), len(years), 3))
+    np.add.at(counts, at, rows[["children", "unserved", "beyond_norm"]].to_numpy(float))
+    shown = np.where((counts > 0) & (counts < 0.5), 0.1, np.round(counts))
+    present = np.zeros(counts.shape[:3], bool)
+    present[at[:3]] = True
+    flat = shown.reshape(len(ids), len(levels) * len(scenarios), -1)
+    flags = present.reshape(len(ids), -1)
+    return {
+        str(unit_id): [
+            [v if v == 0.1 else int(v) for v in row.tolist()] if flag else []
+            for row, flag in zip(flat[i], flags[i], strict=True)
+        ]
+        for i, unit_id in enumerate(ids)
+    }
 
 
 def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> folium.FeatureGroup:

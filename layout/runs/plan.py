@@ -250,7 +250,8 @@ def _write_pack(
     LOG.info("write results")
     tables = _reported(result.tables)
     written = [_write_results(result, tables, out / "results.gpkg")]
-    sheets = localise(with_names(tables, study=study), lang=lang, profile=study.standards)
+    shown = {name: t for name, t in tables.items() if name not in CELL_TABLES}
+    sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
     notice = SYNTHETIC_NOTICE if study.synthetic else ""
     written.append(
@@ -329,7 +330,7 @@ def _maps(
             study,
             balance=result.tables["access_balance"],
             schools=result.tables["access_schools"],
-            cell_flags=result.layers["cell_flags"],
+            reasons=result.tables["cell_reasons"],
             charts=charts,
             lang=lang,
             basemap=basemap,
@@ -421,6 +422,7 @@ def _access(result: PlanResult) -> None:
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
     result.tables["access_balance"] = found.balance
+    result.tables["cell_reasons"] = found.reasons
     result.tables["attendance"] = found.attendance
     result.layers["under_provisioned"] = found.areas
     result.layers["catchments"] = found.catchments
@@ -501,6 +503,11 @@ def _charts(result: PlanResult, folder: Path, lang: Literal["zh", "en"]) -> list
         for code, name in names.items()
         if (totals["county_code"] == code).any()
     ]
+
+
+CELL_TABLES = ("cell_reasons",)
+"""Tables with a row per cell, scenario, year and level: in ``results.gpkg`` only (a workbook
+sheet of that many rows would open slowly, if at all)."""
 
 
 def _reported(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -6,7 +6,8 @@
   between urban seats, provincial roads from an urban to a township seat, county roads
   between township seats;
 * village roads: minimum spanning tree of each zone's seat and villages;
-* urban roads: a square grid centred on each county seat.
+* urban roads: a square grid of streets :data:`URBAN_SPACING_M` apart over the built-up area
+  (the urban cells) of each urban centre, joined to the centre by one street.
 
 Lines between two nodes get two wiggle vertices; their end points are the nodes exactly, so
 the network is connected through shared end points.
@@ -32,6 +33,12 @@ SPEED_KMH = {
     "urban": 30.0,
 }
 """Assumed speeds of each road class."""
+
+URBAN_KM_PER_KM2 = 8.0
+"""Street length per km2 of built-up area: the national target of 中共中央 国务院《关于进一步加强
+城市规划建设管理工作的若干意见》(2016), "到2020年，城市建成区平均路网密度提高到8公里/平方公里"."""
+URBAN_SPACING_M = 2_000.0 / URBAN_KM_PER_KM2
+"""Spacing of the urban street grid: a square grid ``s`` metres apart has ``2000 / s`` km/km2."""
 
 
 def tree_edges(xy: np.ndarray) -> np.ndarray:
@@ -82,22 +89,31 @@ def highways(centres: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def street_grid(centre: np.ndarray, half_width: float, spacing: float) -> pd.DataFrame:
-    """Urban streets: a square grid of segments between crossings, centred on ``centre``.
+def street_grid(
+    lower: np.ndarray, upper: np.ndarray, spacing: float, *, centre: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Urban streets: a square grid over a rectangle, one line a street, a vertex a crossing.
+
+    Lines run at ``lower + k * spacing`` up to ``upper`` both ways; every crossing is a vertex
+    of both streets, so the network joins there. A grid of spacing ``s`` holds ``2 / s`` km of
+    street per km2: 250 m gives the national target of 8 km/km2 (:data:`URBAN_KM_PER_KM2`).
+    With ``centre``, one more street joins it to the nearest crossing.
 
     Examples
     --------
-    >>> len(street_grid(np.array([0.0, 0.0]), 1000.0, 1000.0))
-    12
+    >>> grid = street_grid(np.array([0.0, 0.0]), np.array([500.0, 1000.0]), 250.0)
+    >>> len(grid), round(sum(g.length for g in grid["geometry"]))
+    (8, 5500)
     """
-    n = max(int(np.ceil(half_width / spacing)), 1)
-    ticks = np.arange(-n, n + 1) * spacing
-    a, b = np.meshgrid(ticks[:-1], ticks)  # segment start along the line, line offset
-    a, b = a.ravel(), b.ravel()
-    east = np.stack([np.column_stack([a, b]), np.column_stack([a + spacing, b])], axis=1)
-    north = east[:, :, ::-1]
-    segments = np.concatenate([east, north]) + centre
-    return _frame(shapely.linestrings(segments), "urban")
+    xs = lower[0] + np.arange(int(np.floor((upper[0] - lower[0]) / spacing + 1e-9)) + 1) * spacing
+    ys = lower[1] + np.arange(int(np.floor((upper[1] - lower[1]) / spacing + 1e-9)) + 1) * spacing
+    east = [np.column_stack([xs, np.full(len(xs), y)]) for y in ys]
+    north = [np.column_stack([np.full(len(ys), x), ys]) for x in xs]
+    lines = [shapely.LineString(c) for c in [*east, *north]]
+    if centre is not None:
+        node = [xs[np.argmin(np.abs(xs - centre[0]))], ys[np.argmin(np.abs(ys - centre[1]))]]
+        lines.append(shapely.LineString([centre, node]))
+    return _frame(np.array(lines), "urban")
 
 
 def county_roads(

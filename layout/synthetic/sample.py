@@ -90,8 +90,6 @@ at 90 m2 and a price index of 1 that is 0.107 primary and 0.048 junior pupils pe
 ENROLMENT_RATE = 0.98
 """Assumed share of the children of school age enrolled in a school of their county."""
 
-_STREET_SPACING_M = 1_000.0
-
 
 @dataclass(frozen=True)
 class Calibration:
@@ -365,7 +363,7 @@ def _population(
 
 
 def _townships(
-    plan: _Plan, settlement: Settlement, codes: list[str], context: _Context
+    plan: _Plan, settlement: Settlement, codes: list[str], zones: np.ndarray, context: _Context
 ) -> pd.DataFrame:
     """Rows of the townships layer for one county."""
     lon, lat = context.to_lonlat.transform(settlement.seat_xy[:, 0], settlement.seat_xy[:, 1])
@@ -377,7 +375,7 @@ def _townships(
             "seat_lon": np.round(lon, 6),
             "seat_lat": np.round(lat, 6),
             "setting": np.where(settlement.seat_urban, "urban", "rural"),
-            "geometry": township.zones(plan.polygon, settlement.seat_xy),
+            "geometry": zones,
         }
     )
 
@@ -429,15 +427,19 @@ def _staff(
 
 
 def _schools(
-    plan: _Plan, table: pd.DataFrame, zone_of: cKDTree, codes: np.ndarray, rng: np.random.Generator
+    plan: _Plan, table: pd.DataFrame, zones: np.ndarray, codes: np.ndarray, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Ids, names, township codes and teacher roster of the schools of one county."""
+    """Ids, names, township codes and teacher roster of the schools of one county.
+
+    A school's township is the zone polygon holding it (a school on a cell centre may lie
+    within a metre of the line between two zones, where the nearest seat can disagree).
+    """
     school_id = np.array([f"S{plan.code}{k + 1:04d}" for k in range(len(table))], dtype=object)
     table = table.assign(
         school_id=school_id,
         name=[f"{s} {lv} (synthetic)" for s, lv in zip(school_id, table["level"], strict=True)],
         county_code=plan.code,
-        township_code=codes[_zone(zone_of, table["geometry"].to_numpy())],
+        township_code=codes[township.holding(zones, table["geometry"].to_numpy())],
     )
     staff = _staff(
         school_id, table["teachers"].to_numpy(), (table["setting"] == "urban").to_numpy(), rng
@@ -472,6 +474,7 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
     )
     kept = cells.take(keep)
     codes = np.array(township.codes(plan.code, settlement.seat_urban), dtype=object)
+    zones = township.zones(plan.polygon, settlement.seat_xy)
     zone_of = cKDTree(settlement.seat_xy)
     zone = zone_of.query(kept.xy)[1]
     urban = settlement.is_urban[keep]
@@ -488,7 +491,7 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
     shift = context.years.school - context.years.base
     pupils = rng[3].binomial(ages[:, np.arange(1, 10) + 5 - shift], ENROLMENT_RATE)
     table = schools(
-        Pupils(xy=kept.xy, interior=kept.interior, zone=zone, count=pupils),
+        Pupils(xy=kept.xy, zone=zone, count=pupils),
         settlement,
         plan.polygon,
         parcels,
@@ -496,7 +499,7 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
         size=context.size,
         rng=rng[3],
     )
-    table, staff = _schools(plan, table, zone_of, codes, rng[3])
+    table, staff = _schools(plan, table, zones, codes, rng[3])
     roads = road.county_roads(
         plan.centre,
         settlement.seat_xy,
@@ -508,7 +511,7 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
     LOG.debug("county %s: %d cells, %d schools", plan.code, len(kept.x), len(table))
     return {
         "population": _population(plan, kept, ages, people, urban, codes[zone], context.years.base),
-        "townships": _townships(plan, settlement, list(codes), context),
+        "townships": _townships(plan, settlement, list(codes), zones, context),
         "schools": table,
         "teachers": staff,
         "developments": phases,
@@ -518,19 +521,33 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
 
 
 def _study_roads(
-    plans: list[_Plan], county_roads: list[pd.DataFrame], seed: int, spacing: float
+    plans: list[_Plan], county_roads: list[pd.DataFrame], seed: int, population: pd.DataFrame
 ) -> pd.DataFrame:
-    """Highways between county seats, street grids around them, and the county roads."""
+    """Highways between county seats, street grids over the built-up areas, the county roads."""
     centres, first = np.unique(
         np.round(np.array([p.centre for p in plans]), 3), axis=0, return_index=True
     )
-    sigma = np.array([plans[i].sigma for i in first])
     rng = np.random.default_rng([seed, 2])
-    grids = [road.street_grid(c, 1.5 * s, spacing) for c, s in zip(centres, sigma, strict=True)]
+    urban = population[population["setting"] == "urban"]
+    inner = shapely.centroid(urban["geometry"].to_numpy())
+    owner = cKDTree(centres).query(np.column_stack([shapely.get_x(inner), shapely.get_y(inner)]))[1]
+    bounds = shapely.bounds(urban["geometry"].to_numpy())
+    grids = [
+        _street_grid(centre, bounds[owner == k]) for k, centre in enumerate(centres)
+        if (owner == k).any()
+    ]  # fmt: skip
     roads = pd.concat([road.highways(centres, rng), *grids, *county_roads], ignore_index=True)
     roads.insert(0, "road_id", [f"W{k + 1:06d}" for k in range(len(roads))])
     roads["speed_kmh"] = roads["road_class"].map(road.SPEED_KMH)
     return roads
+
+
+def _street_grid(centre: np.ndarray, bounds: np.ndarray) -> pd.DataFrame:
+    """Lay the street grid over the urban cells of one centre (their bounds), joined to it."""
+    spacing = road.URBAN_SPACING_M
+    lower = np.floor(bounds[:, :2].min(axis=0) / spacing) * spacing
+    upper = np.ceil(bounds[:, 2:].max(axis=0) / spacing) * spacing
+    return road.street_grid(lower, upper, spacing, centre=centre)
 
 
 def _ordered(table: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -621,8 +638,7 @@ def synthetic_study(
     )
     parts = [_county(plan, context) for plan in plans]
     tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    spacing = max(_STREET_SPACING_M, float(cell_size_m))
-    tables["roads"] = _study_roads(plans, [p["roads"] for p in parts], seed, spacing)
+    tables["roads"] = _study_roads(plans, [p["roads"] for p in parts], seed, tables["population"])
     tables["counties"] = frame
     layers: dict[str, pd.DataFrame] = {}
     for name in (n for n in schema.LAYERS if n in tables):

@@ -2,9 +2,10 @@
 
 Siting rules (assumptions, see ``data/README.md``):
 
-* urban zones: primary and junior schools at weighted k-means centres of the zone's pupils,
-  one per :data:`URBAN_PRIMARY_PUPILS` / :data:`URBAN_JUNIOR_PUPILS` pupils; in some zones
-  one primary becomes a nine-year school replacing a junior school;
+* urban zones: primary schools where most pupils live, until :data:`URBAN_PRIMARY_COVER` of
+  them live in or next to a school's cell; junior schools at weighted k-means centres of the
+  zone's pupils, one per :data:`URBAN_JUNIOR_PUPILS`; in some zones one primary becomes a
+  nine-year school replacing a junior school;
 * rural townships: a central primary and a boarding junior school at the township seat, or a
   single boarding nine-year school when the township has few junior pupils; village primary
   schools in the largest villages far from the seat; teaching points in villages far from any
@@ -24,13 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from .development import students_per_class
 from .settlement import Settlement, snap_distinct, weighted_centres
 
-URBAN_PRIMARY_PUPILS = 1_500.0
+URBAN_PRIMARY_COVER = 0.98
+"""Share of an urban zone's primary pupils living in or next to the cell of a primary school."""
+URBAN_PRIMARY_MIN = 100.0
+"""Fewest pupils a further urban primary school must add to those covered."""
 URBAN_JUNIOR_PUPILS = 1_300.0
 NINE_YEAR_BELOW = 400
 """A township with fewer junior pupils gets one boarding nine-year school at its seat."""
@@ -40,8 +45,10 @@ VILLAGE_SCHOOL_M = 4_000.0
 TEACHING_POINT_M = 5_000.0
 BOARDING_M = 3_000.0
 """Pupils living farther than this from a boarding school may board."""
-CHOICE_M = 600.0
+CHOICE_M = 200.0
 CROWDED_SHARE = 0.12
+CROWDED_ATTRACTION = 2.0
+"""Attraction of a popular, overcrowded urban school (1 for the others)."""
 NINE_YEAR_SHARE = 0.35
 """Chance that an urban zone with two or more primary schools turns one into a nine-year school."""
 SHORT_STAFF_SHARE = 0.18
@@ -61,8 +68,6 @@ class Pupils:
     ----------
     xy
         ``(cells, 2)`` cell points.
-    interior
-        ``True`` for full square cells (a school may be moved within them).
     zone
         Zone (seat) index of each cell.
     count
@@ -70,7 +75,6 @@ class Pupils:
     """
 
     xy: np.ndarray
-    interior: np.ndarray
     zone: np.ndarray
     count: np.ndarray
 
@@ -86,23 +90,23 @@ def _site(xy: np.ndarray, level: str, kind: str, top: int = 9) -> dict[str, Any]
 def _urban_sites(
     xy: np.ndarray,
     pupils: np.ndarray,
-    interior: np.ndarray,
     *,
     size: float,
     rng: np.random.Generator,
 ) -> list[dict[str, Any]]:
-    """Primary and junior schools of one urban zone, maybe one of them nine-year."""
+    """Primary and junior schools of one urban zone, maybe one of them nine-year.
+
+    Schools stand at cell points, on the street grid. Primary schools go where most pupils
+    are (:func:`_covering_cells`); junior schools at weighted k-means centres of the pupils.
+    """
     sites: dict[str, list[dict[str, Any]]] = {"primary": [], "junior": []}
-    for level, weight, per in (
-        ("primary", pupils[:, _PRIMARY].sum(axis=1), URBAN_PRIMARY_PUPILS),
-        ("junior", pupils[:, ~_PRIMARY].sum(axis=1), URBAN_JUNIOR_PUPILS),
-    ):
-        k = min(max(int(round(weight.sum() / per)), 1), int((weight > 0).sum()))
-        if k == 0:
-            continue
+    covering = _covering_cells(xy, pupils[:, _PRIMARY].sum(axis=1).astype(float), size)
+    sites["primary"] = [_site(p, "primary", "urban") for p in xy[covering]]
+    weight = pupils[:, ~_PRIMARY].sum(axis=1)
+    k = min(max(int(round(weight.sum() / URBAN_JUNIOR_PUPILS)), 1), int((weight > 0).sum()))
+    if k > 0:
         pick = snap_distinct(weighted_centres(xy, weight.astype(float), k, rng=rng), xy)
-        jitter = rng.uniform(-0.3, 0.3, (k, 2)) * size * interior[pick, None]
-        sites[level] = [_site(p, level, "urban") for p in xy[pick] + jitter]
+        sites["junior"] = [_site(p, "junior", "urban") for p in xy[pick]]
     primary, junior = sites["primary"], sites["junior"]
     if len(primary) >= 2 and junior and rng.random() < NINE_YEAR_SHARE:
         nine = primary[0]
@@ -111,6 +115,30 @@ def _urban_sites(
             junior.pop(int(np.argmin(gap)))
         primary[0] = _site(np.array([nine["x"], nine["y"]]), "nine_year", "urban")
     return primary + junior
+
+
+def _covering_cells(xy: np.ndarray, pupils: np.ndarray, size: float) -> list[int]:
+    """Cells given a primary school, greedily: the most pupils not yet within one cell's step.
+
+    A school covers its own cell and the four cells a step of ``size`` away (on the street
+    grid they are ``size`` metres of street from it). Picks go on until
+    :data:`URBAN_PRIMARY_COVER` of the pupils are covered or a school would gain fewer than
+    :data:`URBAN_PRIMARY_MIN` of them; a zone with pupils gets at least one.
+    """
+    if pupils.sum() <= 0:
+        return []
+    near = cKDTree(xy).sparse_distance_matrix(cKDTree(xy), size * 1.001, output_type="coo_matrix")
+    cover = sparse.csr_array((np.ones(near.nnz), (near.row, near.col)), shape=(len(xy), len(xy)))
+    left = pupils.copy()
+    chosen: list[int] = []
+    while left.sum() > (1 - URBAN_PRIMARY_COVER) * pupils.sum():
+        gain = cover @ left
+        best = int(np.argmax(gain))
+        if chosen and gain[best] < URBAN_PRIMARY_MIN:
+            break
+        chosen.append(best)
+        left[cover[[best]].indices] = 0.0
+    return chosen
 
 
 def _rural_sites(
@@ -244,8 +272,14 @@ def _classes(enrol: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator) -
     return np.where(enrol > 0, classes, 0).astype(np.int64)
 
 
-def _capacity(classes: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """Design places: per part (primary, junior) its design classes per grade times the norm."""
+def _capacity(
+    classes: np.ndarray, enrol: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator
+) -> np.ndarray:
+    """Design places: per part (primary, junior) its design classes per grade times the norm.
+
+    Village schools and teaching points, whose classes are far below the norm size, have room
+    for their largest grade and a fifth to a half more, per grade taught.
+    """
     grades = np.stack(list(sites["grades"]))
     crowded = sites["crowded"].to_numpy()
     capacity = np.zeros(len(classes))
@@ -256,10 +290,15 @@ def _capacity(classes: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator
         spare = rng.integers(0, 2, len(classes))
         design = np.where(
             crowded,
-            np.maximum(np.floor(0.85 * mean), 1),
+            np.maximum(np.rint(0.85 * mean), 1),
             classes.max(axis=1, where=offered, initial=0) + spare,
         )
         capacity += design * offered.sum(axis=1) * _NORM[part][0]
+    # Village schools and teaching points: per grade taught, room for the largest grade and
+    # a fifth to a half more, in fives (a class far below the norm size).
+    room = 5 * np.ceil(enrol.max(axis=1) * rng.uniform(1.2, 1.5, len(enrol)) / 5)
+    small = sites["kind"].isin(["village", "point"]).to_numpy()
+    capacity = np.where(small, np.maximum(room, 5) * grades.sum(axis=1), capacity)
     planned = (sites["kind"] == "planned").to_numpy()
     level = sites["level"].to_numpy()
     return np.rint(
@@ -326,9 +365,7 @@ def _site_table(
     for z, urban in enumerate(settlement.seat_urban):
         mine = pupils.zone == z
         if urban:
-            rows += _urban_sites(
-                pupils.xy[mine], pupils.count[mine], pupils.interior[mine], size=size, rng=rng
-            )
+            rows += _urban_sites(pupils.xy[mine], pupils.count[mine], size=size, rng=rng)
         else:
             v = village_zone == z
             rows += _rural_sites(
@@ -393,7 +430,8 @@ def schools(
     )
     crowded[pick] = True
     sites["crowded"] = crowded
-    sites["attraction"] = np.where(crowded, 4.0, sites["kind"].map(_ATTRACTION).fillna(1.0))
+    usual = sites["kind"].map(_ATTRACTION).fillna(1.0)
+    sites["attraction"] = np.where(crowded, CROWDED_ATTRACTION, usual)
     sites["boarding"] = sites["kind"] == "seat"
     enrol, boarders = _assign(pupils, sites, rng)
     keep = (enrol.sum(axis=1) > 0) | (sites["kind"] == "planned").to_numpy()
@@ -414,7 +452,7 @@ def _describe(
     total = enrol.sum(axis=1)
     rural = ~sites["kind"].isin(["urban", "planned"]).to_numpy()
     teachers = _teachers(enrol, classes, boarders, rural, staffing, rng)
-    capacity = _capacity(classes, sites, rng)
+    capacity = _capacity(classes, enrol, sites, rng)
     beds = np.where(
         sites["boarding"], 10 * np.ceil(boarders * rng.uniform(1.0, 1.5, len(sites)) / 10), 0
     )

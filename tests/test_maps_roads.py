@@ -1,0 +1,58 @@
+"""The road network as an optional layer of the overview map, read from the page Chromium drew."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+from shapely.geometry import LineString
+
+from layout.maps import external_references, save_html
+from layout.maps.overview import overview_map
+from layout.runs.plan import STEPS, PlanResult
+from layout.study import study_from_toml
+from tests.tinystudy import CRS, X0, Y0, write_tiny_study
+
+if TYPE_CHECKING:
+    from tests.browser import OfflinePage
+
+# The roads Leaflet drew: [road class, stroke, stroke-width] of each path on the map.
+_ROADS = """() => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const out = [];
+  map.eachLayer(l => { if (l.feature && l._path && l.feature.properties.road_class) {
+    out.push([l.feature.properties.road_class, l._path.getAttribute('stroke'),
+              l._path.getAttribute('stroke-width')]); } });
+  return out.sort();
+}"""
+
+
+def test_roads_are_an_optional_layer_off_by_default(tmp_path: Path, offline_page: OfflinePage):
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["r1", "r2", "r3"], "road_class": ["village", "county", "expressway"],
+         "speed_kmh": [30.0, 60.0, 100.0]},
+        geometry=[LineString([(X0 + 1_000, Y0 + 1_000 * i), (X0 + 19_000, Y0 + 1_000 * i)])
+                  for i in (1, 2, 3)],
+        crs=CRS,
+    )  # fmt: skip
+    study = dataclasses.replace(study, layers={**study.layers, "roads": roads})
+    result = PlanResult(study=study)
+    dict(STEPS)["indicators"](result)
+    fmap = overview_map(study, counties=result.counties(), schools=result.schools())
+    page_file = save_html(fmap, tmp_path / "overview.html")
+    assert external_references(page_file) == []
+    offline_page.open(page_file)
+    page = offline_page.page
+    assert page.evaluate(_ROADS) == []  # off when the page opens
+    entry = page.locator(".leaflet-control-layers-overlays label", has_text="道路")
+    assert entry.inner_text().strip() == "道路（线宽按设计速度）"
+    entry.locator("input").check()
+    # Grey, widths by design speed: up to 40 km/h 1 px, up to 70 km/h 2 px, faster 3.5 px.
+    assert page.evaluate(_ROADS) == [
+        ["county", "#636363", "2"], ["expressway", "#636363", "3.5"], ["village", "#636363", "1"],
+    ]  # fmt: skip
+    keys = page.locator("#layout-legend .layout-key-row").all_inner_texts()
+    assert "道路（线宽按设计速度）" in keys

@@ -382,7 +382,6 @@ HEADERS: dict[str, tuple[str, str]] = {
     "yearly_yuan": ("每年费用(元)", "Yearly cost (yuan)"),
     "land": ("用地", "Land"),
     "places": ("学位数", "Places"),
-    "beyond_norm": ("超出标准的学生", "Children beyond the norm"),
     "budget_yuan": ("年度投资上限(元)", "Yearly budget (yuan)"),
     "running_yuan": ("运行费用合计(元)", "Running cost (yuan)"),
     "objective_yuan": ("总费用现值(元)", "Present cost (yuan)"),

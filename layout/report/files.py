@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -205,14 +206,33 @@ def write_spreadsheet(
         if notice:
             pd.DataFrame({notice: []}).to_excel(writer, sheet_name=NOTICE_SHEET, index=False)
             writer.sheets[NOTICE_SHEET].set_column(0, 0, 80)
+        when = writer.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})  # as pandas
         for name, frame in tables.items():
-            sheet = names.get(name, name)[:31]
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-            writer.sheets[sheet].freeze_panes(1, 0)
+            sheet = writer.book.add_worksheet(names.get(name, name)[:31])
+            sheet.write_row(0, 0, [str(column) for column in frame.columns])
+            for column, (_, values) in enumerate(frame.items()):
+                dated = pd.api.types.is_datetime64_any_dtype(values)
+                sheet.write_column(1, column, _cell_values(values), when if dated else None)
+            sheet.freeze_panes(1, 0)
             for column, pattern in _number_formats(frame).items():
                 number = writer.book.add_format({"num_format": pattern})
-                writer.sheets[sheet].set_column(column, column, 14, number)
+                sheet.set_column(column, column, 14, number)
     return Path(path)
+
+
+def _cell_values(values: pd.Series) -> list[object]:
+    """Return the cells of a column as Python values, a missing value as ``None`` (blank).
+
+    Written column by column with XlsxWriter: ``DataFrame.to_excel`` styles and writes every
+    cell on its own, which took most of the time of writing a plan's workbook.
+    """
+    if pd.api.types.is_float_dtype(values) and not isinstance(values.dtype, pd.ArrowDtype):
+        cells: list[object] = values.to_numpy(dtype=float).tolist()
+    else:
+        cells = values.to_numpy(dtype=object).tolist()
+    for row in np.flatnonzero(values.isna().to_numpy()):
+        cells[row] = None
+    return cells
 
 
 _XLSX_OPTIONS = {

@@ -128,7 +128,7 @@ def write_parquet(
     Returns
     -------
     pathlib.Path
-        ``path``.
+        The file or folder written (``path``).
 
     Examples
     --------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -55,8 +56,14 @@ def by_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _layer(path: Path, name: str) -> pd.DataFrame:
-    """A layer of a GeoPackage, its geometry as WKT to the millimetre (rows compare as text)."""
-    frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
+    """A layer of a GeoPackage (or a GeoParquet file), its geometry as WKT to the millimetre.
+
+    Rows then compare as text.
+    """
+    if path.suffix == ".parquet":
+        frame = gpd.read_parquet(path)
+    else:
+        frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
     if "geometry" not in frame.columns:
         return pd.DataFrame(frame)
     return pd.DataFrame(frame).assign(geometry=frame.geometry.to_wkt(rounding_precision=3))
@@ -75,7 +82,7 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
     one, many = whole / "results.gpkg", by_county / "results.gpkg"
     names = [row[0] for row in pyogrio.list_layers(one)]
     assert sorted(names) == sorted(row[0] for row in pyogrio.list_layers(many))
-    assert {"yield_model", "site_proposals", "demand", "access_summary"} <= set(names)
+    assert {"yield_model", "site_proposals", "cell_flags", "access_summary"} <= set(names)
     for name in names:
         a, b = _layer(one, name), _layer(many, name)
         if "county_code" in b.columns and "county_code" not in a.columns:
@@ -85,6 +92,18 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
         pd.testing.assert_frame_equal(
             _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=name
         )
+    # The per-cell tables beside the GeoPackage (Parquet) agree too.
+    a, b = _cells(whole / "demand"), _cells(by_county / "demand")
+    assert len(a) == len(b) > 0
+    pd.testing.assert_frame_equal(_sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6)
+    a, b = (_layer(folder / "cells.parquet", "") for folder in (whole, by_county))
+    pd.testing.assert_frame_equal(_sorted(a), _sorted(b))
+
+
+def _cells(folder: Path) -> pd.DataFrame:
+    """The per-cell demand of a run, its partition keys (categories when read) as plain values."""
+    kinds = {"county_code": str, "year": int, "scenario": str}
+    return pd.read_parquet(folder).astype(kinds)
 
 
 def _reference(study: Study, model: YieldModel, years: range) -> pd.DataFrame:
@@ -153,7 +172,9 @@ def test_plan_writes_every_output(study: Study, whole: Path) -> None:
     maps = sorted(p.name for p in (whole.parent / "maps").iterdir() if p.name[0] != ".")
     assert maps == ["balance.html", "overview.html", "provision.html", "sites.html"]
     assert sorted(p.name for p in whole.iterdir() if p.name[0] != ".") == [
+        "cells.parquet",
         "charts",
+        "demand",
         "index.html",
         "results.gpkg",
         "tables.xlsx",

@@ -185,5 +185,5 @@ def test_a_folder_of_bureau_files_to_a_first_plan(
     # Estimates stated where results are: every school of the roster had totals only.
     assert f"{len(true)} 所学校的分年级学生和班级由总数估算" in page
     assert "研究未设情景: 出生率取本地人口数据推算值" in page
-    cells = gpd.read_file(out / "results.gpkg", layer="cells")
+    cells = gpd.read_parquet(out / "cells.parquet")
     assert len(cells) == len(villages)

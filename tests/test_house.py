@@ -13,6 +13,8 @@ import dataclasses
 import importlib
 import json
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -43,8 +45,10 @@ def _modules() -> dict[str, ast.Module]:
 
 def _imports(name: str, tree: ast.Module) -> list[tuple[str, str]]:
     """(module, imported name) of every ``from ... import`` at the top of a module."""
-    package = name if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").exists() else (
-        name.rsplit(".", 1)[0]
+    package = (
+        name
+        if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").exists()
+        else (name.rsplit(".", 1)[0])
     )
     out = []
     for node in tree.body:
@@ -167,3 +171,25 @@ def test_an_old_module_path_warns_and_names_the_new_home() -> None:
         importlib.reload(importlib.import_module("layout.pipeline"))
     with pytest.warns(DeprecationWarning, match="layout.land.land_check moved to layout.runs.land"):
         from layout.land import land_check  # noqa: F401
+
+
+HEAVY = ("geopandas", "folium", "sklearn", "scipy", "shapely", "pandas", "matplotlib")
+"""Libraries a command loads when it runs, never the ``layout`` command's start."""
+
+
+def test_the_command_starts_without_the_heavy_libraries() -> None:
+    """``import layout.cli`` and ``layout --help`` load none of :data:`HEAVY` (a quick start).
+
+    Run in a fresh interpreter: this test process has imported them all already.
+    """
+    script = (
+        "import contextlib, io, sys\n"
+        "import layout.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    layout.cli.main(['--help'])\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]", found.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pathlib
 import re
@@ -129,6 +130,16 @@ def test_save_html_leaves_the_map_unchanged(tmp_path: pathlib.Path):
     first = save_html(m, tmp_path / "first.html").read_text(encoding="utf-8")
     second = save_html(m, tmp_path / "second.html").read_text(encoding="utf-8")
     assert first == second
+
+
+def test_save_html_shares_the_geojson_it_only_reads(tmp_path: pathlib.Path):
+    """The cells' GeoJSON is shared with the rendered copy, not copied, and stays as it was."""
+    m = _school_map(_towns())
+    layer = next(c for c in m._children.values() if isinstance(c, folium.GeoJson))
+    before = json.dumps(layer.data, sort_keys=True)
+    page = save_html(m, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert json.dumps(layer.data, sort_keys=True) == before
+    assert json.dumps(layer.data["features"][0]["properties"], ensure_ascii=False) in page
 
 
 def test_save_html_refuses_tiles_and_plugins_naming_each_url(tmp_path: pathlib.Path):

@@ -42,13 +42,25 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
-    assert out == [".layout-plan.json", "charts", "index.html", "results.gpkg", "tables.xlsx"]
+    assert out == [
+        ".layout-plan.json", "cells.parquet", "charts", "demand", "index.html", "results.gpkg",
+        "tables.xlsx",
+    ]  # fmt: skip
+    # Per-cell demand: one folder per county and plan year, outside the GeoPackage.
+    parts = sorted(
+        str(p.relative_to(run / "out" / "demand")) for p in (run / "out" / "demand").rglob("*")
+    )
+    years = range(2025, 2031)
+    assert [p for p in parts if p.endswith(".parquet")] == [
+        f"county_code={c}/year={y}/part-0.parquet" for c in ("210302", "210303") for y in years
+    ]
     charts = sorted(p.name for p in (run / "out" / "charts").iterdir())
     assert charts == ["demand_210302.png", "demand_210303.png"]
     maps = sorted(p.name for p in (run / "maps").iterdir())
     assert maps == [".layout-plan.json", "overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
+    assert not {"demand", "cells"} & layers
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
     assert info["layer_metadata"] == {"study": "tiny", "synthetic": "true"}
 
@@ -90,14 +102,17 @@ def test_demand_outputs(run: Path) -> None:
     assert row.loc[("210302", "medium", 2030, "primary"), "from_developments"] == pytest.approx(90)
     assert row.loc[("210302", "medium", 2030, "junior"), "from_developments"] == pytest.approx(45)
     assert row.loc[("210303", "medium", 2030, "primary"), "from_developments"] == 0
-    # The per-cell layer adds up to the county totals.
-    cells = pyogrio.read_dataframe(gpkg, layer="demand")
-    primary = cells.groupby(["county_code", "scenario", "year"])["primary"].sum()
+    # The per-cell table adds up to the county totals.
+    cells = pd.read_parquet(run / "out" / "demand")
+    cells = cells.astype({"county_code": str, "year": int, "scenario": str})  # were categories
+    primary = cells.groupby(["county_code", "scenario", "year"], observed=True)["primary"].sum()
     expected = by_county[by_county["level"] == "primary"].set_index(
         ["county_code", "scenario", "year"]
     )["children"]
     pd.testing.assert_series_equal(primary.sort_index(), expected.sort_index(), check_names=False)
-    assert len(pyogrio.read_dataframe(gpkg, layer="cells")) == 4
+    geometry = gpd.read_parquet(run / "out" / "cells.parquet")
+    assert sorted(geometry["cell_id"]) == ["C1", "C2", "C3", "C4"]
+    assert geometry.crs == "EPSG:4550"
 
 
 def test_school_layer_carries_the_ledger(run: Path) -> None:
@@ -180,7 +195,7 @@ def test_index_page_states_findings_and_links(run: Path) -> None:
     assert "教师缺口合计1人" in page
     # Access, medium scenario, 2025: every primary child has a place, none within the norm
     # (see test_access); the junior children of C4 have no junior school in their county.
-    demand = gpd.read_file(run / "out" / "results.gpkg", layer="demand", ignore_geometry=True)
+    demand = pd.read_parquet(run / "out" / "demand").astype({"year": int})
     c4 = demand[(demand["cell_id"] == "C4") & (demand["scenario"] == "medium")]
     junior = float(c4.loc[c4["year"] == 2025, "junior"].iloc[0])
     assert (

@@ -123,8 +123,10 @@ def test_serial_outputs(serial: MergedResult) -> None:
     out = serial.outputs[0].parent
     assert sorted(p.name for p in out.iterdir()) == [
         ".layout-plan.json",
+        "cells.parquet",
         "charts",
         "counties",
+        "demand",
         "index.html",
         "partitions",
         "results.gpkg",
@@ -137,7 +139,14 @@ def test_serial_outputs(serial: MergedResult) -> None:
     assert serial.counties_run == tuple(sorted(URBAN3))
     assert list(serial.seconds) == ["partition", "counties", "merge", "outputs"]
     layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}
-    assert {"counties", "schools", "cells", "demand", "class_size_ledger", "profile"} <= layers
+    assert {"counties", "schools", "class_size_ledger", "profile"} <= layers
+    # Per-cell demand beside it, one folder per county (and plan year inside).
+    parts = sorted(p.name for p in (out / "demand").iterdir())
+    assert parts == [f"county_code={code}" for code in sorted(URBAN3)]
+    cells = gpd.read_parquet(out / "cells.parquet")
+    demand = pd.read_parquet(out / "demand", columns=["cell_id"])
+    assert set(demand["cell_id"]) <= set(cells["cell_id"])
+    assert set(cells["county_code"]) == set(URBAN3)
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +285,10 @@ def test_cli_workers_equals_serial_after_a_worker_death(
             pyogrio.read_dataframe(out / "results.gpkg", layer=name),
             pyogrio.read_dataframe(serial_gpkg, layer=name),
             obj=name,
+        )
+    for name in ("cells.parquet", "demand"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / name), pd.read_parquet(serial_gpkg.parent / name), obj=name
         )
     # The county that died was run twice; the county running beside it when the pool broke
     # was terminated, not charged with an attempt.

@@ -238,20 +238,20 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
     counties = sorted(pd.unique(cell_county))
     empty = children.iloc[:0].reset_index(drop=True)
+    split = _by_county(children, cell_county)
+    by_cell = population.set_index("cell_id")  # one index for every look-up by cell
+    setting, township = by_cell["setting"], by_cell["township_code"]
     for level in CHILD_LEVELS:
         keys = [
             {"scenario": scenario, "year": year, "level": level}
             for scenario in scenarios
             for year in years
         ]
-        # A list key keeps a frame also when a single cell has children.
-        # Each scenario and year's children, split by county once (rows keep their order).
-        split = [
-            _by_county(children.loc[[(k["scenario"], k["year"], level)]], cell_county) for k in keys
-        ]
         for county in counties:
             cells = population[(cell_county.to_numpy() == county)]
-            county_demands = [parts_of.get(county, empty) for parts_of in split]
+            county_demands = [
+                split.get((k["scenario"], k["year"], level, county), empty) for k in keys
+            ]
             own = (places[level]["county_code"].astype(str) == county).to_numpy()
             schools = places[level][own].reset_index(drop=True)
             others = places[level][~own].reset_index(drop=True)
@@ -263,8 +263,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             for key, frame, result in zip(keys, county_demands, results, strict=True):
                 table = school_provision(result, schools, classes_column="classes", class_cap=cap)
                 parts["schools"].append(table.reset_index().assign(**key))
-                parts["summary"].append(_summary(study, result, level, key, county=county))
-                parts["balance"].append(_balance(study, frame, schools, key))
+                row = _summary(study, result, key, setting=setting, county=county)
+                parts["summary"].append(row)
+                parts["balance"].append(_balance(frame, schools, key, township))
                 geo = cells[cells["cell_id"].isin(frame["cell_id"])].reset_index(drop=True)
                 flags = _flags(study, result, geo, table, level=level)
                 parts["reasons"].append(_reasons(flags, key))
@@ -289,11 +290,22 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     )
 
 
-def _by_county(frame: pd.DataFrame, cell_county: pd.Series) -> dict[str, pd.DataFrame]:
-    """Split a table of cells' children by the county of each cell, in one pass."""
-    county = cell_county.reindex(frame["cell_id"]).to_numpy()
+def _by_county(
+    children: pd.DataFrame, cell_county: pd.Series
+) -> dict[tuple[object, ...], pd.DataFrame]:
+    """Split the children of :func:`_children` by scenario, year, level and county, in one pass.
+
+    Each part keeps the rows of its scenario, year and level in their order, as columns
+    ``cell_id`` and ``children``.
+    """
+    keys = [children.index.get_level_values(n) for n in ("scenario", "year", "level")]
+    county = pd.Index(cell_county.reindex(children["cell_id"]).to_numpy(), name="county")
+    frame = children.reset_index(drop=True)
     return {
-        str(code): part.reset_index(drop=True) for code, part in frame.groupby(county, sort=False)
+        (scenario, int(year), level, str(code)): part.reset_index(drop=True)
+        for (scenario, year, level, code), part in frame.groupby(
+            [*(k.to_numpy() for k in keys), county.to_numpy()], sort=False
+        )
     }
 
 
@@ -382,11 +394,13 @@ def _norms(study: Study, level: str) -> tuple[float, float]:
 
 
 def _summary(
-    study: Study, result: Assignment, level: str, key: dict[str, object], *, county: str
+    study: Study, result: Assignment, key: dict[str, object], *, setting: pd.Series, county: str
 ) -> pd.DataFrame:
-    """Children, assigned, unserved and the share of children within the norm of a county."""
-    radius, minutes = _norms(study, level)
-    setting = study["population"].set_index("cell_id")["setting"]
+    """Children, assigned, unserved and the share of children within the norm of a county.
+
+    ``setting`` is the setting of each cell (indexed by ``cell_id``).
+    """
+    radius, minutes = _norms(study, str(key["level"]))
     flows = result.flows
     urban = (setting.reindex(flows["cell_id"]) == "urban").to_numpy()
     within = np.where(urban, flows["metres"] <= radius, flows["minutes"] <= minutes)
@@ -409,10 +423,12 @@ def _summary(
 
 
 def _balance(
-    study: Study, cells: pd.DataFrame, schools: gpd.GeoDataFrame, key: dict[str, object]
+    cells: pd.DataFrame, schools: gpd.GeoDataFrame, key: dict[str, object], township: pd.Series
 ) -> pd.DataFrame:
-    """Children minus places per township for one scenario, year and level."""
-    township = study["population"].set_index("cell_id")["township_code"]
+    """Children minus places per township for one scenario, year and level.
+
+    ``township`` is the township of each cell (indexed by ``cell_id``).
+    """
     located = cells.assign(township_code=township.reindex(cells["cell_id"]).to_numpy())
     table = area_balance(located, schools, by="township_code")
     return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index().assign(**key)

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import folium
+from branca.element import Element
 
 from ..errors import ValidationError
 from ..report import replacing
@@ -245,7 +246,8 @@ def save_html(
         raise ValidationError(
             f"path: folder {str(target.parent)!r} does not exist; create it before saving."
         )
-    page = copy.deepcopy(m.get_root()).render()  # rendering adds elements: keep m as it is
+    root = m.get_root()  # rendering adds elements to it: render a copy, keep m as it is
+    page = copy.deepcopy(root, _read_only_data(root)).render()
     problems = _problems(page, allowed=(basemap.origin,) if basemap else ())
     if problems:
         raise ValidationError(problems)
@@ -256,6 +258,23 @@ def save_html(
         tmp.write_text(page, encoding="utf-8")
     logger.debug("saved offline map %s (%d characters)", target, len(page))
     return target
+
+
+def _read_only_data(root: Element) -> dict[int, object]:
+    """Return a :func:`copy.deepcopy` memo that shares, not copies, what rendering only reads.
+
+    That is the GeoJSON of each layer without a Python style or highlight function (the
+    layers of :func:`layout.maps.geojson_from_geodataframe`): rendering only serialises it,
+    and copying it took most of the time of saving a map of many cells.
+    """
+    memo: dict[int, object] = {}
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, folium.GeoJson) and not (element.style or element.highlight):
+            memo[id(element.data)] = element.data
+        stack.extend(element._children.values())
+    return memo
 
 
 def _problems(page: str, *, allowed: tuple[str, ...] = ()) -> list[str]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from .charts import plot_county_demand, plot_phase_timeline
 from .closure_words import closure_texts, harm_reasons, reuse_advice
-from .files import replacing, write_csv, write_geopackage, write_pack, write_spreadsheet
+from .files import (
+    replacing,
+    write_csv,
+    write_geopackage,
+    write_pack,
+    write_parquet,
+    write_spreadsheet,
+)
 from .index import found_outputs, relink_index, write_index
 from .statement import Block, html_page, markdown, statement, statement_title
 
@@ -26,5 +33,6 @@ __all__ = [
     "write_geopackage",
     "write_index",
     "write_pack",
+    "write_parquet",
     "write_spreadsheet",
 ]

@@ -37,8 +37,10 @@ LOG = logging.getLogger(__name__)
 
 BYTES_PER_CELL_YEAR = 400
 """Bytes of a plan's outputs per population cell, scenario and plan year (GeoPackage layers,
-spreadsheet rows), about twice what the bundled sample took: 17,403 cells, 3 scenarios and 11
-years gave a results.gpkg of 120 MB and a tables.xlsx of 2 MB (measured 2026-12-07)."""
+per-cell Parquet, spreadsheet rows). The bundled sample (17,403 cells, 3 scenarios, 11 years)
+took about half of it with the per-cell demand in the GeoPackage (results.gpkg 120 MB,
+tables.xlsx 2 MB) and a quarter since that demand is Parquet beside it (results.gpkg 42 MB,
+demand/ 13 MB, cells.parquet 0.5 MB, tables.xlsx 2 MB; measured 2026-12-07)."""
 
 FIXED_BYTES = 50_000_000
 """Bytes of outputs whatever the study's size (the maps' inlined scripts, charts, the

@@ -62,6 +62,7 @@ from ..report import (
     plot_county_demand,
     write_geopackage,
     write_index,
+    write_parquet,
     write_spreadsheet,
 )
 from ..report.files import SYNTHETIC_NOTICE
@@ -188,7 +189,8 @@ def plan(
         Study TOML, or a study already loaded (as :func:`layout.check.check_study` returns
         it); ``None`` runs the bundled synthetic Anshan sample.
     out_dir
-        Folder for the results GeoPackage, spreadsheet and charts (created if missing).
+        Folder for the results GeoPackage, the per-cell Parquet (``cells.parquet``,
+        ``demand/``), the spreadsheet and the charts (created if missing).
     maps_dir
         Folder for the HTML maps (created if missing).
     lang
@@ -222,7 +224,7 @@ def write_outputs(
     lang: Literal["zh", "en"] = "zh",
     tiles: str = "none",
 ) -> list[Path]:
-    """Write the results GeoPackage, the spreadsheet, the charts and the maps.
+    """Write the results GeoPackage, the per-cell Parquet, the spreadsheet, charts and maps.
 
     Parameters
     ----------
@@ -249,7 +251,7 @@ def _write_pack(
     study = result.study
     LOG.info("write results")
     tables = _reported(result.tables)
-    written = [_write_results(result, tables, out / "results.gpkg")]
+    written = [_write_results(result, tables, out / "results.gpkg"), *_write_cells(result, out)]
     shown = {name: t for name, t in tables.items() if name not in CELL_TABLES}
     sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
     titles = {name: TABLE_TITLES[name][lang] for name in sheets}
@@ -528,10 +530,23 @@ def _write_results(result: PlanResult, tables: dict[str, pd.DataFrame], path: Pa
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(tables)
     layers.update(result.layers)
-    cell_demand = result.cell_demand()
-    if cell_demand is not None:
-        cells = study["population"][["cell_id", "county_code", "township_code", "geometry"]]
-        layers["cells"] = cells
-        layers["demand"] = cell_demand
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)
+
+
+def _write_cells(result: PlanResult, out: Path) -> list[Path]:
+    """Write the per-cell tables beside the GeoPackage, as (Geo)Parquet.
+
+    ``cells.parquet`` (GeoParquet: ``cell_id``, ``county_code``, ``township_code``, the
+    cell's polygon) and ``demand/``, children per cell, scenario and year
+    (:func:`layout.demand.demand_by_cell`) partitioned by county and year (the bulk of a
+    run's output, hundreds of MB in a GeoPackage for a province).
+    """
+    cell_demand = result.cell_demand()
+    if cell_demand is None:
+        return []
+    cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
+    return [
+        write_parquet(cells, out / "cells.parquet"),
+        write_parquet(cell_demand, out / "demand", partition_by=("county_code", "year")),
+    ]

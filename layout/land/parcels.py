@@ -106,7 +106,7 @@ One urban primary parcel of 24 classes (1,080 seats) on 100 m x 190 m, one deman
 >>> table[["land_ok", "overlap_ok", "demand_ok", "passed"]].to_numpy().tolist()
 [[False, True, True, False]]
 >>> print(table.loc[0, "land_reason"])
-area 19,000 m² is below the 19,440 m² needed (1,080 students × 18.0 m² each)
+area 19,000 m² is below the 22,248 m² needed (1,080 students × 20.6 m² each)
 """
 
 from __future__ import annotations

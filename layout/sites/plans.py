@@ -305,7 +305,8 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     ]  # fmt: skip
     plan = SitePlan(
         *(
-            gpd.GeoDataFrame(pd.concat([getattr(x, f) for x in plans], ignore_index=True),
+            gpd.GeoDataFrame(_geometry_last(pd.concat([getattr(x, f) for x in plans],
+                                                      ignore_index=True)),
                              geometry="geometry", crs=study.crs)
             if plans else _empty(study, f)
             for f in ("proposals", "candidates", "coverage")
@@ -316,6 +317,11 @@ def plan_sites(  # noqa: PLR0913 - the plan's options, all keyword-only
     plan.proposals.insert(len(plan.proposals.columns) - 1, "year", at)
     plan.proposals.insert(len(plan.proposals.columns) - 1, "scenario", scenario)
     return plan
+
+
+def _geometry_last(frame: pd.DataFrame) -> pd.DataFrame:
+    """Put the geometry last: plans stacked in any order (an empty urban plan first) agree."""
+    return frame[[*(c for c in frame.columns if c != "geometry"), "geometry"]]
 
 
 def _setting(study: Study, county_code: str) -> str:

@@ -185,7 +185,7 @@ def school_dots(
     --------
     >>> from layout.study import study_from_toml
     >>> dots = school_dots(study_from_toml(), "en", "wgs84", county="210303")
-    >>> {f["properties"]["school_id"][:6] for f in dots.data["features"]}
+    >>> {f["properties"]["school_id"][1:7] for f in dots.data["features"]}
     {'210303'}
     """
     schools = study["schools"]

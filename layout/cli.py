@@ -71,7 +71,7 @@ _COMMANDS = {
         "One HiGHS model per county over the plan years: new schools on reserved parcels or "
         "land to reserve, added classes, merged schools, reused idle campuses, bus seats and "
         "boarding places, at the least capital and running cost, with its proven gap; writes "
-        "phases/phases.gpkg, phases.xlsx and the timeline chart.",
+        "phases/phases.gpkg, phases.xlsx and the timeline chart, and maps/phases-<county>.html.",
         "layout phases --county 210311\n  layout phases --county 210321 --budget 50000000",
     ),
 }
@@ -253,6 +253,7 @@ def _run_phases(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         budget=args.budget,
         lang=args.lang,
+        tiles=args.tiles,
         **{k: v for k, v in given.items() if v is not None},
     )
     kinds = plan.actions["action"].value_counts().to_dict()

@@ -449,11 +449,20 @@ VALUES_ZH: dict[str, str] = {
     "sports_area_m2": "生均体育运动场馆面积(m²)",
     "equipment_value_yuan": "生均教学仪器设备值(元)",
     "multimedia_rooms": "每百名学生拥有网络多媒体教室数",
+    "build": "新建",
+    "reuse": "利用闲置校舍",
+    "expand": "扩建增班",
+    "merge": "撤并",
+    "close": "撤销",
+    "bus": "校车接送",
+    "boarding": "寄宿",
+    "beyond_norm": "超出就学标准",
 }
 
 CODED = ("level", "setting", "stage", "indicator", "scenario", "source", "planned_level",
          "status", "kind", "primary_match_kind", "junior_match_kind", "verdict",
-         "school_level", "candidate_kind", "tier", "urban_level", "quality_rule")  # fmt: skip
+         "school_level", "candidate_kind", "tier", "urban_level", "quality_rule",
+         "action")  # fmt: skip
 
 
 def in_language(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +35,9 @@ from layout.phases.evidence import CLOSURE_FIGURES
 from layout.standards import load_profile
 from layout.study import Study, study_from_toml
 from tests.tinystudy import CRS, X0, Y0, write_tiny_study
+
+if TYPE_CHECKING:
+    from tests.browser import OfflinePage
 
 CAP = 10
 
@@ -406,7 +410,7 @@ def test_bad_input_names_the_fix(edited: Study) -> None:
 
 
 def test_the_command_writes_out_phases_and_the_index_links_it(
-    edited: Study, tmp_path: Path
+    edited: Study, tmp_path: Path, offline_page: OfflinePage
 ) -> None:
     out, maps = tmp_path / "out", tmp_path / "maps"
     out.mkdir()
@@ -420,4 +424,30 @@ def test_the_command_writes_out_phases_and_the_index_links_it(
     assert "parcel:P1" in actions["facility_id"].tolist()
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "分期规划 layout phases" in page and 'href="phases/phases.xlsx"' in page
+    assert 'href="../maps/phases-210302.html"' in page
+    # The map's year slider shows the actions taken up to the chosen year, read in Chromium.
+    offline_page.open(maps / "phases-210302.html")
+    first, last = int(actions["year"].min()), int(actions["year"].max())
+    for year in sorted({first, last, *edited.plan_years}):
+        index = list(edited.plan_years).index(year)
+        offline_page.page.eval_on_selector(
+            "#layout-phase-slider",
+            "(e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }",
+            index,
+        )
+        assert offline_page.page.inner_text("#layout-phase-year") == str(year)
+        assert _shown_actions(offline_page) == int((actions["year"] <= year).sum()), year
     assert main([*argv, "--scenario", "fast", "--out", str(out), "--maps", str(maps)]) == 2
+
+
+def _shown_actions(offline: OfflinePage) -> int:
+    """Count the action markers on the map (features with a ``facility_id``)."""
+    script = """() => { let n = 0;
+      for (const key of Object.keys(window)) {
+        const layer = window[key];
+        if (layer instanceof L.GeoJSON) {
+          layer.eachLayer(l => { if ('facility_id' in l.feature.properties) n += 1; });
+        }
+      }
+      return n; }"""
+    return int(offline.page.evaluate(script))

@@ -34,7 +34,6 @@ def boarding_staff(boarders: npt.ArrayLike, profile: Profile) -> npt.NDArray[np.
     return _ceil(np.asarray(boarders, dtype=float) / per)
 
 
-
 def staffing(
     schools: pd.DataFrame, profile: Profile, *, teachers: pd.DataFrame | None = None
 ) -> pd.DataFrame:

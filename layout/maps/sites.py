@@ -154,7 +154,7 @@ def sites_map(
             name=_t("gained", lang),
             datum=datum,
         ).add_to(fmap)
-    schools = _schools_layer(study, lang, datum)
+    schools = school_dots(study, lang, datum)
     schools.add_to(fmap)
     search = [(schools, "name")]
     if len(plan.proposals):
@@ -176,10 +176,23 @@ def sites_map(
     return fmap
 
 
-def _schools_layer(study: Study, lang: Lang, datum: Datum) -> folium.GeoJson:
-    """Draw the open schools, small dark dots under the proposals."""
+def school_dots(
+    study: Study, lang: Lang, datum: Datum, *, county: str | None = None
+) -> folium.GeoJson:
+    """Draw the open schools (of one county if given), small dark dots under a plan's marks.
+
+    Examples
+    --------
+    >>> from layout.study import study_from_toml
+    >>> dots = school_dots(study_from_toml(), "en", "wgs84", county="210303")
+    >>> {f["properties"]["school_id"][1:7] for f in dots.data["features"]}
+    {'210303'}
+    """
     schools = study["schools"]
-    schools = schools[schools["status"] == "open"]
+    keep = schools["status"] == "open"
+    if county is not None:
+        keep &= schools["county_code"].astype(str) == county
+    schools = schools[keep]
     shown = gpd.GeoDataFrame(
         {"name": schools["name"], "school_id": schools["school_id"],
          "level": schools["level"].map(lambda v: code_name(v, lang))},

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from ..demand import focus_scenario, study_scenarios
 from ..labels import Lang
+from ..maps.basemap import basemap_from_name
+from ..maps.offline import save_html
+from ..maps.phases import phases_map
 from ..phases import TIME_LIMIT, PhasedPlan, phased_plan
 from ..phases.inputs import AREAS
 from ..report import plot_phase_timeline, write_pack
@@ -32,12 +35,15 @@ def phases_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     areas: int = AREAS,
     time_limit: float = TIME_LIMIT,
     lang: Lang = "zh",
+    tiles: str = "none",
 ) -> tuple[PhasedPlan, list[Path]]:
     """Plan a county's schools over the plan years (:func:`layout.phases.phased_plan`), write it.
 
     Writes ``<out_dir>/phases/phases.gpkg`` (layers ``phase_actions`` with the facilities'
     points, ``phase_timeline``, ``phase_summary``), ``phases.xlsx`` (one sheet each) and the
-    chart ``timeline-<county>.png`` of places against children; the index page links them.
+    chart ``timeline-<county>.png`` of places against children, and the map
+    ``<maps_dir>/phases-<county>.html`` of the actions with a year slider; the index page
+    links them.
 
     Parameters
     ----------
@@ -46,7 +52,7 @@ def phases_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     county
         County code.
     out_dir, maps_dir
-        The output folders (the maps folder only for the index's links).
+        The output folders.
     scenario
         Demographic scenario; the study's focus scenario (medium) by default.
     budget
@@ -54,7 +60,9 @@ def phases_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     areas, time_limit
         As for :func:`layout.phases.phased_plan`.
     lang
-        Language of the spreadsheet and the chart.
+        Language of the spreadsheet, the chart and the map.
+    tiles
+        Basemap of the map (:data:`layout.maps.basemap.BASEMAPS`) or ``"none"``.
 
     Returns
     -------
@@ -67,8 +75,8 @@ def phases_report(  # noqa: PLR0913 - the plan's options, all keyword-only
     plan = phased_plan(
         study, county=county, scenario=chosen, budget=budget, areas=areas, time_limit=time_limit
     )
-    with staged_pack("phases", [Path(out_dir) / "phases", out_dir]) as pack:
-        folder = pack.folders[0]
+    with staged_pack("phases", [Path(out_dir) / "phases", maps_dir, out_dir]) as pack:
+        folder, maps = pack.folders[:2]
         layers = {
             "phase_actions": plan.actions,
             "phase_timeline": plan.timeline,
@@ -81,5 +89,8 @@ def phases_report(  # noqa: PLR0913 - the plan's options, all keyword-only
                 plan.timeline, chart, county_code=county, scenario=chosen, lang=lang
             )  # fmt: skip
         )
+        basemap = basemap_from_name(tiles)
+        fmap = phases_map(study, plan, lang=lang, basemap=basemap)
+        written.append(save_html(fmap, maps / f"phases-{county}.html", basemap=basemap))
         written += stage_index(pack, out_dir, maps_dir, written)
     return plan, [pack.final(path) for path in written]

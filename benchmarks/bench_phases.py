@@ -7,14 +7,22 @@ proven gap, and the peak memory the county's model and solve allocate (tracemall
 and numpy allocations; HiGHS's own C++ memory is not traced, so the process's peak resident
 size is printed too). Run from the repository root:
     python benchmarks/bench_phases.py [--scenario medium] [--areas 30] [--time-limit 300]
+
+``--dense 5 --county 210321`` plans instead one county generated anew by
+:func:`layout.synthetic.synthetic_study` (the bundled sample's populations, seed and
+calibration, ``data/anshan/make_sample.py``) with cells ``sqrt(5)`` times smaller: 5x the
+cells of the bundled county. The generated study is written to a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import resource
 import sys
+import tempfile
 import time
+import tomllib
 import tracemalloc
 from pathlib import Path
 
@@ -25,7 +33,8 @@ from _data import machine  # noqa: E402
 
 from layout.demand import study_demand  # noqa: E402
 from layout.phases import county_plan  # noqa: E402
-from layout.study import study_from_toml  # noqa: E402
+from layout.runs._partition import toml_text  # noqa: E402
+from layout.study import Study, bundled_study_path, study_from_toml  # noqa: E402
 
 
 def main() -> None:
@@ -35,9 +44,11 @@ def main() -> None:
     parser.add_argument("--areas", type=int, default=30)
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--county", action="append", help="only these counties")
+    parser.add_argument("--dense", type=float, help="one county generated with N x the cells")
     args = parser.parse_args()
     print(machine())
-    study = study_from_toml()
+    study = _dense(args.county[0], args.dense) if args.dense else study_from_toml()
+    print(f"cells {len(study['population'])}")
     demand = study_demand(study, scenarios=[args.scenario])
     counties = args.county or sorted(study["counties"]["county_code"].astype(str))
     print("county | groups | facilities | arcs | build+fewest s | solve s | cost (yuan) | gap | MB")
@@ -59,6 +70,33 @@ def main() -> None:
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak resident size {rss:.0f} MB")
+
+
+def _dense(county: str, factor: float) -> Study:
+    """Generate ``county`` as the bundled sample does, with ``factor`` times the cells."""
+    import geopandas as gpd
+
+    sys.path.insert(0, str(bundled_study_path().parent))
+    import make_sample as sample
+
+    bundled = bundled_study_path()
+    counties = gpd.read_file(sample.BOUNDARIES, layer="counties")
+    layers = sample.synthetic_study(
+        counties[counties["county_code"] == county],
+        populations={county: sample.POPULATIONS[county]},
+        cell_size_m=500.0 / math.sqrt(factor),
+        seed=sample.SEED,
+        calibration=sample.CALIBRATION,
+    )
+    folder = Path(tempfile.mkdtemp(prefix=f"dense-{county}-"))
+    config = tomllib.loads(bundled.read_text(encoding="utf-8"))
+    config["study"]["name"] = f"dense-{county}"
+    config["layers"] = {}
+    for name, frame in layers.items():
+        frame.to_parquet(folder / f"{name}.parquet")
+        config["layers"][name] = {"path": f"{name}.parquet"}
+    (folder / "study.toml").write_text(toml_text(config), encoding="utf-8")
+    return study_from_toml(folder / "study.toml")
 
 
 if __name__ == "__main__":

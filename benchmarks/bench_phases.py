@@ -8,15 +8,17 @@ and numpy allocations; HiGHS's own C++ memory is not traced, so the process's pe
 size is printed too). Run from the repository root:
     python benchmarks/bench_phases.py [--scenario medium] [--areas 30] [--time-limit 300]
 
-``--dense 5 --county 210321`` plans instead one county generated anew by
+``--dense 8 --county 210321`` plans instead one county generated anew by
 :func:`layout.synthetic.synthetic_study` (the bundled sample's populations, seed and
-calibration, ``data/anshan/make_sample.py``) with cells ``sqrt(5)`` times smaller: 5x the
-cells of the bundled county. The generated study is written to a temporary folder.
+calibration, ``data/anshan/make_sample.py``) with cells 8 times smaller in area. The generator
+keeps only cells with residents, so the number of cells grows less than that (see
+``benchmarks/RESULTS.md``). The generated study is written to a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import resource
 import sys
@@ -44,7 +46,7 @@ def main() -> None:
     parser.add_argument("--areas", type=int, default=30)
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--county", action="append", help="only these counties")
-    parser.add_argument("--dense", type=float, help="one county generated with N x the cells")
+    parser.add_argument("--dense", type=float, help="one county, cells N times smaller")
     args = parser.parse_args()
     print(machine())
     study = _dense(args.county[0], args.dense) if args.dense else study_from_toml()
@@ -86,7 +88,11 @@ def _dense(county: str, factor: float) -> Study:
         populations={county: sample.POPULATIONS[county]},
         cell_size_m=500.0 / math.sqrt(factor),
         seed=sample.SEED,
-        calibration=sample.CALIBRATION,
+        calibration=dataclasses.replace(
+            sample.CALIBRATION,
+            seats={county: sample.SEATS[county]},
+            urban_share={k: v for k, v in sample.CALIBRATION.urban_share.items() if k == county},
+        ),
     )
     folder = Path(tempfile.mkdtemp(prefix=f"dense-{county}-"))
     config = tomllib.loads(bundled.read_text(encoding="utf-8"))

@@ -140,3 +140,43 @@ def county_roads(
             edges = tree_edges(points)
             parts.append(_frame(_lines(points[edges[:, 0]], points[edges[:, 1]], rng), "village"))
     return pd.concat(parts, ignore_index=True)
+
+
+def study_roads(
+    centres: np.ndarray, county_roads: list[pd.DataFrame], seed: int, population: pd.DataFrame
+) -> pd.DataFrame:
+    """Return a study's roads: seat highways, each seat's street grid, the counties' roads.
+
+    ``centres`` are the county seats (x, y; a seat shared by several counties is laid once);
+    the urban cells of ``population`` get the street grid of their nearest seat. Every road
+    gets an id and the speed of its class.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> cells = pd.DataFrame({"setting": ["urban"], "geometry": [box(0, 0, 500, 500)]})
+    >>> roads = study_roads(np.array([[250.0, 250.0]]), [], 0, cells)
+    >>> sorted(set(roads["road_class"])), roads["road_id"].iloc[0]
+    (['urban'], 'W000001')
+    """
+    centres = np.unique(np.round(centres, 3), axis=0)
+    rng = np.random.default_rng([seed, 2])
+    urban = population[population["setting"] == "urban"]
+    inner = shapely.centroid(urban["geometry"].to_numpy())
+    owner = cKDTree(centres).query(np.column_stack([shapely.get_x(inner), shapely.get_y(inner)]))[1]
+    bounds = shapely.bounds(urban["geometry"].to_numpy())
+    grids = [
+        _seat_grid(centre, bounds[owner == k]) for k, centre in enumerate(centres)
+        if (owner == k).any()
+    ]  # fmt: skip
+    roads = pd.concat([highways(centres, rng), *grids, *county_roads], ignore_index=True)
+    roads.insert(0, "road_id", [f"W{k + 1:06d}" for k in range(len(roads))])
+    roads["speed_kmh"] = roads["road_class"].map(SPEED_KMH)
+    return roads
+
+
+def _seat_grid(centre: np.ndarray, bounds: np.ndarray) -> pd.DataFrame:
+    """Lay the street grid over the urban cells of one seat (their bounds), joined to it."""
+    lower = np.floor(bounds[:, :2].min(axis=0) / URBAN_SPACING_M) * URBAN_SPACING_M
+    upper = np.ceil(bounds[:, 2:].max(axis=0) / URBAN_SPACING_M) * URBAN_SPACING_M
+    return street_grid(lower, upper, URBAN_SPACING_M, centre=centre)

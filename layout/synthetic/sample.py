@@ -520,36 +520,6 @@ def _county(plan: _Plan, context: _Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _study_roads(
-    plans: list[_Plan], county_roads: list[pd.DataFrame], seed: int, population: pd.DataFrame
-) -> pd.DataFrame:
-    """Highways between county seats, street grids over the built-up areas, the county roads."""
-    centres, first = np.unique(
-        np.round(np.array([p.centre for p in plans]), 3), axis=0, return_index=True
-    )
-    rng = np.random.default_rng([seed, 2])
-    urban = population[population["setting"] == "urban"]
-    inner = shapely.centroid(urban["geometry"].to_numpy())
-    owner = cKDTree(centres).query(np.column_stack([shapely.get_x(inner), shapely.get_y(inner)]))[1]
-    bounds = shapely.bounds(urban["geometry"].to_numpy())
-    grids = [
-        _street_grid(centre, bounds[owner == k]) for k, centre in enumerate(centres)
-        if (owner == k).any()
-    ]  # fmt: skip
-    roads = pd.concat([road.highways(centres, rng), *grids, *county_roads], ignore_index=True)
-    roads.insert(0, "road_id", [f"W{k + 1:06d}" for k in range(len(roads))])
-    roads["speed_kmh"] = roads["road_class"].map(road.SPEED_KMH)
-    return roads
-
-
-def _street_grid(centre: np.ndarray, bounds: np.ndarray) -> pd.DataFrame:
-    """Lay the street grid over the urban cells of one centre (their bounds), joined to it."""
-    spacing = road.URBAN_SPACING_M
-    lower = np.floor(bounds[:, :2].min(axis=0) / spacing) * spacing
-    upper = np.ceil(bounds[:, 2:].max(axis=0) / spacing) * spacing
-    return road.street_grid(lower, upper, spacing, centre=centre)
-
-
 def _ordered(table: pd.DataFrame, name: str) -> pd.DataFrame:
     """Order a layer's columns as the schema lists them (id, text, counts, numbers, choices).
 
@@ -638,7 +608,8 @@ def synthetic_study(
     )
     parts = [_county(plan, context) for plan in plans]
     tables = {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in parts[0]}
-    tables["roads"] = _study_roads(plans, [p["roads"] for p in parts], seed, tables["population"])
+    seats, county_roads = np.array([plan.centre for plan in plans]), [p["roads"] for p in parts]
+    tables["roads"] = road.study_roads(seats, county_roads, seed, tables["population"])
     tables["counties"] = frame
     layers: dict[str, pd.DataFrame] = {}
     for name in (n for n in schema.LAYERS if n in tables):

@@ -93,15 +93,18 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
             _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=name
         )
     # The per-cell tables beside the GeoPackage (Parquet) agree too.
-    a, b = _cells(whole / "demand"), _cells(by_county / "demand")
-    assert len(a) == len(b) > 0
-    pd.testing.assert_frame_equal(_sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6)
+    for folder in ("demand", "reasons"):
+        a, b = _cells(whole / folder), _cells(by_county / folder)
+        assert len(a) == len(b) > 0
+        pd.testing.assert_frame_equal(
+            _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=folder
+        )
     a, b = (_layer(folder / "cells.parquet", "") for folder in (whole, by_county))
     pd.testing.assert_frame_equal(_sorted(a), _sorted(b))
 
 
 def _cells(folder: Path) -> pd.DataFrame:
-    """The per-cell demand of a run, its partition keys (categories when read) as plain values."""
+    """A per-cell table of a run, its partition keys (categories when read) as plain values."""
     kinds = {"county_code": str, "year": int, "scenario": str}
     return pd.read_parquet(folder).astype(kinds)
 
@@ -176,6 +179,7 @@ def test_plan_writes_every_output(study: Study, whole: Path) -> None:
         "charts",
         "demand",
         "index.html",
+        "reasons",
         "results.gpkg",
         "tables.xlsx",
     ]

@@ -289,11 +289,11 @@ def test_index_has_a_table_per_county_and_links_every_output(run: Path, offline_
         for p in (run / "out").rglob("*")
         if p.is_file() and p.name != "index.html" and not p.name.startswith(".")  # manifests
     }
-    # The per-cell demand (a file per county and plan year) is linked once, as its folder.
-    written = {"demand" if name.startswith("demand/") else name for name in written}
+    # The per-cell tables (a file per county and plan year) are linked once, as their folders.
+    written = {name.split("/")[0] if "=" in name else name for name in written}
     written |= {f"../maps/{p.name}" for p in (run / "maps").glob("*.html")}
     assert links == written
-    assert {"demand", "cells.parquet", "results.gpkg"} <= links
+    assert {"demand", "reasons", "cells.parquet", "results.gpkg"} <= links
     assert {"land.gpkg", "land.xlsx", "../maps/land.html"} <= links
     images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
     assert len(images) == 2 and min(images) > 0

@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 from PIL import Image
 
+from layout.access.plan_years import REASON_COLUMNS
 from layout.cli import main
 from layout.maps import external_references
 from tests.tinystudy import TOML as TINY_TOML
@@ -43,8 +44,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
     assert out == [
-        ".layout-plan.json", "cells.parquet", "charts", "demand", "index.html", "results.gpkg",
-        "tables.xlsx",
+        ".layout-plan.json", "cells.parquet", "charts", "demand", "index.html", "reasons",
+        "results.gpkg", "tables.xlsx",
     ]  # fmt: skip
     # Per-cell demand: one folder per county and plan year, outside the GeoPackage.
     parts = sorted(
@@ -60,7 +61,11 @@ def test_outputs_are_written(run: Path) -> None:
     assert maps == [".layout-plan.json", "overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
-    assert not {"demand", "cells"} & layers
+    assert not {"demand", "cells", "cell_reasons"} & layers
+    # The cells' reasons, per county and year, as Parquet too; county and year from the folders.
+    reasons = pd.read_parquet(run / "out" / "reasons")
+    assert sorted(reasons.columns) == sorted(REASON_COLUMNS)
+    assert set(reasons["county_code"].astype(str)) <= {"210302", "210303"}
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
     assert info["layer_metadata"] == {"study": "tiny", "synthetic": "true"}
 

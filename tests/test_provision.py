@@ -137,6 +137,24 @@ def test_cell_flags_capacitated_by_hand():
     assert flags["flagged"].tolist() == [True, True, True]
 
 
+def test_cell_flags_by_setting():
+    # The same case with c0 and c1 urban, c2 rural, and a school of 60 places so all are seated:
+    # c0 0 m, c1 100 m (1.33 min), c2 200 m (2.67 min). Urban cells are judged by the radius of
+    # 50 m only (c1's 20 children beyond it), the rural one by 2 minutes only (c2's 10 beyond).
+    cells, schools, costs = line_case()
+    schools["capacity"] = 60
+    result = assign(cells, schools, costs)
+    table = school_provision(result, schools)
+    urban = [True, True, False]
+    flags = cell_flags(result, cells, table, radius_m=50, max_minutes=2.0, urban=urban)
+    assert flags["beyond_radius"].tolist() == [0.0, 20.0, 0.0]
+    assert flags["beyond_time"].tolist() == [0.0, 0.0, 10.0]
+    assert flags["flagged"].tolist() == [False, True, True]
+    # Without settings every cell meets both tests: c2 is beyond the radius too.
+    both = cell_flags(result, cells, table, radius_m=50, max_minutes=2.0)
+    assert both["beyond_radius"].tolist() == [0.0, 20.0, 10.0]
+
+
 def test_cell_flags_nearest_over_capacity():
     # Nearest: all 60 children at s0 (40 places): every cell is at an over-capacity school.
     cells, schools, costs = line_case()
@@ -164,6 +182,17 @@ def test_area_balance_by_hand():
     assert table.loc["A"].tolist() == [50.0, 40.0, 10.0]
     assert table.loc["B"].tolist() == [5.0, 0.0, 5.0]
     assert table.loc["C"].tolist() == [0.0, 10.0, -10.0]
+
+
+def test_area_balance_order_and_blank_areas():
+    # Areas with children first (sorted), then those with places only (sorted); a row without
+    # an area counts nowhere.
+    demand = pd.DataFrame({"township_code": ["Z", None, "B", "Z"], "children": [1, 2, 3, 4]})
+    schools = pd.DataFrame({"township_code": ["Y", "A", "B", None], "capacity": [5, 6, 7, 8]})
+    table = area_balance(demand, schools)
+    assert table.index.tolist() == ["B", "Z", "A", "Y"]
+    assert table["children"].tolist() == [3.0, 5.0, 0.0, 0.0]
+    assert table["capacity"].tolist() == [7.0, 0.0, 6.0, 5.0]
 
 
 # --- contiguous areas ------------------------------------------------------------------------

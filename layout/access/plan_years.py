@@ -88,8 +88,9 @@ class Access:
         Per-cell flags and 2SFCA index for the focus scenario and years (long form).
     reasons
         For every scenario, year and level, the cells with children unserved or beyond the
-        norm: ``scenario``, ``year``, ``level``, ``cell_id``, ``children``, ``unserved`` and
-        ``beyond_norm`` (children beyond the urban radius or the rural travel-time norm).
+        norm: ``county_code``, ``scenario``, ``year``, ``level``, ``cell_id``, ``children``,
+        ``unserved`` and ``beyond_norm`` (children beyond the urban radius or the rural
+        travel-time norm).
     areas
         Under-provisioned areas (polygons) of the focus scenario and years.
     catchments
@@ -234,13 +235,17 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     places = _places(study, "schools")
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
+    keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {
+        "schools": [],
+        "balance": [],
+        "reasons": [],
+    }
+    summaries: list[dict[str, object]] = []
     population = study["population"]
     cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
     counties = sorted(pd.unique(cell_county))
     empty = children.iloc[:0].reset_index(drop=True)
     split = _by_county(children, cell_county)
-    by_cell = population.set_index("cell_id")  # one index for every look-up by cell
-    setting, township = by_cell["setting"], by_cell["township_code"]
     for level in CHILD_LEVELS:
         keys = [
             {"scenario": scenario, "year": year, "level": level}
@@ -249,6 +254,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         ]
         for county in counties:
             cells = population[(cell_county.to_numpy() == county)]
+            cell_ids = pd.Index(cells["cell_id"])
+            urban = (cells["setting"] == "urban").to_numpy()
+            towns = cells["township_code"].to_numpy()
             county_demands = [
                 split.get((k["scenario"], k["year"], level, county), empty) for k in keys
             ]
@@ -262,28 +270,31 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             cap = study.standards.cap(level)
             for key, frame, result in zip(keys, county_demands, results, strict=True):
                 table = school_provision(result, schools, classes_column="classes", class_cap=cap)
-                parts["schools"].append(table.reset_index().assign(**key))
-                row = _summary(study, result, key, setting=setting, county=county)
-                parts["summary"].append(row)
-                parts["balance"].append(_balance(frame, schools, key, township))
-                geo = cells[cells["cell_id"].isin(frame["cell_id"])].reset_index(drop=True)
-                flags = _flags(study, result, geo, table, level=level)
-                parts["reasons"].append(_reasons(flags, key))
+                keyed["schools"].append((table.reset_index(), key))
+                where = cell_ids.get_indexer(frame["cell_id"])
+                flow_urban = urban[cell_ids.get_indexer(result.flows["cell_id"])]
+                summaries.append(_summary(study, result, key, urban=flow_urban, county=county))
+                keyed["balance"].append((_balance(frame, schools, towns[where]), key))
+                lived = np.zeros(len(cells), dtype=bool)
+                lived[where] = True
+                flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
+                keyed["reasons"].append((_reasons(flags, county), key))
                 if key["scenario"] == focus and key["year"] in focus_years:
+                    geo = cells[lived].reset_index(drop=True)
                     inputs = (frame, geo, schools, costs)
                     first = key["year"] == years[0]
                     _focus(parts, study, result, flags, inputs, key, first=first)
             if cross is not None:
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
-        summary=pd.concat(parts["summary"], ignore_index=True),
-        schools=pd.concat(parts["schools"], ignore_index=True),
+        summary=pd.DataFrame(summaries),
+        schools=_keyed(keyed["schools"]),
         cells=pd.concat(parts["cells"], ignore_index=True),
-        reasons=pd.concat(parts["reasons"], ignore_index=True),
+        reasons=_keyed(keyed["reasons"])[REASON_COLUMNS],
         areas=_stacked(parts["areas"], study.crs),
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
-        balance=pd.concat(parts["balance"], ignore_index=True),
+        balance=_keyed(keyed["balance"]),
         flows=_stacked(parts["flows"], study.crs),
         border_unserved=_joined_or_none(parts["border_unserved"], across),
         border_arcs=_joined_or_none(parts["border_arcs"], across),
@@ -307,6 +318,19 @@ def _by_county(
             [*(k.to_numpy() for k in keys), county.to_numpy()], sort=False
         )
     }
+
+
+def _keyed(pieces: Sequence[tuple[pd.DataFrame, dict[str, object]]]) -> pd.DataFrame:
+    """Stack the tables of several scenarios, years and levels, each with its key as columns.
+
+    The same as concatenating ``table.assign(**key)`` of every piece, in one pass (a county
+    study has hundreds of pieces).
+    """
+    table = pd.concat([frame for frame, _ in pieces], ignore_index=True)
+    sizes = [len(frame) for frame, _ in pieces]
+    for name in pieces[0][1]:
+        table[name] = np.repeat(np.array([key[name] for _, key in pieces]), sizes)
+    return table
 
 
 def _joined_or_none(frames: list[pd.DataFrame], across: bool) -> pd.DataFrame | None:
@@ -394,15 +418,14 @@ def _norms(study: Study, level: str) -> tuple[float, float]:
 
 
 def _summary(
-    study: Study, result: Assignment, key: dict[str, object], *, setting: pd.Series, county: str
-) -> pd.DataFrame:
+    study: Study, result: Assignment, key: dict[str, object], *, urban: np.ndarray, county: str
+) -> dict[str, object]:
     """Children, assigned, unserved and the share of children within the norm of a county.
 
-    ``setting`` is the setting of each cell (indexed by ``cell_id``).
+    ``urban`` tells, for each of the assignment's flows, whether its cell is urban.
     """
     radius, minutes = _norms(study, str(key["level"]))
     flows = result.flows
-    urban = (setting.reindex(flows["cell_id"]) == "urban").to_numpy()
     within = np.where(urban, flows["metres"] <= radius, flows["minutes"] <= minutes)
     children = float(result.cells["children"].sum())
     served = flows["children"].to_numpy()
@@ -419,44 +442,53 @@ def _summary(
         else np.nan,
     }
     row["share_within_norm"] = within_norm / children if children else np.nan
-    return pd.DataFrame([row])
+    return row
 
 
-def _balance(
-    cells: pd.DataFrame, schools: gpd.GeoDataFrame, key: dict[str, object], township: pd.Series
-) -> pd.DataFrame:
+def _balance(cells: pd.DataFrame, schools: gpd.GeoDataFrame, township: np.ndarray) -> pd.DataFrame:
     """Children minus places per township for one scenario, year and level.
 
-    ``township`` is the township of each cell (indexed by ``cell_id``).
+    ``township`` is the township of each of ``cells``' rows.
     """
-    located = cells.assign(township_code=township.reindex(cells["cell_id"]).to_numpy())
+    located = cells.assign(township_code=township)
     table = area_balance(located, schools, by="township_code")
-    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index().assign(**key)
+    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index()
 
 
 def _flags(
-    study: Study, result: Assignment, geo: gpd.GeoDataFrame, table: pd.DataFrame, *, level: str
+    study: Study,
+    result: Assignment,
+    cell_ids: pd.Index,
+    table: pd.DataFrame,
+    urban: np.ndarray,
+    *,
+    level: str,
 ) -> pd.DataFrame:
     """Flag the cells with children: urban ones by the radius, rural ones by the time norm."""
     radius, minutes = _norms(study, level)
-    urban = (geo["setting"] == "urban").to_numpy()
-    return pd.concat(
-        [
-            cell_flags(result, geo[urban], table, radius_m=radius),
-            cell_flags(result, geo[~urban], table, max_minutes=minutes),
-        ]
-    ).sort_index()
+    cells = pd.DataFrame({"cell_id": cell_ids})
+    return cell_flags(result, cells, table, radius_m=radius, max_minutes=minutes, urban=urban)
 
 
-REASON_COLUMNS = ["scenario", "year", "level", "cell_id", "children", "unserved", "beyond_norm"]
+REASON_COLUMNS = [
+    "county_code",
+    "scenario",
+    "year",
+    "level",
+    "cell_id",
+    "children",
+    "unserved",
+    "beyond_norm",
+]
 """Columns of :attr:`Access.reasons`."""
 
 
-def _reasons(flags: pd.DataFrame, key: dict[str, object]) -> pd.DataFrame:
+def _reasons(flags: pd.DataFrame, county: str) -> pd.DataFrame:
     """Keep the cells with children unserved or beyond the norm, with both counts."""
     beyond = flags["beyond_radius"] + flags["beyond_time"]
-    rows = flags.assign(beyond_norm=beyond, **key)
-    return pd.DataFrame(rows.loc[(rows["unserved"] > 0) | (beyond > 0), REASON_COLUMNS])
+    kept = ((flags["unserved"] > 0) | (beyond > 0)).to_numpy()
+    rows = flags.loc[kept, ["cell_id", "children", "unserved"]]
+    return rows.assign(beyond_norm=beyond[kept], county_code=county)
 
 
 def _focus(

@@ -27,6 +27,7 @@ import logging
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -119,6 +120,7 @@ def cell_flags(
     *,
     radius_m: float | None = None,
     max_minutes: float | None = None,
+    urban: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Flag the cells whose children are badly provided for, and count the children.
 
@@ -137,6 +139,10 @@ def cell_flags(
         From :func:`school_provision` on the same assignment.
     radius_m, max_minutes
         The service radius and travel-time norms of the level; ``None`` skips the test.
+    urban
+        One boolean per cell (aligned to ``cells``): when given, urban cells are judged by
+        ``radius_m`` only and the others by ``max_minutes`` only (the policy's norms by
+        setting); by default every cell is judged by both.
 
     Returns
     -------
@@ -165,27 +171,39 @@ def cell_flags(
     ids = require_ids(cells, CELL_ID, name="cells")
     require_columns(school_table, ["over_capacity", "over_class_cap"], name="school_table")
     flows = assignment.flows
+    cell = pd.Index(ids).get_indexer(flows[CELL_ID])  # -1: a cell not asked about
+    asked = cell >= 0
+    cell = cell[asked]
+    setting = np.ones(len(ids), dtype=bool) if urban is None else np.asarray(urban, dtype=bool)
+    by_radius = setting[cell] if urban is not None else np.ones(len(cell), dtype=bool)
+    by_time = ~setting[cell] if urban is not None else np.ones(len(cell), dtype=bool)
+    school = school_table.index.get_indexer(flows[SCHOOL_ID])[asked]
+    never = np.zeros(len(cell), dtype=bool)
     tests = {
-        "beyond_radius": flows["metres"] > radius_m if radius_m is not None else False,
-        "beyond_time": flows["minutes"] > max_minutes if max_minutes is not None else False,
-        "at_over_capacity": school_table["over_capacity"].reindex(flows[SCHOOL_ID]).to_numpy(),
-        "at_over_class_cap": school_table["over_class_cap"].reindex(flows[SCHOOL_ID]).to_numpy(),
+        "beyond_radius": by_radius & (flows["metres"].to_numpy()[asked] > radius_m)
+        if radius_m is not None
+        else never,
+        "beyond_time": by_time & (flows["minutes"].to_numpy()[asked] > max_minutes)
+        if max_minutes is not None
+        else never,
+        "at_over_capacity": school_table["over_capacity"].to_numpy(dtype=bool)[school],
+        "at_over_class_cap": school_table["over_class_cap"].to_numpy(dtype=bool)[school],
     }
-    counted = pd.DataFrame(
-        {name: flows["children"] * np.asarray(test, dtype=bool) for name, test in tests.items()}
-    )
-    per_cell = counted.groupby(flows[CELL_ID].to_numpy()).sum().reindex(ids, fill_value=0.0)
-    out = pd.DataFrame(index=cells.index)
-    out[CELL_ID] = ids.to_numpy()
-    out["children"] = assignment.cells["children"].reindex(ids, fill_value=0.0).to_numpy()
-    out["unserved"] = assignment.cells["unserved"].reindex(ids, fill_value=0.0).to_numpy()
-    for name in tests:
-        out[name] = per_cell[name].to_numpy()
+    children = flows["children"].to_numpy(dtype=float)[asked]
+    own = assignment.cells.index.get_indexer(ids)
+    found = own >= 0
+    columns: dict[str, np.ndarray] = {CELL_ID: ids.to_numpy()}
+    for name in ("children", "unserved"):
+        values = np.zeros(len(ids))
+        values[found] = assignment.cells[name].to_numpy(dtype=float)[own[found]]
+        columns[name] = values
+    for name, test in tests.items():
+        columns[name] = np.bincount(cell, children * test, minlength=len(ids))
     counts = ("beyond_radius", "beyond_time", "unserved", "at_over_capacity", "at_over_class_cap")
     for flag, count in zip(FLAGS, counts, strict=True):
-        out[flag] = out[count] > 0
-    out["flagged"] = out[list(FLAGS)].any(axis=1)
-    return out
+        columns[flag] = columns[count] > 0
+    columns["flagged"] = np.any([columns[flag] for flag in FLAGS], axis=0)
+    return pd.DataFrame(columns, index=cells.index)
 
 
 def area_balance(
@@ -227,17 +245,26 @@ def area_balance(
     require_columns(schools, [by, capacity_column], name="schools")
     children = require_amounts(demand, demand_column, name="demand", ids=demand.index)
     capacity = require_amounts(schools, capacity_column, name="schools", ids=schools.index)
-    table = pd.concat(
-        [
-            pd.Series(children, index=demand[by].to_numpy()).groupby(level=0).sum(),
-            pd.Series(capacity, index=schools[by].to_numpy()).groupby(level=0).sum(),
-        ],
-        axis=1,
-        keys=["children", "capacity"],
-    ).fillna(0.0)
-    table.index.name = by
+    lived, taught = pd.Index(demand[by].to_numpy()), pd.Index(schools[by].to_numpy())
+    # The areas with children (sorted), then those with places only (sorted); no blank area.
+    areas = lived.unique().dropna().sort_values()
+    areas = areas.append(taught.unique().dropna().difference(areas)).rename(by)
+    table = pd.DataFrame(
+        {
+            "children": _area_sums(areas, lived, children),
+            "capacity": _area_sums(areas, taught, capacity),
+        },
+        index=areas,
+    )
     table["shortfall"] = table["children"] - table["capacity"]
     return table
+
+
+def _area_sums(areas: pd.Index, where: pd.Index, amounts: np.ndarray) -> np.ndarray:
+    """Sum ``amounts`` by the area of each row (``where``) over ``areas``; 0 for none."""
+    at = areas.get_indexer(where)
+    known = at >= 0
+    return np.bincount(at[known], np.asarray(amounts, dtype=float)[known], len(areas))
 
 
 def two_step_fca(

@@ -274,7 +274,7 @@ def _cells_layer(
     Beyond the map budget the flagged cells are summed by township (with a notice).
     """
     population = study["population"]
-    shapes = population[population["cell_id"].isin(reasons["cell_id"])]
+    shapes = population[population["cell_id"].isin(reasons["cell_id"].unique())]
     shapes = shapes[["cell_id", "township_code", "setting", "geometry"]]
     shapes, notice = within_budget(shapes, by="township_code", what=_t("cells", "en"))
     unit = "cell_id" if "cell_id" in shapes else "township_code"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -251,23 +252,31 @@ def _write_pack(
     study = result.study
     LOG.info("write results")
     tables = _reported(result.tables)
-    written = [_write_results(result, tables, out / "results.gpkg"), *_write_cells(result, out)]
     shown = {name: t for name, t in tables.items() if name not in CELL_TABLES}
-    sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
-    titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-    notice = SYNTHETIC_NOTICE if study.synthetic else ""
-    written.append(
-        write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles, notice=notice)
-    )
-    written += _charts(result, out / "charts", lang)
-    LOG.info("maps")
-    basemap = basemap_from_name(tiles)
-    charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
-    map_files = [
-        save_html(fmap, maps / f"{name}.html", basemap=basemap)
-        for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
-    ]
-    written += map_files
+    # GDAL and Arrow write the GeoPackage and the Parquet tables mostly outside the GIL: on a
+    # thread of their own they overlap with the workbook, charts and maps drawn meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layout-write") as writer:
+        geodata = writer.submit(
+            lambda: [
+                _write_results(result, shown, out / "results.gpkg"),
+                *_write_cells(result, out),
+            ]
+        )
+        sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
+        titles = {name: TABLE_TITLES[name][lang] for name in sheets}
+        notice = SYNTHETIC_NOTICE if study.synthetic else ""
+        written = [
+            write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles, notice=notice)
+        ]
+        written += _charts(result, out / "charts", lang)
+        LOG.info("maps")
+        basemap = basemap_from_name(tiles)
+        charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
+        written += [
+            save_html(fmap, maps / f"{name}.html", basemap=basemap)
+            for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
+        ]
+        written = [*geodata.result(), *written]
     index = out / "index.html"
     links = found_outputs(pack.final(out), pack.final(maps), also=[pack.final(f) for f in written])
     charts_written = [f for f in written if f.suffix == ".png"]
@@ -507,9 +516,10 @@ def _charts(result: PlanResult, folder: Path, lang: Literal["zh", "en"]) -> list
     ]
 
 
-CELL_TABLES = ("cell_reasons",)
-"""Tables with a row per cell, scenario, year and level: in ``results.gpkg`` only (a workbook
-sheet of that many rows would open slowly, if at all)."""
+CELL_TABLES = {"cell_reasons": "reasons"}
+"""Tables with a row per cell, scenario, year and level, and the folder of each beside
+``results.gpkg``: Parquet partitioned by county and year, in neither the GeoPackage nor the
+workbook (hundreds of thousands of rows for a county study, millions for a province)."""
 
 
 def _reported(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -538,15 +548,23 @@ def _write_cells(result: PlanResult, out: Path) -> list[Path]:
     """Write the per-cell tables beside the GeoPackage, as (Geo)Parquet.
 
     ``cells.parquet`` (GeoParquet: ``cell_id``, ``county_code``, ``township_code``, the
-    cell's polygon) and ``demand/``, children per cell, scenario and year
-    (:func:`layout.demand.demand_by_cell`) partitioned by county and year (the bulk of a
-    run's output, hundreds of MB in a GeoPackage for a province).
+    cell's polygon), ``demand/``, children per cell, scenario and year
+    (:func:`layout.demand.demand_by_cell`), and each table of :data:`CELL_TABLES` (``reasons/``:
+    the cells with children unserved or beyond the norm), partitioned by county and year (the
+    bulk of a run's output, hundreds of MB in a GeoPackage for a province).
     """
+    by = ("county_code", "year")
+    written = [
+        write_parquet(result.tables[name], out / folder, partition_by=by)
+        for name, folder in CELL_TABLES.items()
+        if name in result.tables
+    ]
     cell_demand = result.cell_demand()
     if cell_demand is None:
-        return []
+        return written
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     return [
         write_parquet(cells, out / "cells.parquet"),
-        write_parquet(cell_demand, out / "demand", partition_by=("county_code", "year")),
+        write_parquet(cell_demand, out / "demand", partition_by=by),
+        *written,
     ]

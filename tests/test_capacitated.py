@@ -93,10 +93,12 @@ def test_fixed_sites_sparse_costs_and_fractional_amounts(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_region_search_covering_everything_reaches_the_enumerated_optimum(seed):
+def test_region_search_covering_everything_reaches_the_enumerated_optimum(seed, monkeypatch):
     """With every open column in one region and every column a candidate, the region's model
     is the whole problem: from any feasible start the search ends at the enumerated optimum."""
-    n, m, p = 9, 3, 2  # each row's 3 nearest columns are all of them
+    n, m, p = 9, 3, 2
+    monkeypatch.setattr(_regions, "REGION_COLUMNS", p)
+    monkeypatch.setattr(_regions, "CANDIDATE_RANK", m)  # each row's m nearest: all columns
     cost, demand, rng = _points(seed + 60, n, m)
     capacity = demand.sum() / p * rng.uniform(1.05, 1.3, size=m)
     best = _enumerated(cost, demand, capacity, p)

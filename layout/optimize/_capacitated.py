@@ -73,7 +73,7 @@ POOL_SIZE = 3
 POOL_ARCS_PER_ROW = 8
 """Nearest pool columns of each row in the pool model."""
 
-REGION_SHARE = 0.9
+REGION_SHARE = 0.95
 """On instances whose answers use only each row's nearest pairs (more than
 :data:`~layout.optimize._answers.PRIMAL_ARCS`), the region search replaces the pool model and
 runs until this share of the time limit has passed (measured on p3038_600: the answers are the

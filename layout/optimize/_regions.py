@@ -33,13 +33,16 @@ from ._answers import Answer, CapacitatedInstance, answer_of
 from ._highs import capacitated_model
 from ._problem import IntArray
 
-REGION_COLUMNS = 5
+REGION_COLUMNS = 4
 """Open columns in a region: the column the region is built around and its nearest ones."""
 
-CANDIDATE_RANK = 3
+CANDIDATE_RANK = 2
 """A region's candidates are the columns among each of its rows' this many nearest."""
 
-REGION_SECONDS = 1.0
+REGION_ARCS_PER_ROW = 8
+"""Each row of a region keeps its pairs to this many nearest candidates (and its own)."""
+
+REGION_SECONDS = 0.5
 """Time limit of one region's model."""
 
 
@@ -105,7 +108,9 @@ def _solve_region(
     inside = np.zeros(inst.m, dtype=bool)
     inside[cols] = True
     current = best.arcs[mine[t.row[best.arcs]]]
-    arcs = np.union1d(arcs[inside[t.col[arcs]]], current)
+    arcs = arcs[inside[t.col[arcs]]]
+    rank = np.arange(len(arcs)) - np.searchsorted(t.row[arcs], t.row[arcs])
+    arcs = np.union1d(arcs[rank < REGION_ARCS_PER_ROW], current)
     local = np.searchsorted(rows, t.row[arcs])
     model = capacitated_model(
         local,

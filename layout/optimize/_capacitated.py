@@ -6,6 +6,8 @@
    step size raise ``L``. Every ``L(lam)`` is a lower bound over *all* reachable pairs.
 2. **Lagrangian heuristic.** The open sets of the subproblems met on the way are repaired
    into answers by an exact single-source assignment to them (HiGHS); the best is kept.
+   Then HiGHS on a pool of the columns most often open or, on instances whose answers use
+   only each row's nearest pairs, the region search (:mod:`layout.optimize._regions`).
 3. **Reduced-cost fixing.** At the best ``lam``, forcing a pair ``(i, j)`` costs at least
    ``c_ij - lam_i`` plus what it takes from ``j``'s knapsack (its table at the capacity left)
    plus the price of opening ``j``; pairs and columns whose forced cost lifts ``L`` over the

@@ -51,7 +51,7 @@ def improve(inst: CapacitatedInstance, best: Answer, *, deadline: float) -> Answ
     tried: set[bytes] = set()
     while time.perf_counter() < deadline and np.isfinite(best.value):
         before = best.value
-        for head in np.flatnonzero(best.open_mask):
+        for head in np.flatnonzero(best.open_mask).tolist():
             if time.perf_counter() > deadline:
                 break
             if not best.open_mask[head]:

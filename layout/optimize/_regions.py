@@ -34,7 +34,10 @@ from ._highs import capacitated_model
 from ._problem import IntArray
 
 REGION_COLUMNS = 4
-"""Open columns in a region: the column the region is built around and its nearest ones."""
+"""Open columns in a region: the column the region is built around and its nearest ones.
+
+With :data:`CANDIDATE_RANK` and :data:`REGION_SECONDS`, the best of four settings tried on
+p3038_600 (most improvement in 60 s; benchmarks/RESULTS.md, optimize section 5)."""
 
 CANDIDATE_RANK = 2
 """A region's candidates are the columns among each of its rows' this many nearest."""

@@ -15,8 +15,8 @@ import pytest
 import scipy.sparse as sp
 
 from layout import optimize
-from layout.optimize import _capacitated
-from layout.optimize._answers import capacitated_instance
+from layout.optimize import _answers, _capacitated, _regions
+from layout.optimize._answers import capacitated_instance, repair
 from layout.optimize._knapsack import knapsack_units, solve_knapsacks
 from layout.optimize._problem import build_problem
 
@@ -88,6 +88,48 @@ def test_fixed_sites_sparse_costs_and_fractional_amounts(seed):
     )
     _check_answer(r, masked, demand, capacity, p)
     assert 1 in r.facilities
+    assert r.objective == pytest.approx(best)
+    assert r.lower_bound <= best + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_region_search_covering_everything_reaches_the_enumerated_optimum(seed, monkeypatch):
+    """With every open column in one region and every column a candidate, the region's model
+    is the whole problem: from any feasible start the search ends at the enumerated optimum."""
+    n, m, p = 9, 3, 2
+    monkeypatch.setattr(_regions, "REGION_COLUMNS", p)
+    monkeypatch.setattr(_regions, "CANDIDATE_RANK", m)  # each row's m nearest: all columns
+    cost, demand, rng = _points(seed + 60, n, m)
+    capacity = demand.sum() / p * rng.uniform(1.05, 1.3, size=m)
+    best = _enumerated(cost, demand, capacity, p)
+    problem = build_problem(cost, weights=None, fixed=None, candidates=None, p=p)
+    inst = capacitated_instance(problem, p, demand=demand, capacity=capacity)
+    starts = [
+        repair(inst, np.isin(np.arange(m), pair)) for pair in itertools.combinations(range(m), p)
+    ]
+    start = max((s for s in starts if np.isfinite(s.value)), key=lambda s: s.value)
+    found = _regions.improve(inst, start, deadline=np.inf)
+    assert found.value == pytest.approx(best)
+    assignment = inst.table.col[found.arcs][np.argsort(inst.table.row[found.arcs])]
+    assert (np.bincount(assignment, demand, minlength=m) <= capacity + 1e-9).all()
+    assert found.value == pytest.approx(cost[np.arange(n), assignment].sum())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_instance_path_with_the_region_search(seed, monkeypatch):
+    """Answers on each row's nearest pairs only (as above 250 000 pairs), the region search
+    instead of the pool model: capacities kept, a valid bound, the enumerated optimum (the
+    region search reaches it on seeds 1 and 2, the subgradient's open sets on seed 0)."""
+    monkeypatch.setattr(_answers, "PRIMAL_ARCS", 20)  # 7 x 6 pairs count as a large instance
+    n, m, p = 7, 6, 5  # each row keeps its max(20 // 7, 4 * 6 // 5) = 4 nearest columns
+    cost, demand, rng = _points(seed + 80, n, m)
+    capacity = demand.sum() / p * rng.uniform(1.3, 1.6, size=m)
+    best = _enumerated(cost, demand, capacity, p)
+    problem = build_problem(cost, weights=None, fixed=None, candidates=None, p=p)
+    inst = capacitated_instance(problem, p, demand=demand, capacity=capacity)
+    assert len(inst.primal) < n * m
+    r = optimize.capacitated_p_median(cost, p, demand, capacity)
+    _check_answer(r, cost, demand, capacity, p)
     assert r.objective == pytest.approx(best)
     assert r.lower_bound <= best + 1e-6
 

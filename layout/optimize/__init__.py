@@ -373,9 +373,10 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
     The solver (:mod:`layout.optimize._capacitated`): a Lagrangian bound relaxing the
     assignment constraints, whose subproblems are one 0-1 knapsack per column; answers from
     the uncapacitated p-median and from the subproblems' open sets, each assigned by the
-    transportation LP and relocated; HiGHS on a pool of the columns most often open; then
-    HiGHS on the model that Lagrangian reduced-cost fixing leaves, which proves optimality
-    when it finishes.
+    transportation LP and relocated; HiGHS on a pool of the columns most often open, or on
+    instances above 250 000 pairs a region search (a few neighbouring clusters re-solved
+    exactly by HiGHS, over and over); then HiGHS on the model that Lagrangian reduced-cost
+    fixing leaves, which proves optimality when it finishes.
 
     Parameters
     ----------

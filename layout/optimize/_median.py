@@ -203,9 +203,8 @@ class _SwapScores:
         keep = s >= 0
         idx, local, s = idx[keep], local[keep], s[keep]
         amount = d2[local] - np.maximum(t.cost[idx], d1[local])
-        self.extra += sign * np.bincount(
-            t.col[idx] * q + s, amount, minlength=size * q
-        ).reshape(size, q)
+        pair = np.bincount(t.col[idx] * q + s, amount, minlength=size * q)
+        self.extra += sign * pair.reshape(size, q)
 
     def best(self) -> tuple[float, int, int]:
         """Return the saving of the best swap and its (insert, remove) columns."""

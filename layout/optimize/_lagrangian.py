@@ -25,13 +25,17 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from ._median import BoolArray, MedianInstance
 from ._problem import FloatArray, IntArray, SortedCosts
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class Schedule:
     floor: float
 
 
+CORE_COLUMNS = 100
+"""Columns added to the subgradient's core at each pricing (the ones of smallest reduced cost)."""
+
+PRICING_STEPS = 10
+"""Subgradient steps on the core between two pricings of every column."""
+
 ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
 NODE = Schedule(max_iter=100, patience=10, theta=0.5, floor=1e-3)
 
@@ -176,35 +186,73 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     target: float,
     deadline: float,
     schedule: Schedule,
+    scale: FloatArray | None = None,
 ) -> tuple[Bound, list[BoolArray]]:
     """Raise the Lagrangian bound by subgradient steps; return the best bound found.
 
     Stops once ``upper - bound <= target``. Also returns the open sets of the subproblem met
-    every tenth iteration, which the caller may polish into better incumbents.
+    every tenth iteration, which the caller may polish into better incumbents. ``scale``
+    (one positive value per row, default 1) moves each multiplier in proportion: the step is
+    the Polyak step in the metric ``diag(scale)``.
+
+    With many undecided columns in a sorted table, the steps work on a core: the columns of
+    smallest reduced cost (:data:`CORE_COLUMNS` more at every pricing), every
+    :data:`PRICING_STEPS` steps the full subproblem prices all columns and adds the best to
+    the core (see :func:`_core`). Only full evaluations are returned, so the bound is always valid.
     """
+    d = np.ones(len(lam)) if scale is None else scale
     best = current = lagrangian(costs, lam, fixing)
-    theta, stall = schedule.theta, 0
+    pricing = isinstance(costs, SortedCosts) and len(fixing.undecided()) > 4 * CORE_COLUMNS
+    work, work_fixing, core = costs, fixing, fixing.base.copy()
+    theta, stall, high = schedule.theta, 0, best.value
     seen: list[BoolArray] = []
     for it in range(schedule.max_iter):
         if upper - best.value <= target or theta < schedule.floor:
             break
         if time.perf_counter() > deadline:
             break
+        if pricing and it % PRICING_STEPS == 0:
+            full = lagrangian(costs, current.lam, fixing) if it else best
+            best = full if full.value > best.value else best
+            work, work_fixing, core = _core(cast(SortedCosts, costs), fixing, full.rho, core, work)
+            current = lagrangian(work, current.lam, work_fixing)
+            high = current.value  # the core changed: later steps are compared on it
         g = 1.0 - current.served
-        norm = float(g @ g)
+        norm = float(g @ (d * g))
         if norm == 0.0:
             break
         step = theta * max(upper - current.value, 0.0) / norm
-        current = lagrangian(costs, np.maximum(current.lam + step * g, 0.0), fixing)
-        if current.value > best.value + 1e-12 * abs(best.value):
-            best, stall = current, 0
+        current = lagrangian(work, np.maximum(current.lam + step * d * g, 0.0), work_fixing)
+        if current.value > high + 1e-12 * abs(high):
+            high, stall = current.value, 0
+            best = current if not pricing else best
         else:
             stall += 1
             if stall >= schedule.patience:
                 theta, stall = theta / 2.0, 0
         if it % 10 == 0:
             seen.append(current.open_mask)
+    if pricing:
+        full = lagrangian(costs, current.lam, fixing)
+        best = full if full.value > best.value else best
+        logger.debug("subgradient: %d steps, core of %d columns", it, int(core.sum()))
     return best, seen
+
+
+def _core(
+    costs: SortedCosts, fixing: Fixing, rho: FloatArray, core: BoolArray, work: SortedCosts
+) -> tuple[SortedCosts, Fixing, BoolArray]:
+    """Add the undecided columns of smallest ``rho`` to ``core``; return its table and fixing.
+
+    The first core holds :data:`CORE_COLUMNS` columns; each later pricing adds ``2 k``.
+    """
+    pick = fixing.undecided()
+    grown = core | fixing.base
+    size = CORE_COLUMNS if work is costs else 2 * fixing.k
+    grown[pick[np.argsort(rho[pick])[:size]]] = True
+    if (grown != core).any():
+        work = costs.subset(np.flatnonzero(grown[costs.col]))
+    return work, Fixing(fixing.base, fixing.closed | ~grown, fixing.k), grown
 
 
 def closing_gap(inst: MedianInstance, upper: float) -> float:

@@ -59,6 +59,8 @@ class MedianInstance:
         The same costs as a (rows x ``m + 1``) matrix when every row reaches every column and
         the matrix is small (:data:`DENSE_CELLS`): whole-matrix numpy steps then beat the
         per-row searches of the sorted table.
+    weights
+        Weight of every row (its costs in :attr:`table` are already weighted).
     """
 
     table: SortedCosts
@@ -67,6 +69,7 @@ class MedianInstance:
     penalty: float
     integral: bool
     dense: FloatArray | None
+    weights: FloatArray
 
     def always_open(self) -> BoolArray:
         """Return the open mask holding only the fixed sites and the unreached column."""
@@ -140,7 +143,13 @@ def median_instance(problem: Problem) -> MedianInstance:
         dense[row, col] = cost
     table = SortedCosts(indptr=indptr, col=col, cost=cost, row=row)
     return MedianInstance(
-        table=table, m=m, fixed=problem.fixed, penalty=penalty, integral=integral, dense=dense
+        table=table,
+        m=m,
+        fixed=problem.fixed,
+        penalty=penalty,
+        integral=integral,
+        dense=dense,
+        weights=problem.weights,
     )
 
 

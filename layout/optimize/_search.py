@@ -45,6 +45,11 @@ branch and bound on models where small p leaves many arcs per row)."""
 
 PERTURBATION_ROUNDS = 10
 
+START_REGRET = 0.2
+"""The root multipliers start at each row's nearest open cost in the incumbent plus this share
+of its regret (second-nearest minus nearest; measured on the county benchmark: 0.2 starts
+closer to the dual optimum than 0 or 0.4)."""
+
 
 @dataclass(frozen=True)
 class MedianOutcome:
@@ -74,15 +79,16 @@ def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> Media
     k = p - len(inst.fixed)
     mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
-    lam = inst.nearest_two(mask)[0]
+    d1, _, d2 = inst.nearest_two(mask)
     bound, seen = subgradient(
         inst.table if inst.dense is None else inst.dense,
         root,
         upper,
-        lam=lam,
+        lam=d1 + START_REGRET * np.where(d2 < inst.penalty, d2 - d1, 0.0),
         target=closing_gap(inst, upper),
         deadline=deadline,
         schedule=ROOT,
+        scale=inst.weights,
     )
     mask, upper = _polish(inst, seen, (mask, upper), deadline=deadline)
     logger.info("p-median root: incumbent %.6g, Lagrangian bound %.6g", upper, bound.value)

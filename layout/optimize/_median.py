@@ -154,20 +154,33 @@ def median_instance(problem: Problem) -> MedianInstance:
 
 
 def greedy(inst: MedianInstance, open_mask: BoolArray, k: int) -> BoolArray:
-    """Open ``k`` more columns one at a time, each time the one that saves the most cost."""
-    t = inst.table
+    """Open ``k`` more columns one at a time, each time the one that saves the most cost.
+
+    The savings are updated only for the rows each opened column brings nearer.
+    """
+    t, size = inst.table, inst.m + 1
     mask = open_mask.copy()
     d1 = inst.nearest_two(mask)[0]
+    gain = _below_gain(t, d1, np.arange(t.n_rows, dtype=np.int64), size)
+    order, starts = inst.by_column
     for _ in range(k):
-        idx = t.below(d1)
-        col = t.col[idx]
-        gain = np.bincount(col, d1[t.row[idx]] - t.cost[idx], minlength=inst.m + 1)
-        gain[mask] = -1.0
-        j = int(np.argmax(gain))
+        j = int(np.argmax(np.where(mask, -1.0, gain)))
         mask[j] = True
-        closer = idx[col == j]  # the rows column j brings nearer, at their new cost
-        d1[t.row[closer]] = t.cost[closer]
+        near = order[starts[j] : starts[j + 1]]
+        near = near[t.cost[near] < d1[t.row[near]]]  # the rows column j brings nearer
+        rows = t.row[near]
+        gain -= _below_gain(t, d1[rows], rows, size)
+        d1[rows] = t.cost[near]
+        gain += _below_gain(t, d1[rows], rows, size)
     return mask
+
+
+def _below_gain(t: SortedCosts, d1: FloatArray, rows: IntArray, size: int) -> FloatArray:
+    """Return, per column, what opening it saves ``rows`` whose nearest open cost is ``d1``."""
+    counts = t.count_below(d1, rows=rows)
+    idx = t.prefix(counts, rows=rows)
+    local = np.repeat(np.arange(len(rows)), counts)
+    return np.asarray(np.bincount(t.col[idx], d1[local] - t.cost[idx], minlength=size), float)
 
 
 class _SwapScores:
@@ -200,10 +213,7 @@ class _SwapScores:
         """Add (``sign`` 1) or take out (``sign`` -1) the shares of ``rows`` in the scores."""
         t, size, q = self.inst.table, self.inst.m + 1, len(self.removable)
         d1, d2, phi1 = self.d1[rows], self.d2[rows], self.phi1[rows]
-        counts = t.count_below(d1, rows=rows)
-        idx = t.prefix(counts, rows=rows)
-        local = np.repeat(np.arange(len(rows)), counts)
-        self.gain += sign * np.bincount(t.col[idx], d1[local] - t.cost[idx], minlength=size)
+        self.gain += sign * _below_gain(t, d1, rows, size)
         self.loss += sign * np.bincount(phi1, d2 - d1, minlength=size)
         counts = t.count_below(d2, rows=rows)
         idx = t.prefix(counts, rows=rows)

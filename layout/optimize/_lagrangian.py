@@ -155,12 +155,11 @@ def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing)
     ``costs`` is the sorted table, or the same costs as a dense (rows x columns) matrix.
     """
     if isinstance(costs, SortedCosts):
-        idx = costs.below(lam)
-        row, col = costs.row[idx], costs.col[idx]
-        rho = np.asarray(
-            np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base)),
-            dtype=np.float64,
-        )
+        counts = costs.count_below(lam)
+        idx = costs.prefix(counts)
+        col = costs.col[idx]
+        reduced_cost = costs.cost[idx] - np.repeat(lam, counts)
+        rho = np.asarray(np.bincount(col, reduced_cost, minlength=len(fixing.base)), float)
     else:
         reduced = np.minimum(costs - lam[:, None], 0.0)
         rho = reduced.sum(axis=0)
@@ -170,7 +169,9 @@ def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing)
         chosen = pick[np.argpartition(rho[pick], fixing.k - 1)[: fixing.k]]
         open_mask[chosen] = True
     if isinstance(costs, SortedCosts):
-        served = np.bincount(row, open_mask[col], minlength=costs.n_rows)
+        opened = np.r_[0, np.cumsum(open_mask[col])]
+        ends = np.cumsum(counts)
+        served = opened[ends] - opened[ends - counts]
     else:
         served = np.count_nonzero(reduced[:, open_mask] < 0.0, axis=1)
     value = float(lam.sum() + rho[open_mask].sum())
@@ -202,7 +203,8 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     """
     d = np.ones(len(lam)) if scale is None else scale
     best = current = lagrangian(costs, lam, fixing)
-    pricing = isinstance(costs, SortedCosts) and len(fixing.undecided()) > 4 * CORE_COLUMNS
+    first = max(CORE_COLUMNS, 2 * fixing.k)
+    pricing = isinstance(costs, SortedCosts) and len(fixing.undecided()) > 4 * first
     work, work_fixing, core = costs, fixing, fixing.base.copy()
     theta, stall, high = schedule.theta, 0, best.value
     seen: list[BoolArray] = []
@@ -244,11 +246,12 @@ def _core(
 ) -> tuple[SortedCosts, Fixing, BoolArray]:
     """Add the undecided columns of smallest ``rho`` to ``core``; return its table and fixing.
 
-    The first core holds :data:`CORE_COLUMNS` columns; each later pricing adds ``2 k``.
+    The first core holds :data:`CORE_COLUMNS` columns (``2 k`` if more); each later pricing
+    adds ``2 k``.
     """
     pick = fixing.undecided()
     grown = core | fixing.base
-    size = CORE_COLUMNS if work is costs else 2 * fixing.k
+    size = max(CORE_COLUMNS, 2 * fixing.k) if work is costs else 2 * fixing.k
     grown[pick[np.argsort(rho[pick])[:size]]] = True
     if (grown != core).any():
         work = costs.subset(np.flatnonzero(grown[costs.col]))

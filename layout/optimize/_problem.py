@@ -81,11 +81,9 @@ class SortedCosts:
 
         With ``rows``, ``counts`` holds one count for each of those rows, in their order.
         """
-        total = int(counts.sum())
-        ends = np.cumsum(counts)
-        offsets = np.arange(total) - np.repeat(ends - counts, counts)
         start = self.indptr[:-1] if rows is None else self.indptr[rows]
-        return np.repeat(start, counts) + offsets
+        shift = start - np.cumsum(counts) + counts  # entry position minus output position
+        return np.repeat(shift, counts) + np.arange(int(counts.sum()))
 
     def below(self, threshold: FloatArray) -> IntArray:
         """Return the positions of the entries with cost strictly below ``threshold[row]``."""

@@ -32,7 +32,7 @@ from typing import cast
 
 import numpy as np
 
-from ._median import BoolArray, MedianInstance
+from ._median import BoolArray, DenseCosts, MedianInstance
 from ._problem import FloatArray, IntArray, SortedCosts
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ PRICING_STEPS = 10
 """Subgradient steps on the core between two pricings of every column."""
 
 ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
-NODE = Schedule(max_iter=100, patience=10, theta=0.5, floor=1e-3)
+NODE = Schedule(max_iter=100, patience=10, theta=1.0, floor=1e-3)
 
 
 @dataclass(frozen=True)
@@ -149,10 +149,10 @@ class Reduction:
         return Fixing(self.must_open.copy(), closed, p - opened)
 
 
-def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing) -> Bound:
+def lagrangian(costs: SortedCosts | DenseCosts, lam: FloatArray, fixing: Fixing) -> Bound:
     """Solve the Lagrangian subproblem at ``lam`` under ``fixing``.
 
-    ``costs`` is the sorted table, or the same costs as a dense (rows x columns) matrix.
+    ``costs`` is the sorted table, or the same costs as a dense matrix of some columns.
     """
     if isinstance(costs, SortedCosts):
         counts = costs.count_below(lam)
@@ -161,8 +161,9 @@ def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing)
         reduced_cost = costs.cost[idx] - np.repeat(lam, counts)
         rho = np.asarray(np.bincount(col, reduced_cost, minlength=len(fixing.base)), float)
     else:
-        reduced = np.minimum(costs - lam[:, None], 0.0)
-        rho = reduced.sum(axis=0)
+        reduced = np.minimum(costs.matrix - lam[:, None], 0.0)
+        rho = np.zeros(len(fixing.base))
+        rho[costs.cols] = reduced.sum(axis=0)
     open_mask = fixing.base.copy()
     pick = fixing.undecided()
     if fixing.k > 0:
@@ -173,13 +174,13 @@ def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing)
         ends = np.cumsum(counts)
         served = opened[ends] - opened[ends - counts]
     else:
-        served = np.count_nonzero(reduced[:, open_mask] < 0.0, axis=1)
+        served = np.count_nonzero(reduced[:, open_mask[costs.cols]] < 0.0, axis=1)
     value = float(lam.sum() + rho[open_mask].sum())
     return Bound(lam=lam, value=value, rho=rho, open_mask=open_mask, served=served)
 
 
 def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
-    costs: SortedCosts | FloatArray,
+    costs: SortedCosts | DenseCosts,
     fixing: Fixing,
     upper: float,
     *,
@@ -242,8 +243,12 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
 
 
 def _core(
-    costs: SortedCosts, fixing: Fixing, rho: FloatArray, core: BoolArray, work: SortedCosts
-) -> tuple[SortedCosts, Fixing, BoolArray]:
+    costs: SortedCosts,
+    fixing: Fixing,
+    rho: FloatArray,
+    core: BoolArray,
+    work: SortedCosts | DenseCosts,
+) -> tuple[SortedCosts | DenseCosts, Fixing, BoolArray]:
     """Add the undecided columns of smallest ``rho`` to ``core``; return its table and fixing.
 
     The first core holds :data:`CORE_COLUMNS` columns (``2 k`` if more); each later pricing

@@ -38,6 +38,23 @@ REFRESH_SWAPS = 25
 
 
 @dataclass(frozen=True)
+class DenseCosts:
+    """Weighted costs of some columns as a dense (rows x ``len(cols)``) matrix.
+
+    Parameters
+    ----------
+    matrix
+        ``matrix[i, s]`` is the cost of row ``i`` from column ``cols[s]``; ``inf`` where the
+        pair is not kept. Columns not in ``cols`` reach no row.
+    cols
+        The columns of the matrix, ascending.
+    """
+
+    matrix: FloatArray
+    cols: IntArray
+
+
+@dataclass(frozen=True)
 class MedianInstance:
     """Weighted sorted costs of a p-median problem, with the "unreached" column ``m``.
 
@@ -68,7 +85,7 @@ class MedianInstance:
     fixed: IntArray
     penalty: float
     integral: bool
-    dense: FloatArray | None
+    dense: DenseCosts | None
     weights: FloatArray
 
     def always_open(self) -> BoolArray:
@@ -107,6 +124,16 @@ class MedianInstance:
         second = np.where(has_second, pos[nxt], pos[first])
         return t.cost[pos[first]], t.col[pos[first]], t.cost[second], t.col[second]
 
+    def restricted(self, positions: IntArray) -> SortedCosts | DenseCosts:
+        """Return the costs of the entries at ``positions`` only: dense when small enough."""
+        t = self.table
+        cols, slot = np.unique(t.col[positions], return_inverse=True)
+        if t.n_rows * len(cols) > DENSE_CELLS:
+            return t.subset(positions)
+        matrix = np.full((t.n_rows, len(cols)), np.inf)
+        matrix[t.row[positions], slot] = t.cost[positions]
+        return DenseCosts(matrix=matrix, cols=cols.astype(np.int64))
+
     @cached_property
     def by_column(self) -> tuple[IntArray, IntArray]:
         """Entry positions grouped by column, and where each column's group starts (CSC view)."""
@@ -139,8 +166,9 @@ def median_instance(problem: Problem) -> MedianInstance:
     integral = bool(np.all(weighted == np.round(weighted)))
     dense = None
     if (counts == m).all() and n * (m + 1) <= DENSE_CELLS:
-        dense = np.empty((n, m + 1))
-        dense[row, col] = cost
+        matrix = np.empty((n, m + 1))
+        matrix[row, col] = cost
+        dense = DenseCosts(matrix=matrix, cols=np.arange(m + 1, dtype=np.int64))
     table = SortedCosts(indptr=indptr, col=col, cost=cost, row=row)
     return MedianInstance(
         table=table,

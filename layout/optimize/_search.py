@@ -33,7 +33,7 @@ import numpy as np
 
 from ._highs import median_model
 from ._lagrangian import NODE, ROOT, Bound, Fixing, closing_gap, reduce, subgradient
-from ._median import BoolArray, MedianInstance, greedy, interchange
+from ._median import BoolArray, DenseCosts, MedianInstance, greedy, interchange
 from ._problem import SortedCosts
 
 logger = logging.getLogger(__name__)
@@ -102,8 +102,8 @@ def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> Media
         return MedianOutcome(mask, upper, bound.value, "lagrangian")
     if len(red.arc) <= MILP_ARCS_PER_ROW * inst.table.n_rows:
         return _highs(inst, p, red.arc, fixing, (mask, upper), bound.value, deadline)
-    table = inst.table.subset(red.arc)
-    return _branch_and_bound(inst, table, fixing, bound, (mask, upper), deadline)
+    costs = inst.restricted(red.arc)
+    return _branch_and_bound(inst, costs, fixing, bound, (mask, upper), deadline)
 
 
 def _polish(
@@ -176,7 +176,7 @@ def _highs(  # noqa: PLR0913 - the reduced model and the incumbent it must beat
 
 def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
     inst: MedianInstance,
-    table: SortedCosts,
+    costs: SortedCosts | DenseCosts,
     root: Fixing,
     bound: Bound,
     incumbent: tuple[BoolArray, float],
@@ -196,7 +196,7 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
             continue
         gap = closing_gap(inst, upper)
         node, _ = subgradient(
-            table, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
+            costs, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
         )
         if inst.total(node.open_mask) < upper:
             mask, upper = _polish(inst, [node.open_mask], (mask, upper), deadline=deadline)

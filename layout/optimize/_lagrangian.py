@@ -119,7 +119,7 @@ CORE_COLUMNS = 100
 PRICING_STEPS = 10
 """Subgradient steps on the core between two pricings of every column."""
 
-ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
+ROOT = Schedule(max_iter=1000, patience=10, theta=1.5, floor=1e-3)
 NODE = Schedule(max_iter=100, patience=10, theta=1.0, floor=1e-3)
 
 

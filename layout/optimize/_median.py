@@ -125,10 +125,14 @@ class MedianInstance:
         return t.cost[pos[first]], t.col[pos[first]], t.cost[second], t.col[second]
 
     def restricted(self, positions: IntArray) -> SortedCosts | DenseCosts:
-        """Return the costs of the entries at ``positions`` only: dense when small enough."""
+        """Return the costs of the entries at ``positions`` only.
+
+        Dense when the matrix has at most ``4 * DENSE_CELLS`` cells: the reduced models of
+        the branch and bound keep few columns, and a dense step is then the cheaper one.
+        """
         t = self.table
         cols, slot = np.unique(t.col[positions], return_inverse=True)
-        if t.n_rows * len(cols) > DENSE_CELLS:
+        if t.n_rows * len(cols) > 4 * DENSE_CELLS:
             return t.subset(positions)
         matrix = np.full((t.n_rows, len(cols)), np.inf)
         matrix[t.row[positions], slot] = t.cost[positions]

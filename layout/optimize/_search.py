@@ -3,8 +3,9 @@
 The steps, each skipped once the incumbent is proven optimal:
 
 1. greedy + vertex substitution (:mod:`layout.optimize._median`) for an incumbent;
-2. subgradient on the Lagrangian dual for a lower bound, polishing the subproblem's open sets
-   into better incumbents, and a few rounds of seeded perturbation + interchange;
+2. subgradient on the Lagrangian dual for a lower bound (on a priced core of columns when
+   there are many), polishing the subproblem's open sets into better incumbents, and a few
+   rounds of seeded perturbation + interchange;
 3. Lagrangian reduced-cost fixing (:func:`layout.optimize._lagrangian.reduce`) keeps only the
    arcs and
    columns that can be in a solution no worse than the incumbent;

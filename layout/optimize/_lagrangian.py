@@ -120,7 +120,7 @@ PRICING_STEPS = 10
 """Subgradient steps on the core between two pricings of every column."""
 
 ROOT = Schedule(max_iter=1000, patience=10, theta=1.5, floor=1e-3)
-NODE = Schedule(max_iter=100, patience=10, theta=1.0, floor=1e-3)
+NODE = Schedule(max_iter=100, patience=10, theta=2.0, floor=1e-3)
 
 
 @dataclass(frozen=True)

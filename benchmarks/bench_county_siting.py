@@ -57,7 +57,9 @@ def main() -> None:
     start = time.perf_counter()
     cost, children = county(args.seed, args.k)
     built = time.perf_counter() - start
+    cpu = time.process_time()
     r = p_median(cost, args.p, weights=children, time_limit=args.time_limit)
+    cpu = time.process_time() - cpu
     print(
         f"instance: {cost.shape[0]} cells x {cost.shape[1]} candidates, k={args.k} "
         f"({cost.nnz} stored costs), p={args.p}, {children.sum():.0f} children; built in "
@@ -65,7 +67,8 @@ def main() -> None:
     )
     print(
         f"objective {r.objective:.6g} child-metres, lower bound {r.lower_bound:.6g}, gap "
-        f"{r.gap:.3%}, solve time {r.time_seconds:.1f} s (time limit {args.time_limit:g} s)"
+        f"{r.gap:.3%}, solve time {r.time_seconds:.1f} s (time limit {args.time_limit:g} s), "
+        f"CPU time {cpu:.1f} s"
     )
     print(
         f"mean distance {r.objective / children.sum():.0f} m; unserved cells "

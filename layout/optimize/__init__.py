@@ -9,9 +9,11 @@ columns where new facilities may open. Every result says
 which columns open, which column serves each row, the objective, a proven bound on the best
 possible objective and the relative gap between the two (0 when the answer is proven optimal).
 
-The p-median solver is exact: a greedy + vertex-substitution incumbent, a Lagrangian lower
-bound by subgradient optimisation, Lagrangian reduced-cost fixing, then HiGHS or a Lagrangian
-branch and bound on what is left (it proves the optimum of all 40 OR-Library pmed instances).
+The p-median solver is exact: a greedy + vertex-substitution incumbent (the fast swap scores
+of Resende & Werneck), a Lagrangian lower bound by subgradient optimisation (on a core of
+columns priced every few steps when there are many), Lagrangian reduced-cost fixing, then
+HiGHS or a Lagrangian branch and bound on what is left (it proves the optimum of all 40
+OR-Library pmed instances).
 The covering models go to HiGHS after merging rows with the same covering columns. The
 capacitated model has a knapsack Lagrangian bound, a Lagrangian heuristic and HiGHS on the
 model its reduced costs leave, under a default time limit (see

@@ -25,13 +25,17 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from ._median import BoolArray, MedianInstance
+from ._median import BoolArray, DenseCosts, MedianInstance
 from ._problem import FloatArray, IntArray, SortedCosts
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,14 @@ class Schedule:
     floor: float
 
 
-ROOT = Schedule(max_iter=1000, patience=10, theta=1.0, floor=1e-3)
-NODE = Schedule(max_iter=100, patience=10, theta=0.5, floor=1e-3)
+CORE_COLUMNS = 100
+"""Columns added to the subgradient's core at each pricing (the ones of smallest reduced cost)."""
+
+PRICING_STEPS = 10
+"""Subgradient steps on the core between two pricings of every column."""
+
+ROOT = Schedule(max_iter=1000, patience=10, theta=1.5, floor=1e-3)
+NODE = Schedule(max_iter=100, patience=10, theta=2.0, floor=1e-3)
 
 
 @dataclass(frozen=True)
@@ -139,36 +149,38 @@ class Reduction:
         return Fixing(self.must_open.copy(), closed, p - opened)
 
 
-def lagrangian(costs: SortedCosts | FloatArray, lam: FloatArray, fixing: Fixing) -> Bound:
+def lagrangian(costs: SortedCosts | DenseCosts, lam: FloatArray, fixing: Fixing) -> Bound:
     """Solve the Lagrangian subproblem at ``lam`` under ``fixing``.
 
-    ``costs`` is the sorted table, or the same costs as a dense (rows x columns) matrix.
+    ``costs`` is the sorted table, or the same costs as a dense matrix of some columns.
     """
     if isinstance(costs, SortedCosts):
-        idx = costs.below(lam)
-        row, col = costs.row[idx], costs.col[idx]
-        rho = np.asarray(
-            np.bincount(col, costs.cost[idx] - lam[row], minlength=len(fixing.base)),
-            dtype=np.float64,
-        )
+        counts = costs.count_below(lam)
+        idx = costs.prefix(counts)
+        col = costs.col[idx]
+        reduced_cost = costs.cost[idx] - np.repeat(lam, counts)
+        rho = np.asarray(np.bincount(col, reduced_cost, minlength=len(fixing.base)), float)
     else:
-        reduced = np.minimum(costs - lam[:, None], 0.0)
-        rho = reduced.sum(axis=0)
+        reduced = np.minimum(costs.matrix - lam[:, None], 0.0)
+        rho = np.zeros(len(fixing.base))
+        rho[costs.cols] = reduced.sum(axis=0)
     open_mask = fixing.base.copy()
     pick = fixing.undecided()
     if fixing.k > 0:
         chosen = pick[np.argpartition(rho[pick], fixing.k - 1)[: fixing.k]]
         open_mask[chosen] = True
     if isinstance(costs, SortedCosts):
-        served = np.bincount(row, open_mask[col], minlength=costs.n_rows)
+        opened = np.r_[0, np.cumsum(open_mask[col])]
+        ends = np.cumsum(counts)
+        served = opened[ends] - opened[ends - counts]
     else:
-        served = np.count_nonzero(reduced[:, open_mask] < 0.0, axis=1)
+        served = np.count_nonzero(reduced[:, open_mask[costs.cols]] < 0.0, axis=1)
     value = float(lam.sum() + rho[open_mask].sum())
     return Bound(lam=lam, value=value, rho=rho, open_mask=open_mask, served=served)
 
 
 def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
-    costs: SortedCosts | FloatArray,
+    costs: SortedCosts | DenseCosts,
     fixing: Fixing,
     upper: float,
     *,
@@ -176,35 +188,79 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     target: float,
     deadline: float,
     schedule: Schedule,
+    scale: FloatArray | None = None,
 ) -> tuple[Bound, list[BoolArray]]:
     """Raise the Lagrangian bound by subgradient steps; return the best bound found.
 
     Stops once ``upper - bound <= target``. Also returns the open sets of the subproblem met
-    every tenth iteration, which the caller may polish into better incumbents.
+    every tenth iteration, which the caller may polish into better incumbents. ``scale``
+    (one positive value per row, default 1) moves each multiplier in proportion: the step is
+    the Polyak step in the metric ``diag(scale)``.
+
+    With many undecided columns in a sorted table, the steps work on a core: the columns of
+    smallest reduced cost (:data:`CORE_COLUMNS` more at every pricing), every
+    :data:`PRICING_STEPS` steps the full subproblem prices all columns and adds the best to
+    the core (see :func:`_core`). Only full evaluations are returned, so the bound is always valid.
     """
+    d = np.ones(len(lam)) if scale is None else scale
     best = current = lagrangian(costs, lam, fixing)
-    theta, stall = schedule.theta, 0
+    first = max(CORE_COLUMNS, 2 * fixing.k)
+    pricing = isinstance(costs, SortedCosts) and len(fixing.undecided()) > 4 * first
+    work, work_fixing, core = costs, fixing, fixing.base.copy()
+    theta, stall, high = schedule.theta, 0, best.value
     seen: list[BoolArray] = []
     for it in range(schedule.max_iter):
         if upper - best.value <= target or theta < schedule.floor:
             break
         if time.perf_counter() > deadline:
             break
+        if pricing and it % PRICING_STEPS == 0:
+            full = lagrangian(costs, current.lam, fixing) if it else best
+            best = full if full.value > best.value else best
+            work, work_fixing, core = _core(cast(SortedCosts, costs), fixing, full.rho, core, work)
+            current = lagrangian(work, current.lam, work_fixing)
+            high = current.value  # the core changed: later steps are compared on it
         g = 1.0 - current.served
-        norm = float(g @ g)
+        norm = float(g @ (d * g))
         if norm == 0.0:
             break
         step = theta * max(upper - current.value, 0.0) / norm
-        current = lagrangian(costs, np.maximum(current.lam + step * g, 0.0), fixing)
-        if current.value > best.value + 1e-12 * abs(best.value):
-            best, stall = current, 0
+        current = lagrangian(work, np.maximum(current.lam + step * d * g, 0.0), work_fixing)
+        if current.value > high + 1e-12 * abs(high):
+            high, stall = current.value, 0
+            best = current if not pricing else best
         else:
             stall += 1
             if stall >= schedule.patience:
                 theta, stall = theta / 2.0, 0
         if it % 10 == 0:
             seen.append(current.open_mask)
+    if pricing:
+        full = lagrangian(costs, current.lam, fixing)
+        best = full if full.value > best.value else best
+        logger.debug("subgradient: %d steps, core of %d columns", it, int(core.sum()))
     return best, seen
+
+
+def _core(
+    costs: SortedCosts,
+    fixing: Fixing,
+    rho: FloatArray,
+    core: BoolArray,
+    work: SortedCosts | DenseCosts,
+) -> tuple[SortedCosts | DenseCosts, Fixing, BoolArray]:
+    """Add the undecided columns of smallest ``rho`` to ``core``; return its table and fixing.
+
+    The first core holds :data:`CORE_COLUMNS` columns (``2 k`` if more); each later pricing
+    adds ``2 k``.
+    """
+    pick = fixing.undecided()
+    grown = core | fixing.base
+    size = max(CORE_COLUMNS, 2 * fixing.k) if work is costs else 2 * fixing.k
+    grown[pick[np.argsort(rho[pick])[:size]]] = True
+    if (grown != core).any():
+        work = costs.subset(np.flatnonzero(grown[costs.col]))
+    return work, Fixing(fixing.base, fixing.closed | ~grown, fixing.k), grown
 
 
 def closing_gap(inst: MedianInstance, upper: float) -> float:

@@ -58,13 +58,14 @@ class SortedCosts:
         """Number of rows."""
         return len(self.indptr) - 1
 
-    def count_below(self, threshold: FloatArray) -> IntArray:
+    def count_below(self, threshold: FloatArray, *, rows: IntArray | None = None) -> IntArray:
         """Count, per row, the entries whose cost is strictly below ``threshold[row]``.
 
-        A branch-free binary search over all rows at once (the rows are sorted).
+        A branch-free binary search over all rows at once (the rows are sorted). With ``rows``
+        only those rows are searched, ``threshold`` holding one value for each of them.
         """
-        start = self.indptr[:-1]
-        length = np.diff(self.indptr)
+        start = self.indptr[:-1] if rows is None else self.indptr[rows]
+        length = np.diff(self.indptr) if rows is None else self.indptr[rows + 1] - start
         count = np.zeros(len(start), dtype=np.int64)
         step = 1 << int(length.max(initial=0)).bit_length() if len(self.cost) else 0
         while step:
@@ -75,12 +76,14 @@ class SortedCosts:
             step >>= 1
         return count
 
-    def prefix(self, counts: IntArray) -> IntArray:
-        """Return the entry positions of the first ``counts[i]`` entries of every row."""
-        total = int(counts.sum())
-        ends = np.cumsum(counts)
-        offsets = np.arange(total) - np.repeat(ends - counts, counts)
-        return np.repeat(self.indptr[:-1], counts) + offsets
+    def prefix(self, counts: IntArray, *, rows: IntArray | None = None) -> IntArray:
+        """Return the entry positions of the first ``counts[i]`` entries of every row.
+
+        With ``rows``, ``counts`` holds one count for each of those rows, in their order.
+        """
+        start = self.indptr[:-1] if rows is None else self.indptr[rows]
+        shift = start - np.cumsum(counts) + counts  # entry position minus output position
+        return np.repeat(shift, counts) + np.arange(int(counts.sum()))
 
     def below(self, threshold: FloatArray) -> IntArray:
         """Return the positions of the entries with cost strictly below ``threshold[row]``."""

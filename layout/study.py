@@ -366,9 +366,9 @@ def _context(layers: Mapping[str, pd.DataFrame], *, base_year: int | None) -> Co
     if counties is None or not len(counties):
         return Context(base_year=base_year, townships=townships)
     area = counties.geometry.union_all()
-    centre = counties.dissolve().to_crs("EPSG:4490").representative_point().iloc[0]
+    west, south, east, north = (float(v) for v in counties.to_crs("EPSG:4490").total_bounds)
     return Context(
-        base_year=base_year, townships=townships, area=area, near=(float(centre.x), float(centre.y))
+        base_year=base_year, townships=townships, area=area, near=(west, south, east, north)
     )
 
 

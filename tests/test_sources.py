@@ -8,14 +8,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import prcoords
+import pyproj
 import pytest
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from shapely.geometry import Point
 
 from layout.check import check_study
 from layout.cli import main
 from layout.errors import FINDING_COLUMNS, StudyError
-from layout.sources.datum import to_wgs84
+from layout.sources.datum import to_wgs84, zone_problem
 from layout.sources.estimates import ages_from_groups, grades_from_totals
 from layout.sources.folder import draft_from_folder
 from layout.study import study_from_toml
@@ -81,6 +82,21 @@ def test_a_wrong_gauss_kruger_zone_is_named_with_the_right_code(
     (row,) = found[found["layer"] == "reserved_land"].itertuples()
     assert row.file == "parcels.shp" and message in row.problem
     assert f'crs = "{code}"' in row.fix
+
+
+def test_a_province_kept_in_one_zone_passes_the_zone_check() -> None:
+    """Liaoning (118.8E-125.8E) in the zone of CM 123E, whose area of use is 121.5E-124.5E."""
+    zone = pyproj.CRS.from_epsg(4550)
+    to_zone = Transformer.from_crs("EPSG:4490", zone, always_xy=True)
+    west = to_zone.transform(119.5, 41.6)  # Chaoyang, 3.5 degrees west of the CM
+    province = (118.8, 38.7, 125.8, 43.5)
+    assert zone_problem(zone, *west, near=province) is None
+    assert zone_problem(zone, *west) is None  # the study area not known yet: within a zone
+    # The same point against a one-county study around 123E (Anshan) is some 290 km away.
+    problem, fix = zone_problem(zone, *west, near=(122.6, 40.6, 123.4, 41.2))
+    assert "another zone?" in problem
+    # Two zones west (CM 117E) is beyond what one zone's projection serves.
+    assert zone_problem(zone, *to_zone.transform(116.0, 41.0)) is not None
 
 
 def test_gbk_csv_excel_title_row_and_shapefile_without_cpg_are_read(tmp_path: Path) -> None:

@@ -146,7 +146,17 @@ def _lonlat(crs: CRS, x: float, y: float) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
-def fitting_crs(x: float, y: float, *, near: tuple[float, float] | None) -> list[int]:
+Bounds = tuple[float, float, float, float]
+"""West, south, east and north of a study area, in CGCS2000 degrees."""
+
+ZONE_MARGIN_DEG = 3.0
+"""Degrees a projected layer may reach beyond its CRS's area of use: one 3-degree zone each
+side, where a Gauss-Kruger projection's scale error is still under 0.2 % at China's latitudes.
+A province spans several zones but is often kept in one (Liaoning: 118.8E-125.8E in the zone of
+CM 123E, whose area of use is 121.5E-124.5E)."""
+
+
+def fitting_crs(x: float, y: float, *, near: Bounds | None) -> list[int]:
     """Return the EPSG codes under which the point ``(x, y)`` falls inside its area of use.
 
     Parameters
@@ -154,14 +164,14 @@ def fitting_crs(x: float, y: float, *, near: tuple[float, float] | None) -> list
     x, y
         A representative point of the layer, in the units of its file.
     near
-        Longitude and latitude of the study area, if known: only codes placing the point within
-        150 km of it are kept.
+        Bounds of the study area, if known: only codes placing the point within 150 km of it
+        are kept.
 
     Examples
     --------
-    >>> fitting_crs(41_500_000.0, 4_550_000.0, near=(123.0, 41.1))
+    >>> fitting_crs(41_500_000.0, 4_550_000.0, near=(122.8, 40.9, 123.2, 41.3))
     [4529]
-    >>> fitting_crs(123.0, 41.1, near=(123.0, 41.1))
+    >>> fitting_crs(123.0, 41.1, near=(122.8, 40.9, 123.2, 41.3))
     [4490, 4326]
     """
     found = []
@@ -172,21 +182,25 @@ def fitting_crs(x: float, y: float, *, near: tuple[float, float] | None) -> list
         lon, lat = _lonlat(crs, x, y)
         if not np.isfinite([lon, lat]).all() or not _inside(crs, lon, lat):
             continue
-        if near is not None and _km(near, (lon, lat)) > _NEAR_KM:
+        if near is not None and _km_from(near, (lon, lat)) > _NEAR_KM:
             continue
         found.append(code)
     return found
 
 
-def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+def _km_from(bounds: Bounds, point: tuple[float, float]) -> float:
+    """Kilometres from ``point`` (lon, lat) to the nearest point of ``bounds`` (0 inside)."""
     from pyproj import Geod
 
-    _, _, metres = Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])
+    west, south, east, north = bounds
+    lon, lat = point
+    nearest = (min(max(lon, west), east), min(max(lat, south), north))
+    _, _, metres = Geod(ellps="WGS84").inv(nearest[0], nearest[1], lon, lat)
     return float(metres) / 1000
 
 
 def zone_problem(
-    crs: CRS, x: float, y: float, *, near: tuple[float, float] | None = None
+    crs: CRS, x: float, y: float, *, near: Bounds | None = None
 ) -> tuple[str, str] | None:
     """Return ``(problem, fix)`` if a layer's point ``(x, y)`` does not fit its CRS, else ``None``.
 
@@ -214,9 +228,10 @@ def zone_problem(
     with np.errstate(all="ignore"):
         lon, lat = _lonlat(crs, x, y)
         if np.isfinite([lon, lat]).all():
-            inside = _inside(crs, lon, lat, margin=0.1)
+            margin = ZONE_MARGIN_DEG if crs.is_projected else 0.1
+            inside = _inside(crs, lon, lat, margin=margin)
             if inside and near is not None:
-                inside = _km(near, (lon, lat)) <= _NEAR_KM
+                inside = _km_from(near, (lon, lat)) <= _NEAR_KM
     if inside:
         return None
     codes = fitting_crs(x, y, near=near)

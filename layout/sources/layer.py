@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from .. import _validate
 from ..postgis import engine_from_url, read_layer_from_postgis
 from ..schema import LAYERS, LayerSpec
-from .datum import representative_xy, zone_problem
+from .datum import Bounds, representative_xy, zone_problem
 from .estimates import cells_from_points
 from .fields import conform
 from .source import LayerSource
@@ -54,13 +54,14 @@ class Context:
     area
         The study area in the study CRS: village points become cells clipped to it.
     near
-        Longitude and latitude of the study area, for the Gauss-Kruger zone check.
+        Bounds of the study area (west, south, east, north in CGCS2000 degrees), for the
+        Gauss-Kruger zone check.
     """
 
     base_year: int | None = None
     townships: gpd.GeoDataFrame | None = None
     area: BaseGeometry | None = None
-    near: tuple[float, float] | None = None
+    near: Bounds | None = None
 
 
 def read_layer(

@@ -185,7 +185,26 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
         "worker_peak_mb": int(result.runs["worker_peak_mb"].max()),
         "tree_peak_mb": round(max(mb for _, mb in samples)),
         "stage_peak_mb": _stage_peaks(samples, start, result.seconds),
-        "gpkg_mb": round((out / "out" / "results.gpkg").stat().st_size / 2**20),
+        "sizes_mb": _sizes_mb(out),
+    }
+
+
+def _sizes_mb(out: Path) -> dict[str, float]:
+    """Size of the results GeoPackage, of each per-cell Parquet folder and of each map, in MB."""
+    from layout.runs.plan import PER_CELL
+
+    files = {
+        "results.gpkg": out / "out" / "results.gpkg",
+        "cells.parquet": out / "out" / "cells.parquet",
+    }
+    files.update({f"{name}/": out / "out" / name for name in PER_CELL})
+    files.update({p.name: p for p in sorted((out / "maps").glob("*.html"))})
+    return {
+        name: round(
+            sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*"))) / 2**20, 1
+        )
+        for name, p in files.items()
+        if p.exists()
     }
 
 
@@ -202,11 +221,12 @@ class _LogMarks(logging.Handler):
 
 
 def _output_stages(times: dict[str, float], out: Path, finished: float) -> dict[str, float]:
-    """Seconds of the GeoPackage, spreadsheet, charts and map (from log times and mtimes)."""
+    """Seconds of the GeoPackage, Parquet, spreadsheet, charts and maps (log times, mtimes)."""
     gpkg = (out / "results.gpkg").stat().st_mtime
+    parquet = max(p.stat().st_mtime for p in out.glob("*/county_code=*/*/*.parquet"))
     xlsx = (out / "tables.xlsx").stat().st_mtime
-    marks = [times["write results"], gpkg, xlsx, times["maps"], finished]
-    names = ("geopackage", "spreadsheet", "charts", "map")
+    marks = [times["write results"], gpkg, parquet, xlsx, times["maps"], finished]
+    names = ("geopackage", "parquet", "spreadsheet", "charts", "map")
     return {n: round(b - a, 1) for n, (a, b) in zip(names, pairwise(marks), strict=True)}
 
 
@@ -259,8 +279,9 @@ def _same_tables(a: Path, b: Path) -> bool:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "\n| counties | engine | cells | schools | partition s | counties s | merge s "
-        "| outputs s (gpkg/xlsx/charts/map) | total s | tree peak MB | tree peak MB by stage "
-        "(partition/counties/merge/outputs) | worker peak MB | main peak MB |"
+        "| outputs s (gpkg/parquet/xlsx/charts/maps) | total s | tree peak MB "
+        "| tree peak MB by stage (partition/counties/merge/outputs) | worker peak MB "
+        "| main peak MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -273,6 +294,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             f"{'/'.join(f'{v:,}' for v in r['stage_peak_mb'].values())} | "
             f"{r['worker_peak_mb']:,} | {r['self_peak_mb']:,} |"
         )
+    for r in rows:
+        sizes = ", ".join(f"{name} {mb:,}" for name, mb in r["sizes_mb"].items())
+        print(f"\nOutput sizes in MB, {r['counties']} counties ({r['engine']}): {sizes}")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ def provision_map(
     charts: Mapping[str, Path] | None = None,
     lang: Lang = "zh",
     basemap: Basemap | None = None,
+    max_features: int | None = None,
 ) -> folium.Map:
     """Build the provision map.
 
@@ -139,6 +140,9 @@ def provision_map(
         ``"zh"`` or ``"en"``.
     basemap
         Optional tiles; overlays follow the basemap's datum.
+    max_features
+        The map budget: a study with more cells has its flagged cells drawn as images;
+        :data:`layout.maps.budget.MAX_FEATURES` by default.
 
     Returns
     -------
@@ -152,9 +156,10 @@ def provision_map(
     towns.add_to(fmap)
     pieces = [reasons] if isinstance(reasons, pd.DataFrame) else reasons
     cells: folium.raster_layers.ImageOverlay | folium.GeoJson
-    if len(study["population"]) > MAX_FEATURES:
+    budget = MAX_FEATURES if max_features is None else max_features
+    if len(study["population"]) > budget:
         cells, images = _cells_image(study, pieces, keys, lang, datum)
-        drawn = _t("drawn", lang, cells=len(study["population"]), budget=MAX_FEATURES)
+        drawn = _t("drawn", lang, cells=len(study["population"]), budget=budget)
     else:
         cells, images, drawn = _cells_layer(study, pieces, keys, lang, datum), {}, None
     cells.show = False

@@ -17,6 +17,9 @@ from distributed import LocalCluster
 from layout.cli import main
 from layout.demand import focus_scenario, scenario_names, study_yields
 from layout.errors import CountyRunError, ValidationError
+from layout.maps import save_html
+from layout.maps.budget import MAX_PAGE_MB
+from layout.maps.provision import provision_map
 from layout.runs.plan import PER_CELL, PlanResult, analyse, plan
 from layout.runs.province import (
     CRASH_ENV,
@@ -241,6 +244,28 @@ def test_results_gpkg_holds_what_a_planner_opens(serial: MergedResult) -> None:
 def test_merge_holds_no_per_cell_table(serial: MergedResult) -> None:
     assert not (set(serial.tables) | set(serial.layers)) & set(PER_CELL)
     assert serial.demand is None
+
+
+def test_province_provision_map_stays_under_the_page_budget(
+    serial: MergedResult, tmp_path: Path
+) -> None:
+    """The cells as images (a budget of no feature), read county by county: one per view."""
+    options = {
+        "balance": serial.tables["access_balance"],
+        "schools": serial.tables["access_schools"],
+    }
+    vector = provision_map(serial.study, reasons=serial.per_cell("cell_reasons"), **options)
+    raster = provision_map(
+        serial.study, reasons=serial.per_cell("cell_reasons"), max_features=0, **options
+    )
+    pages = {name: save_html(m, tmp_path / f"{name}.html") for name, m in
+             (("vector", vector), ("raster", raster))}  # fmt: skip
+    assert all(page.stat().st_size < MAX_PAGE_MB * 2**20 for page in pages.values())
+    balance = serial.tables["access_balance"]
+    views = balance[["level", "scenario", "year"]].drop_duplicates()
+    images = {name: page.read_text(encoding="utf-8").count("data:image/png;base64,")
+              for name, page in pages.items()}  # fmt: skip
+    assert images["raster"] - images["vector"] == len(views) + 1  # and the one shown first
 
 
 def test_county_first_access_equals_the_whole_study(

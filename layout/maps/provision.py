@@ -45,8 +45,8 @@ from ..demand import focus_scenario
 from ..labels import Lang, code_name, in_language
 from ..standards import Profile
 from ..study import Study
+from . import budget as map_budget
 from .basemap import Basemap, Datum
-from .budget import MAX_FEATURES
 from .canvas import Key, add_legend, finish, study_canvas
 from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
@@ -156,7 +156,7 @@ def provision_map(
     towns.add_to(fmap)
     pieces = [reasons] if isinstance(reasons, pd.DataFrame) else reasons
     cells: folium.raster_layers.ImageOverlay | folium.GeoJson
-    budget = MAX_FEATURES if max_features is None else max_features
+    budget = map_budget.MAX_FEATURES if max_features is None else max_features
     if len(study["population"]) > budget:
         cells, images = _cells_image(study, pieces, keys, lang, datum)
         drawn = _t("drawn", lang, cells=len(study["population"]), budget=budget)

@@ -155,13 +155,8 @@ def provision_map(
     towns.show = False  # the page script draws the townships and cells on a canvas
     towns.add_to(fmap)
     pieces = [reasons] if isinstance(reasons, pd.DataFrame) else reasons
-    cells: folium.raster_layers.ImageOverlay | folium.GeoJson
     budget = map_budget.MAX_FEATURES if max_features is None else max_features
-    if len(study["population"]) > budget:
-        cells, images = _cells_image(study, pieces, keys, lang, datum)
-        drawn = _t("drawn", lang, cells=len(study["population"]), budget=budget)
-    else:
-        cells, images, drawn = _cells_layer(study, pieces, keys, lang, datum), {}, None
+    cells, images, drawn = _cells_layer(study, pieces, keys, lang, datum, budget=budget)
     cells.show = False
     cells.add_to(fmap)
     roads = add_roads(fmap, study, lang=lang, datum=datum)
@@ -285,16 +280,33 @@ def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) 
     return layer
 
 
-def _cells_layer(
+def _cells_layer(  # noqa: PLR0913 - the map's options, passed on
     study: Study,
     reasons: Iterable[pd.DataFrame],
     keys: Mapping[str, list[str] | list[int] | str],
     lang: Lang,
     datum: Datum,
-) -> folium.GeoJson:
-    """Cells with no place within reach, beyond the norm, or both, by level, scenario and year."""
-    rows = pd.concat(list(reasons), ignore_index=True)
+    *,
+    budget: int,
+) -> tuple[folium.GeoJson | folium.raster_layers.ImageOverlay, dict[str, str], str | None]:
+    """Cells with no place within reach, beyond the norm, or both, by level, scenario and year.
+
+    Returns the layer, the images by view (none for vector cells) and the legend's notice. A
+    study with more cells than ``budget`` gets one image per view (``"level|scenario|year"``).
+    """
     population = study["population"]
+    if len(population) > budget:
+        grid = cell_grid(population.geometry, datum=datum)
+        codes = _reason_codes(pd.Index(population["cell_id"]), reasons, keys)
+        urls = grid_images(grid, codes, colours=list(REASON_COLOURS.values()))
+        levels, scenarios, years = (keys[k] for k in ("levels", "scenarios", "years"))
+        views = [f"{lv}|{sc}|{yr}" for lv in levels for sc in scenarios for yr in years]
+        overlay = folium.raster_layers.ImageOverlay(
+            urls[0], bounds=grid.bounds, name=_t("cells", lang), opacity=0.7, interactive=False
+        )
+        notice = _t("drawn", lang, cells=len(population), budget=budget)
+        return overlay, dict(zip(views, urls, strict=True)), notice
+    rows = pd.concat(list(reasons), ignore_index=True)
     shapes = population[population["cell_id"].isin(rows["cell_id"])]
     layer = geojson_from_geodataframe(
         shapes[["cell_id", "setting", "geometry"]], style={"weight": 0, "fillOpacity": 0.7},
@@ -302,23 +314,20 @@ def _cells_layer(
         popups=False,
     )  # fmt: skip
     _with_values(layer, shapes["cell_id"], _cell_values(rows, "cell_id", keys))
-    return layer
+    return layer, {}, None
 
 
-def _cells_image(
-    study: Study,
+def _reason_codes(
+    cells: pd.Index,
     reasons: Iterable[pd.DataFrame],
     keys: Mapping[str, list[str] | list[int] | str],
-    lang: Lang,
-    datum: Datum,
-) -> tuple[folium.raster_layers.ImageOverlay, dict[str, str]]:
-    """Draw the flagged cells as one image per level, scenario and year (keyed as the script).
+) -> np.ndarray:
+    """Return views by cells: each cell's reason in each view, 0 where it is not flagged.
 
-    Each cell's reason (1 no place, 2 beyond the norm, 3 both: the order of
-    :data:`REASON_COLOURS`) is filled in piece by piece, so the reasons are never held whole.
+    1 no place, 2 beyond the norm, 3 both (the order of :data:`REASON_COLOURS`); views in
+    level, scenario, year order. Filled in piece by piece: the reasons are never held whole.
     """
     levels, scenarios, years = (pd.Index(list(keys[k])) for k in ("levels", "scenarios", "years"))
-    cells = pd.Index(study["population"]["cell_id"])
     codes = np.zeros((len(levels) * len(scenarios) * len(years), len(cells)), np.uint8)
     for rows in reasons:
         at = np.array([levels.get_indexer(rows["level"]), scenarios.get_indexer(rows["scenario"]),
@@ -329,13 +338,7 @@ def _cells_image(
         unserved = rows["unserved"].to_numpy()[known] > 0
         beyond = rows["beyond_norm"].to_numpy()[known] > 0
         codes[view, at[3, known]] = np.where(unserved & beyond, 3, np.where(unserved, 1, 2))
-    grid = cell_grid(study["population"].geometry, datum=datum)
-    urls = grid_images(grid, codes, colours=list(REASON_COLOURS.values()))
-    names = [f"{lv}|{sc}|{yr}" for lv in levels for sc in scenarios for yr in years]
-    overlay = folium.raster_layers.ImageOverlay(
-        urls[0], bounds=grid.bounds, name=_t("cells", lang), opacity=0.7, interactive=False
-    )
-    return overlay, dict(zip(names, urls, strict=True))
+    return codes
 
 
 def _cell_values(

@@ -11,7 +11,7 @@ Run from the repository root (about 20 minutes on 2 cores; see benchmarks/RESULT
 2. For 1/8, 1/4, 1/2 and all of the counties (nested subsets, in a seeded random order so
    that each mixes urban districts and rural counties) writes a sub-study and runs, in a fresh
    process, :func:`layout.runs.province.run_counties` with ``workers=2``: partition, the counties,
-   the merge and every output (GeoPackage, spreadsheet, charts, the four maps).
+   the merge and every output (GeoPackage, per-cell Parquet, spreadsheet, charts, the four maps).
 3. At 1/4 of the counties, runs the same on a local Dask cluster of 2 worker processes
    (1 thread each) and checks that its tables equal those of the process run.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -186,6 +187,7 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
         "tree_peak_mb": round(max(mb for _, mb in samples)),
         "stage_peak_mb": _stage_peaks(samples, start, result.seconds),
         "sizes_mb": _sizes_mb(out),
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],  # 1, 5, 15 minutes
     }
 
 

@@ -241,10 +241,14 @@ def _in_child(study: Path, out: Path, engine: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False) -> None:
+def main(
+    fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False, prefixes: tuple[str, ...] = ()
+) -> None:
     """Generate, run every size and the Dask comparison, print the tables.
 
     ``across``: the study allows cross-county enrolment (folders get an ``-across`` suffix).
+    ``prefixes``: run only the counties whose codes start with one of them (e.g. ``2101``
+    for the counties of Shenyang), once, instead of the fractions.
     """
     layers = generate(WORK / "liaoning")
     codes = sorted(layers["counties"]["county_code"])
@@ -255,6 +259,15 @@ def main(fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False) -> Non
         flush=True,
     )
     rows = []
+    if prefixes:
+        subset = [code for code in codes if code.startswith(prefixes)]
+        name = "counties-" + "-".join(prefixes)
+        study = write_subset(layers, subset, WORK / f"study-{name}", across=across)
+        row = _in_child(study, WORK / f"run-{name}", "processes")
+        row["fraction"] = f"codes {', '.join(prefixes)}"
+        print(json.dumps(row), flush=True)
+        _print_table([row])
+        return
     for fraction in fractions:
         subset = sorted(order[: round(len(codes) / fraction)])
         name = f"1of{fraction}" + ("-across" if across else "")
@@ -308,8 +321,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cross-county", action="store_true", help="allow cross-county enrolment in the study"
     )
+    parser.add_argument(
+        "--prefixes", nargs="+", default=(), help="run the counties whose codes start so, once"
+    )
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_once(Path(args.run[0]), Path(args.run[1]), args.run[2])))
     else:
-        main(tuple(args.fractions), across=args.cross_county)
+        main(tuple(args.fractions), across=args.cross_county, prefixes=tuple(args.prefixes))

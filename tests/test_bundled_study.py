@@ -181,6 +181,9 @@ def test_plan_writes_every_output(study: Study, whole: Path) -> None:
     maps = sorted(p.name for p in (whole.parent / "maps").iterdir() if p.name[0] != ".")
     assert maps == ["balance.html", "overview.html", "provision.html", "sites.html"]
     assert sorted(p.name for p in whole.iterdir() if p.name[0] != ".") == [
+        "assignment",
+        "cell_flags",
+        "cell_reasons",
         "cells.parquet",
         "charts",
         "demand",

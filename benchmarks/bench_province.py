@@ -11,7 +11,7 @@ Run from the repository root (about 20 minutes on 2 cores; see benchmarks/RESULT
 2. For 1/8, 1/4, 1/2 and all of the counties (nested subsets, in a seeded random order so
    that each mixes urban districts and rural counties) writes a sub-study and runs, in a fresh
    process, :func:`layout.runs.province.run_counties` with ``workers=2``: partition, the counties,
-   the merge and every output (GeoPackage, spreadsheet, charts, the four maps).
+   the merge and every output (GeoPackage, per-cell Parquet, spreadsheet, charts, the four maps).
 3. At 1/4 of the counties, runs the same on a local Dask cluster of 2 worker processes
    (1 thread each) and checks that its tables equal those of the process run.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -185,7 +186,27 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
         "worker_peak_mb": int(result.runs["worker_peak_mb"].max()),
         "tree_peak_mb": round(max(mb for _, mb in samples)),
         "stage_peak_mb": _stage_peaks(samples, start, result.seconds),
-        "gpkg_mb": round((out / "out" / "results.gpkg").stat().st_size / 2**20),
+        "sizes_mb": _sizes_mb(out),
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],  # 1, 5, 15 minutes
+    }
+
+
+def _sizes_mb(out: Path) -> dict[str, float]:
+    """Size of the results GeoPackage, of each per-cell Parquet folder and of each map, in MB."""
+    from layout.runs.plan import PER_CELL
+
+    files = {
+        "results.gpkg": out / "out" / "results.gpkg",
+        "cells.parquet": out / "out" / "cells.parquet",
+    }
+    files.update({f"{name}/": out / "out" / name for name in PER_CELL})
+    files.update({p.name: p for p in sorted((out / "maps").glob("*.html"))})
+    return {
+        name: round(
+            sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob("*"))) / 2**20, 1
+        )
+        for name, p in files.items()
+        if p.exists()
     }
 
 
@@ -202,11 +223,12 @@ class _LogMarks(logging.Handler):
 
 
 def _output_stages(times: dict[str, float], out: Path, finished: float) -> dict[str, float]:
-    """Seconds of the GeoPackage, spreadsheet, charts and map (from log times and mtimes)."""
+    """Seconds of the GeoPackage, Parquet, spreadsheet, charts and maps (log times, mtimes)."""
     gpkg = (out / "results.gpkg").stat().st_mtime
+    parquet = max(p.stat().st_mtime for p in out.glob("*/county_code=*/*/*.parquet"))
     xlsx = (out / "tables.xlsx").stat().st_mtime
-    marks = [times["write results"], gpkg, xlsx, times["maps"], finished]
-    names = ("geopackage", "spreadsheet", "charts", "map")
+    marks = [times["write results"], gpkg, parquet, xlsx, times["maps"], finished]
+    names = ("geopackage", "parquet", "spreadsheet", "charts", "map")
     return {n: round(b - a, 1) for n, (a, b) in zip(names, pairwise(marks), strict=True)}
 
 
@@ -219,10 +241,14 @@ def _in_child(study: Path, out: Path, engine: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main(fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False) -> None:
+def main(
+    fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False, prefixes: tuple[str, ...] = ()
+) -> None:
     """Generate, run every size and the Dask comparison, print the tables.
 
     ``across``: the study allows cross-county enrolment (folders get an ``-across`` suffix).
+    ``prefixes``: run only the counties whose codes start with one of them (e.g. ``2101``
+    for the counties of Shenyang), once, instead of the fractions.
     """
     layers = generate(WORK / "liaoning")
     codes = sorted(layers["counties"]["county_code"])
@@ -233,6 +259,15 @@ def main(fractions: tuple[int, ...] = FRACTIONS, *, across: bool = False) -> Non
         flush=True,
     )
     rows = []
+    if prefixes:
+        subset = [code for code in codes if code.startswith(prefixes)]
+        name = "counties-" + "-".join(prefixes)
+        study = write_subset(layers, subset, WORK / f"study-{name}", across=across)
+        row = _in_child(study, WORK / f"run-{name}", "processes")
+        row["fraction"] = f"codes {', '.join(prefixes)}"
+        print(json.dumps(row), flush=True)
+        _print_table([row])
+        return
     for fraction in fractions:
         subset = sorted(order[: round(len(codes) / fraction)])
         name = f"1of{fraction}" + ("-across" if across else "")
@@ -259,8 +294,9 @@ def _same_tables(a: Path, b: Path) -> bool:
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(
         "\n| counties | engine | cells | schools | partition s | counties s | merge s "
-        "| outputs s (gpkg/xlsx/charts/map) | total s | tree peak MB | tree peak MB by stage "
-        "(partition/counties/merge/outputs) | worker peak MB | main peak MB |"
+        "| outputs s (gpkg/parquet/xlsx/charts/maps) | total s | tree peak MB "
+        "| tree peak MB by stage (partition/counties/merge/outputs) | worker peak MB "
+        "| main peak MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -273,6 +309,9 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             f"{'/'.join(f'{v:,}' for v in r['stage_peak_mb'].values())} | "
             f"{r['worker_peak_mb']:,} | {r['self_peak_mb']:,} |"
         )
+    for r in rows:
+        sizes = ", ".join(f"{name} {mb:,}" for name, mb in r["sizes_mb"].items())
+        print(f"\nOutput sizes in MB, {r['counties']} counties ({r['engine']}): {sizes}")
 
 
 if __name__ == "__main__":
@@ -282,8 +321,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--cross-county", action="store_true", help="allow cross-county enrolment in the study"
     )
+    parser.add_argument(
+        "--prefixes", nargs="+", default=(), help="run the counties whose codes start so, once"
+    )
     args = parser.parse_args()
     if args.run:
         print(json.dumps(run_once(Path(args.run[0]), Path(args.run[1]), args.run[2])))
     else:
-        main(tuple(args.fractions), across=args.cross_county)
+        main(tuple(args.fractions), across=args.cross_county, prefixes=tuple(args.prefixes))

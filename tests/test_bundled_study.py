@@ -60,7 +60,7 @@ def _layer(path: Path, name: str) -> pd.DataFrame:
 
     Rows then compare as text.
     """
-    if path.suffix == ".parquet":
+    if path.suffix == ".parquet" or path.is_dir():
         frame = gpd.read_parquet(path)
     else:
         frame = pyogrio.read_dataframe(path, layer=name, use_arrow=True)
@@ -82,7 +82,7 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
     one, many = whole / "results.gpkg", by_county / "results.gpkg"
     names = [row[0] for row in pyogrio.list_layers(one)]
     assert sorted(names) == sorted(row[0] for row in pyogrio.list_layers(many))
-    assert {"yield_model", "site_proposals", "cell_flags", "access_summary"} <= set(names)
+    assert {"yield_model", "site_proposals", "under_provisioned", "access_summary"} <= set(names)
     for name in names:
         a, b = _layer(one, name), _layer(many, name)
         if "county_code" in b.columns and "county_code" not in a.columns:
@@ -93,20 +93,26 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
             _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=name
         )
     # The per-cell tables beside the GeoPackage (Parquet) agree too.
-    for folder in ("demand", "reasons"):
-        a, b = _cells(whole / folder), _cells(by_county / folder)
-        assert len(a) == len(b) > 0
+    for name in ("demand", "cell_flags", "cell_reasons", "assignment"):
+        a, b = _cells(whole / name), _cells(by_county / name)
+        assert len(a) == len(b) > 0, name
         pd.testing.assert_frame_equal(
-            _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=folder
+            _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=name
         )
     a, b = (_layer(folder / "cells.parquet", "") for folder in (whole, by_county))
     pd.testing.assert_frame_equal(_sorted(a), _sorted(b))
 
 
 def _cells(folder: Path) -> pd.DataFrame:
-    """A per-cell table of a run, its partition keys (categories when read) as plain values."""
+    """A per-cell table of a run, its partition keys (categories when read) as plain values.
+
+    Its geometry, if any, as WKT to the millimetre.
+    """
+    frame = pd.read_parquet(folder)
+    if "geometry" in frame.columns:
+        frame = _layer(folder, "")
     kinds = {"county_code": str, "year": int, "scenario": str}
-    return pd.read_parquet(folder).astype(kinds)
+    return frame.astype({k: v for k, v in kinds.items() if k in frame.columns})
 
 
 def _reference(study: Study, model: YieldModel, years: range) -> pd.DataFrame:
@@ -175,11 +181,13 @@ def test_plan_writes_every_output(study: Study, whole: Path) -> None:
     maps = sorted(p.name for p in (whole.parent / "maps").iterdir() if p.name[0] != ".")
     assert maps == ["balance.html", "overview.html", "provision.html", "sites.html"]
     assert sorted(p.name for p in whole.iterdir() if p.name[0] != ".") == [
+        "assignment",
+        "cell_flags",
+        "cell_reasons",
         "cells.parquet",
         "charts",
         "demand",
         "index.html",
-        "reasons",
         "results.gpkg",
         "tables.xlsx",
     ]

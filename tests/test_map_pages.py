@@ -7,6 +7,8 @@ of the module. Styles are read from the SVG Leaflet drew (``fill``, ``fill-opaci
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 import re
 from pathlib import Path
@@ -17,9 +19,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from PIL import Image
+from pyproj import Transformer
 
 from layout.cli import main
-from layout.maps import sites
+from layout.maps import save_html, sites
+from layout.maps.budget import MAX_PAGE_MB
+from layout.maps.provision import REASON_COLOURS, provision_map
 from layout.study import study_from_toml
 from tests.tinystudy import write_tiny_study
 
@@ -57,6 +63,15 @@ _POPUP = """([key, value]) => {
   hit.fire('click', {latlng: at}, true);
   const open = document.querySelectorAll('.leaflet-popup-content');  // the newest is last
   return open[open.length - 1].innerText;
+}"""
+
+# The image overlay on the map: its source and its bounds (south, west, north, east).
+_IMAGE = """() => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  let out = null;
+  map.eachLayer(l => { if (l._image) { const b = l.getBounds();
+    out = [l._image.src, b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; } });
+  return out;
 }"""
 
 
@@ -103,7 +118,7 @@ def test_overview_tooltip_has_places_and_utilisation(run: Path, offline_page: Of
 def test_provision_popup_names_reason_and_norm(run: Path, offline_page: OfflinePage):
     """Each flagged cell says why (no place / beyond the norm) and names the profile's norm."""
     profile = study_from_toml(run / "study" / "study.toml").standards
-    flags = gpd.read_file(run / "out" / "results.gpkg", layer="cell_flags")
+    flags = gpd.read_parquet(run / "out" / "cell_flags")
     offline_page.open(run / "maps" / "provision.html")
     page = offline_page.page
     norm = (
@@ -293,7 +308,7 @@ def test_index_has_a_table_per_county_and_links_every_output(run: Path, offline_
     written = {name.split("/")[0] if "=" in name else name for name in written}
     written |= {f"../maps/{p.name}" for p in (run / "maps").glob("*.html")}
     assert links == written
-    assert {"demand", "reasons", "cells.parquet", "results.gpkg"} <= links
+    assert {"demand", "cell_reasons", "cells.parquet", "results.gpkg"} <= links
     assert {"land.gpkg", "land.xlsx", "../maps/land.html"} <= links
     images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
     assert len(images) == 2 and min(images) > 0
@@ -346,3 +361,56 @@ def test_palettes_pass_a_colour_vision_simulation(run: Path, offline_page: Offli
     # "boarding school" to a protanope.
     confused = {"deuteranomaly": ["#1a9641", "#d7191c"], "protanomaly": ["#7b3294", "#5e3c99"]}
     assert _distinct(confused[cvd], cvd) < MIN_DELTA_E
+
+
+def _classes_at_cells(image: list, cells: gpd.GeoSeries) -> dict[str, int]:
+    """Palette index of the pixel under each cell's centre (independent: Web Mercator by hand)."""
+    src, south, west, north, east = image
+    pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.partition(",")[2]))))
+    mercator = Transformer.from_crs(4326, 3857, always_xy=True)
+    (x0, x1), (y0, y1) = (np.array(v) for v in mercator.transform([west, east], [south, north]))
+    centres = cells.centroid.to_crs(3857)
+    rows = ((y1 - centres.y) / (y1 - y0) * pixels.shape[0]).astype(int)
+    cols = ((centres.x - x0) / (x1 - x0) * pixels.shape[1]).astype(int)
+    return {c: int(pixels[r, k]) for c, r, k in zip(cells.index, rows, cols, strict=True)}
+
+
+def test_provision_cells_drawn_as_images_beyond_the_map_budget(
+    run: Path, offline_page: OfflinePage, tmp_path: Path
+):
+    """Over the budget the flagged cells are one image per view, coloured by reason."""
+    study = study_from_toml(run / "study" / "study.toml")
+    gpkg = run / "out" / "results.gpkg"
+    balance, schools = (
+        pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+        for name in ("access_balance", "access_schools")
+    )
+    reasons = pd.read_parquet(run / "out" / "cell_reasons")
+    fmap = provision_map(study, balance=balance, schools=schools, reasons=reasons, max_features=3)
+    path = save_html(fmap, tmp_path / "provision.html")
+    assert path.stat().st_size < MAX_PAGE_MB * 2**20
+    offline_page.open(path)
+    page = offline_page.page
+    assert page.evaluate(_ON_MAP, "cell_id") == []  # no cell drawn as a feature
+    assert "超过地图上限3" in page.inner_text("#layout-legend")
+    cells = study["population"].set_index("cell_id").geometry
+    # Primary, medium, 2025, the first view: C1, C2 (urban, beyond the radius) and C4 (rural,
+    # beyond the time) are beyond the norm: class 2, the second of REASON_COLOURS; C3 has no
+    # children.
+    image = page.evaluate(_IMAGE)
+    assert _classes_at_cells(image, cells) == {"C1": 2, "C2": 2, "C3": 0, "C4": 2}
+    palette = Image.open(io.BytesIO(base64.b64decode(image[0].partition(",")[2]))).getpalette()
+    hexes = ["#{:02x}{:02x}{:02x}".format(*palette[3 * i : 3 * i + 3]) for i in (1, 2, 3)]
+    assert hexes == list(REASON_COLOURS.values())
+    # Junior, last year: the image follows the switches; each cell's class from the table.
+    page.evaluate(
+        "(() => { const l = document.getElementById('layout-level'); l.value = 'junior';"
+        " l.dispatchEvent(new Event('change')); const s = document.getElementById('layout-year');"
+        " s.value = s.max; s.dispatchEvent(new Event('input')); })()"
+    )
+    rows = reasons.query("level == 'junior' and scenario == 'medium' and year == 2030")
+    expected = dict.fromkeys(cells.index, 0)
+    for row in rows.itertuples():
+        code = {(True, False): 1, (False, True): 2, (True, True): 3}
+        expected[row.cell_id] = code[(row.unserved > 0, row.beyond_norm > 0)]
+    assert _classes_at_cells(page.evaluate(_IMAGE), cells) == expected

@@ -44,8 +44,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
     assert out == [
-        ".layout-plan.json", "cells.parquet", "charts", "demand", "index.html", "reasons",
-        "results.gpkg", "tables.xlsx",
+        ".layout-plan.json", "assignment", "cell_flags", "cell_reasons", "cells.parquet", "charts",
+        "demand", "index.html", "results.gpkg", "tables.xlsx",
     ]  # fmt: skip
     # Per-cell demand: one folder per county and plan year, outside the GeoPackage.
     parts = sorted(
@@ -61,9 +61,9 @@ def test_outputs_are_written(run: Path) -> None:
     assert maps == [".layout-plan.json", "overview.html", "provision.html", "sites.html"]
     layers = {row[0] for row in pyogrio.list_layers(run / "out" / "results.gpkg")}
     assert {"counties", "schools", "class_size_ledger", "funding", "staffing"} <= layers
-    assert not {"demand", "cells", "cell_reasons"} & layers
-    # The cells' reasons, per county and year, as Parquet too; county and year from the folders.
-    reasons = pd.read_parquet(run / "out" / "reasons")
+    assert not {"demand", "cells", "cell_flags", "cell_reasons", "assignment"} & layers
+    # The cells' reasons, per county and year; county and year from the folders.
+    reasons = pd.read_parquet(run / "out" / "cell_reasons")
     assert sorted(reasons.columns) == sorted(REASON_COLUMNS)
     assert set(reasons["county_code"].astype(str)) <= {"210302", "210303"}
     info = pyogrio.read_info(run / "out" / "results.gpkg", layer="counties")
@@ -274,12 +274,10 @@ def test_layer_over_the_map_budget_is_aggregated_with_a_notice(
     monkeypatch.setattr(budget, "MAX_FEATURES", 1)
     write_outputs(result, out_dir=tmp_path / "out", maps_dir=tmp_path / "maps")
     page = (tmp_path / "maps" / "provision.html").read_text(encoding="utf-8")
-    # 3 flagged primary cells in 2025 (C1, C2, C4) are over a budget of 1: they are shown as
-    # 2 townships (C1 + C2 in 210302001, C4 in 210303101), and the legend says so.
-    assert (
-        "3 features exceed the map budget of 1; shown summed by township_code (2 features)" in page
-    )
-    assert "The full layer is in results.gpkg" in page
+    # The study's 4 cells are over a budget of 1: the provision map draws the flagged cells as
+    # images, and the legend says so (tests/test_map_pages.py reads their pixels).
+    assert "网格共4个，超过地图上限1：未达标网格按学段、方案、年份绘为图像" in page
+    assert "results.gpkg 旁的 cell_reasons/" in page
 
 
 def test_class_size_overrides_reach_the_legend_and_the_index(tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ from distributed import LocalCluster
 from layout.cli import main
 from layout.demand import focus_scenario, scenario_names, study_yields
 from layout.errors import CountyRunError, ValidationError
-from layout.runs.plan import PlanResult, analyse, plan
+from layout.maps import save_html
+from layout.maps.budget import MAX_PAGE_MB
+from layout.maps.provision import provision_map
+from layout.runs.plan import PER_CELL, PlanResult, analyse, plan
 from layout.runs.province import (
     CRASH_ENV,
     MergedResult,
@@ -116,13 +119,19 @@ def _assert_same_tables(a: MergedResult, b: MergedResult) -> None:
     assert list(a.layers) == list(b.layers)
     for name in a.layers:
         pd.testing.assert_frame_equal(a.layers[name], b.layers[name], obj=name)
-    pd.testing.assert_frame_equal(a.demand_cells, b.demand_cells, obj="demand_cells")
+    for name in PER_CELL:
+        pd.testing.assert_frame_equal(
+            pd.concat(a.per_cell(name)), pd.concat(b.per_cell(name)), obj=name
+        )
 
 
 def test_serial_outputs(serial: MergedResult) -> None:
     out = serial.outputs[0].parent
     assert sorted(p.name for p in out.iterdir()) == [
         ".layout-plan.json",
+        "assignment",
+        "cell_flags",
+        "cell_reasons",
         "cells.parquet",
         "charts",
         "counties",
@@ -180,6 +189,83 @@ def test_merged_tables_equal_the_whole_study(serial: MergedResult, whole: PlanRe
     pd.testing.assert_frame_equal(
         serial.tables["school_pairs"], whole.tables["school_pairs"], obj="school_pairs"
     )
+
+
+def test_per_cell_parquet_holds_every_cell_of_every_county_and_year(
+    serial: MergedResult, whole: PlanResult
+) -> None:
+    """Children in = children out: the province's per-cell Parquet, county by county, against
+    the same analysis of the whole study in one piece (independent: one process, one frame)."""
+    out = serial.outputs[0].parent
+    demand = pd.read_parquet(out / "demand")
+    expected = whole.cell_demand()
+    assert expected is not None
+    # One folder per county, one per plan year inside, as many files as counties wrote.
+    for code in URBAN3:
+        years = sorted(p.name for p in (out / "demand" / f"county_code={code}").iterdir())
+        assert years == [f"year={y}" for y in sorted(expected["year"].unique())]
+    assert len(demand) == len(expected)
+    keys = ["county_code", "year", "scenario"]
+    got = demand.astype({"county_code": str, "year": int}).groupby(keys)
+    want = expected.groupby(keys)
+    for level in ("primary", "junior"):
+        pd.testing.assert_series_equal(
+            got[level].sum(), want[level].sum(), check_index_type=False, obj=level
+        )
+    pairs = demand[["cell_id", "scenario"]].astype(str).drop_duplicates()
+    assert len(pairs) * expected["year"].nunique() == len(demand)  # each cell every year
+    assert set(demand["cell_id"]) == set(expected["cell_id"])
+    # The other per-cell tables: as many rows as the counties' results, flags and flows with
+    # their geometry, every row under its county's folder.
+    for name in ("cell_flags", "cell_reasons", "assignment"):
+        table = (gpd if name != "cell_reasons" else pd).read_parquet(out / name)
+        assert len(table) == sum(len(part) for part in serial.per_cell(name)) > 0, name
+        assert set(table["county_code"].astype(str)) == set(URBAN3), name
+    flags = gpd.read_parquet(out / "cell_flags")
+    assert flags.crs == whole.study.crs
+    assert flags.geom_type.isin(["Polygon", "MultiPolygon"]).all()  # cells cut by a border
+    pd.testing.assert_series_equal(
+        flags.groupby("level")["children"].sum(),
+        whole.layers["cell_flags"].groupby("level")["children"].sum(),
+    )
+
+
+def test_results_gpkg_holds_what_a_planner_opens(serial: MergedResult) -> None:
+    """Summaries, flags (areas), proposals and catchments; the per-cell tables are beside it."""
+    out = serial.outputs[0].parent
+    layers = {row[0] for row in pyogrio.list_layers(out / "results.gpkg")}
+    planner = {"counties", "schools", "access_summary", "access_balance", "demand_by_township",
+               "under_provisioned", "catchments", "site_proposals", "class_size_by_county"}  # fmt: skip
+    assert planner <= layers
+    assert not layers & set(PER_CELL)
+    assert (out / "results.gpkg").stat().st_size < 10 * 2**20
+
+
+def test_merge_holds_no_per_cell_table(serial: MergedResult) -> None:
+    assert not (set(serial.tables) | set(serial.layers)) & set(PER_CELL)
+    assert serial.demand is None
+
+
+def test_province_provision_map_stays_under_the_page_budget(
+    serial: MergedResult, tmp_path: Path
+) -> None:
+    """The cells as images (a budget of no feature), read county by county: one per view."""
+    options = {
+        "balance": serial.tables["access_balance"],
+        "schools": serial.tables["access_schools"],
+    }
+    vector = provision_map(serial.study, reasons=serial.per_cell("cell_reasons"), **options)
+    raster = provision_map(
+        serial.study, reasons=serial.per_cell("cell_reasons"), max_features=0, **options
+    )
+    pages = {name: save_html(m, tmp_path / f"{name}.html") for name, m in
+             (("vector", vector), ("raster", raster))}  # fmt: skip
+    assert all(page.stat().st_size < MAX_PAGE_MB * 2**20 for page in pages.values())
+    balance = serial.tables["access_balance"]
+    views = balance[["level", "scenario", "year"]].drop_duplicates()
+    images = {name: page.read_text(encoding="utf-8").count("data:image/png;base64,")
+              for name, page in pages.items()}  # fmt: skip
+    assert images["raster"] - images["vector"] == len(views) + 1  # and the one shown first
 
 
 def test_county_first_access_equals_the_whole_study(
@@ -286,7 +372,7 @@ def test_cli_workers_equals_serial_after_a_worker_death(
             pyogrio.read_dataframe(serial_gpkg, layer=name),
             obj=name,
         )
-    for name in ("cells.parquet", "demand"):
+    for name in ("cells.parquet", *PER_CELL):
         pd.testing.assert_frame_equal(
             pd.read_parquet(out / name), pd.read_parquet(serial_gpkg.parent / name), obj=name
         )
@@ -446,11 +532,15 @@ def test_rural_site_plan_county_by_county_equals_the_whole_study(
         assert cover["minutes_before"] == pytest.approx(by_bus)
     demand = whole.demand
     assert demand is not None
-    c4_pupils = demand[
-        (demand["cell_id"] == "C4")
-        & (demand["scenario"] == focus_scenario(scenario_names(demand)))
-        & (demand["year"] == demand["year"].max())
-    ].groupby("grade")["children"].sum()
+    c4_pupils = (
+        demand[
+            (demand["cell_id"] == "C4")
+            & (demand["scenario"] == focus_scenario(scenario_names(demand)))
+            & (demand["year"] == demand["year"].max())
+        ]
+        .groupby("grade")["children"]
+        .sum()
+    )
     boarding = merged.sites.proposals.set_index("kind").loc["boarding_school"]
     boarders = c4_pupils.loc[4:6].sum() + (0 if across else c4_pupils.loc[7:9].sum())
     assert boarding["children_served"] == pytest.approx(boarders)

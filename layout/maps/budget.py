@@ -25,7 +25,11 @@ import geopandas as gpd
 LOG = logging.getLogger(__name__)
 
 MAX_FEATURES = 20_000
-"""Most features one layer of a map may hold before it is aggregated."""
+"""Most features one layer of a map may hold before it is aggregated (or, for the cells of the
+provision map, drawn as images: :mod:`layout.maps.grid`)."""
+MAX_PAGE_MB = 15
+"""Most megabytes one map page should weigh, a province's included (checked by the tests and
+``benchmarks/bench_province.py``)."""
 
 
 def within_budget(

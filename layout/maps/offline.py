@@ -66,6 +66,7 @@ from branca.element import Element
 from ..errors import ValidationError
 from ..report import replacing
 from .basemap import Basemap
+from .budget import MAX_PAGE_MB
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,13 @@ def save_html(
         page = _with_title(page, title)
     with replacing(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
-    logger.debug("saved offline map %s (%d characters)", target, len(page))
+    megabytes = target.stat().st_size / 2**20
+    logger.debug("saved offline map %s (%.1f MB)", target, megabytes)
+    if megabytes > MAX_PAGE_MB:
+        logger.warning(
+            "%s weighs %.0f MB, over the map budget of %d MB: it may open slowly", target.name,
+            megabytes, MAX_PAGE_MB,
+        )  # fmt: skip
     return target
 
 

@@ -3,10 +3,12 @@
   var N = {{ this.layers }};
   var layers = {towns: window[N.towns], cells: window[N.cells], schools: window[N.schools]};
   var K = {{ this.keys }};
+  // With more cells than the map budget, the cells are one image per level|scenario|year.
+  var IMG = {{ this.images }}, raster = Object.keys(IMG).length > 0;
   var T = {{ this.texts }};
   var C = {{ this.colours }};
   var state = {level: K.levels[0], scenario: K.focus, year: K.years[0]};
-  var all = {cells: layers.cells.getLayers(), schools: layers.schools.getLayers()};
+  var all = {cells: raster ? [] : layers.cells.getLayers(), schools: layers.schools.getLayers()};
   // Thousands of cells draw much faster on a canvas than as SVG paths; the townships share it
   // (the cells drawn over them), the schools stay SVG in a pane above.
   var canvas = L.canvas({padding: 0.5});
@@ -52,7 +54,8 @@
     return table(p.cell_id, [row(T.reason, T[v[3]] || "-"), row(T.children, count(v[0]) + unit),
       row(T.unserved, count(v[1]) + unit), row(T.far, count(v[2]) + unit)]);
   }
-  var texts = {towns: townText, schools: schoolText, cells: cellText};
+  var texts = raster ? {towns: townText, schools: schoolText}
+    : {towns: townText, schools: schoolText, cells: cellText};
   Object.keys(texts).forEach(function (name) {
     layers[name].eachLayer(function (f) {
       f.bindTooltip(function () { return texts[name](f); }, {sticky: true});
@@ -65,7 +68,8 @@
       var v = f.feature.properties.v[k];
       f.setStyle({fillColor: v ? C.gap[v[2]] : "#ffffff", fillOpacity: v ? 0.55 : 0.1});
     });
-    layers.cells.clearLayers();
+    if (raster) { layers.cells.setUrl(IMG[k]); }
+    else { layers.cells.clearLayers(); }
     all.cells.forEach(function (f) {
       var v = cell(f);
       if (!v) { return; }

@@ -13,7 +13,10 @@ scenario switch and a year slider (every layer follows them):
   travel beyond the norm (the urban service radius or the rural travel-time norm of the
   profile), or both, kept apart, for every scenario and year (``reasons`` of
   :func:`layout.access.access`). Cells and townships are drawn on one canvas (thousands of
-  cells draw slowly as SVG), the schools as SVG above them.
+  cells draw slowly as SVG), the schools as SVG above them. A study with more cells than the
+  map budget (:data:`layout.maps.budget.MAX_FEATURES`, a province) has its cells drawn as one
+  image per level, scenario and year instead (:mod:`layout.maps.grid`: the same colours, no
+  popups; the legend says so), which keeps the page to a few megabytes.
 - **Counties**: each county's demand chart in its popup.
 - **Roads** (:mod:`layout.maps.roads`), off until ticked.
 
@@ -29,12 +32,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
 import folium
-import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
@@ -43,11 +45,12 @@ from ..demand import focus_scenario
 from ..labels import Lang, code_name, in_language
 from ..standards import Profile
 from ..study import Study
+from . import budget as map_budget
 from .basemap import Basemap, Datum
-from .budget import within_budget
 from .canvas import Key, add_legend, finish, study_canvas
 from .controls import PageScript, add_controls
 from .geojson import geojson_from_geodataframe
+from .grid import cell_grid, grid_images
 from .labels import label_html
 from .roads import add_roads
 
@@ -93,6 +96,13 @@ _TEXT = {
     "far": ("超出标准", "Beyond the norm"),
     "reason": ("原因", "Reason"),
     "people": ("人", ""),
+    "drawn": (
+        "网格共{cells:,}个，超过地图上限{budget:,}：未达标网格按学段、方案、年份绘为图像（无弹窗），"
+        "各网格数据见 results.gpkg 旁的 cell_reasons/",
+        "{cells:,} cells exceed the map budget of {budget:,}: the flagged cells are drawn as one "
+        "image per level, scenario and year (no popups); each cell's figures are in "
+        "cell_reasons/ beside results.gpkg",
+    ),
 }
 _t = partial(in_language, _TEXT)
 
@@ -102,10 +112,11 @@ def provision_map(
     *,
     balance: pd.DataFrame,
     schools: pd.DataFrame,
-    reasons: pd.DataFrame,
+    reasons: pd.DataFrame | Iterable[pd.DataFrame],
     charts: Mapping[str, Path] | None = None,
     lang: Lang = "zh",
     basemap: Basemap | None = None,
+    max_features: int | None = None,
 ) -> folium.Map:
     """Build the provision map.
 
@@ -121,13 +132,17 @@ def provision_map(
         ``load``) by scenario, year and level.
     reasons
         ``reasons`` of :func:`layout.access.access`: the cells whose children have no place
-        within reach or travel beyond the norm, by scenario, year and level.
+        within reach or travel beyond the norm, by scenario, year and level; whole or in
+        pieces (one per county, read one at a time).
     charts
         County code to the PNG of its demand chart, shown in the county's popup.
     lang
         ``"zh"`` or ``"en"``.
     basemap
         Optional tiles; overlays follow the basemap's datum.
+    max_features
+        The map budget: a study with more cells has its flagged cells drawn as images;
+        :data:`layout.maps.budget.MAX_FEATURES` by default.
 
     Returns
     -------
@@ -139,7 +154,9 @@ def provision_map(
     towns = _townships_layer(study, balance, lang, datum)
     towns.show = False  # the page script draws the townships and cells on a canvas
     towns.add_to(fmap)
-    cells, aggregated = _cells_layer(study, reasons, keys, lang, datum)
+    pieces = [reasons] if isinstance(reasons, pd.DataFrame) else reasons
+    budget = map_budget.MAX_FEATURES if max_features is None else max_features
+    cells, images, drawn = _cells_layer(study, pieces, keys, lang, datum, budget=budget)
     cells.show = False
     cells.add_to(fmap)
     roads = add_roads(fmap, study, lang=lang, datum=datum)
@@ -151,7 +168,7 @@ def provision_map(
     items += [("#000000", _t("over", lang), "ring")]
     items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
     items += [roads.key] if roads else []
-    notices = [n for n in (aggregated, roads.notice if roads else None) if n]
+    notices = [n for n in (drawn, roads.notice if roads else None) if n]
     add_legend(
         fmap, study, title=_t("title", lang), items=items, lang=lang, notices=notices,
         heading=" ",
@@ -164,6 +181,7 @@ def provision_map(
                 {"towns": towns.get_name(), "cells": cells.get_name(), "schools": points.get_name()}
             ),  # fmt: skip
             keys=json.dumps(keys, ensure_ascii=False),
+            images=json.dumps(images),
             texts=json.dumps(_texts(study.standards, keys, lang), ensure_ascii=False),
             colours=json.dumps({"gap": GAP_COLOURS, "reason": REASON_COLOURS}),
         )
@@ -262,38 +280,65 @@ def _schools_layer(study: Study, table: pd.DataFrame, lang: Lang, datum: Datum) 
     return layer
 
 
-def _cells_layer(
+def _cells_layer(  # noqa: PLR0913 - the map's options, passed on
     study: Study,
-    reasons: pd.DataFrame,
+    reasons: Iterable[pd.DataFrame],
     keys: Mapping[str, list[str] | list[int] | str],
     lang: Lang,
     datum: Datum,
-) -> tuple[folium.GeoJson, str | None]:
+    *,
+    budget: int,
+) -> tuple[folium.GeoJson | folium.raster_layers.ImageOverlay, dict[str, str], str | None]:
     """Cells with no place within reach, beyond the norm, or both, by level, scenario and year.
 
-    Beyond the map budget the flagged cells are summed by township (with a notice).
+    Returns the layer, the images by view (none for vector cells) and the legend's notice. A
+    study with more cells than ``budget`` gets one image per view (``"level|scenario|year"``).
     """
     population = study["population"]
-    shapes = population[population["cell_id"].isin(reasons["cell_id"].unique())]
-    shapes = shapes[["cell_id", "township_code", "setting", "geometry"]]
-    shapes, notice = within_budget(shapes, by="township_code", what=_t("cells", "en"))
-    unit = "cell_id" if "cell_id" in shapes else "township_code"
-    rows = reasons
-    if unit == "township_code":
-        township = population.set_index("cell_id")["township_code"]
-        rows = rows.assign(township_code=township.reindex(rows["cell_id"]).to_numpy())
-    values = _cell_values(rows, unit, keys)
-    kind = shapes["setting"] if unit == "cell_id" else "township"
-    shown = gpd.GeoDataFrame(
-        {"cell_id": shapes[unit].to_numpy(), "setting": np.asarray(kind)},
-        geometry=shapes.geometry.to_numpy(), crs=shapes.crs,
-    )  # fmt: skip
+    if len(population) > budget:
+        grid = cell_grid(population.geometry, datum=datum)
+        codes = _reason_codes(pd.Index(population["cell_id"]), reasons, keys)
+        urls = grid_images(grid, codes, colours=list(REASON_COLOURS.values()))
+        levels, scenarios, years = (keys[k] for k in ("levels", "scenarios", "years"))
+        views = [f"{lv}|{sc}|{yr}" for lv in levels for sc in scenarios for yr in years]
+        overlay = folium.raster_layers.ImageOverlay(
+            urls[0], bounds=grid.bounds, name=_t("cells", lang), opacity=0.7, interactive=False
+        )
+        notice = _t("drawn", lang, cells=len(population), budget=budget)
+        return overlay, dict(zip(views, urls, strict=True)), notice
+    rows = pd.concat(list(reasons), ignore_index=True)
+    shapes = population[population["cell_id"].isin(rows["cell_id"].unique())]
     layer = geojson_from_geodataframe(
-        shown, style={"weight": 0, "fillOpacity": 0.7}, tooltip={"cell_id": "", "setting": ""},
-        name=_t("cells", lang), datum=datum, popups=False,
+        shapes[["cell_id", "setting", "geometry"]], style={"weight": 0, "fillOpacity": 0.7},
+        tooltip={"cell_id": "", "setting": ""}, name=_t("cells", lang), datum=datum,
+        popups=False,
     )  # fmt: skip
-    _with_values(layer, shown["cell_id"], values)
-    return layer, notice
+    _with_values(layer, shapes["cell_id"], _cell_values(rows, "cell_id", keys))
+    return layer, {}, None
+
+
+def _reason_codes(
+    cells: pd.Index,
+    reasons: Iterable[pd.DataFrame],
+    keys: Mapping[str, list[str] | list[int] | str],
+) -> np.ndarray:
+    """Return views by cells: each cell's reason in each view, 0 where it is not flagged.
+
+    1 no place, 2 beyond the norm, 3 both (the order of :data:`REASON_COLOURS`); views in
+    level, scenario, year order. Filled in piece by piece: the reasons are never held whole.
+    """
+    levels, scenarios, years = (pd.Index(list(keys[k])) for k in ("levels", "scenarios", "years"))
+    codes = np.zeros((len(levels) * len(scenarios) * len(years), len(cells)), np.uint8)
+    for rows in reasons:
+        at = np.array([levels.get_indexer(rows["level"]), scenarios.get_indexer(rows["scenario"]),
+                       years.get_indexer(rows["year"].astype(int)),
+                       cells.get_indexer(rows["cell_id"])])  # fmt: skip
+        known = (at >= 0).all(axis=0)
+        view = np.ravel_multi_index(tuple(at[:3, known]), (len(levels), len(scenarios), len(years)))
+        unserved = rows["unserved"].to_numpy()[known] > 0
+        beyond = rows["beyond_norm"].to_numpy()[known] > 0
+        codes[view, at[3, known]] = np.where(unserved & beyond, 3, np.where(unserved, 1, 2))
+    return codes
 
 
 def _cell_values(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -102,7 +102,7 @@ def write_geopackage(
 
 
 def write_parquet(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Iterable[pd.DataFrame],
     path: str | os.PathLike[str],
     *,
     partition_by: Sequence[str] = (),
@@ -116,12 +116,15 @@ def write_parquet(
     Parameters
     ----------
     frame
-        The table; its index is not written.
+        The table; its index is not written. With ``partition_by``, it may also be given in
+        pieces (e.g. one per county, read one at a time): each piece is written and let go
+        before the next is asked for, so the whole table is never in memory.
     path
         A ``.parquet`` file, or with ``partition_by`` a folder that must not exist yet: it
         gets one sub-folder per value (``county_code=210302/year=2025/part-0.parquet``, Hive
         style, which ``pandas.read_parquet(path)`` reads back whole, and
-        ``filters=[("county_code", "==", "210302")]`` in part).
+        ``filters=[("county_code", "==", "210302")]`` in part; ``geopandas.read_parquet``
+        for a GeoDataFrame). Two pieces with rows in one partition give it two files.
     partition_by
         Columns to partition by, outermost first; none writes one file.
 
@@ -141,26 +144,45 @@ def write_parquet(
 'county_code=b/year=1/part-0.parquet']
     >>> pd.read_parquet(out, filters=[("county_code", "==", "b")])["n"].tolist()
     [3]
+
+    In pieces, one per county:
+
+    >>> pieces = (table[table["county_code"] == code] for code in ("a", "b"))
+    >>> out = write_parquet(pieces, folder / "u", partition_by=["county_code", "year"])
+    >>> pd.read_parquet(out)["n"].tolist()
+    [1, 2, 3]
     """
     target = Path(path)
     if not partition_by:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError("a table in pieces needs partition_by")
         with replacing(target) as tmp:
             frame.to_parquet(tmp, index=False)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     parts = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        frame.to_parquet(
-            parts,
-            index=False,
-            partition_cols=list(partition_by),
-            basename_template="part-{i}.parquet",
-        )
+        for piece in [frame] if isinstance(frame, pd.DataFrame) else frame:
+            _write_partitions(piece, parts, list(partition_by))
         parts.rename(target)  # refused if the folder exists: a folder is not replaced in part
     finally:
         if parts.exists():
             shutil.rmtree(parts)
     return target
+
+
+def _write_partitions(frame: pd.DataFrame, folder: Path, by: list[str]) -> None:
+    """Add one Parquet file per partition of ``frame`` under ``folder`` (GeoParquet if spatial).
+
+    pandas' own ``partition_cols`` does not write GeoParquet metadata, so each partition is
+    written by the frame's own ``to_parquet``.
+    """
+    for values, rows in frame.groupby(by, sort=True, observed=True):
+        names = values if isinstance(values, tuple) else (values,)
+        leaf = folder.joinpath(*(f"{c}={v}" for c, v in zip(by, names, strict=True)))
+        leaf.mkdir(parents=True, exist_ok=True)
+        number = sum(1 for _ in leaf.glob("part-*.parquet"))
+        rows.drop(columns=by).to_parquet(leaf / f"part-{number}.parquet", index=False)
 
 
 def write_spreadsheet(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from ..schema import HALO, LAYERS
 from ..sites import SitePlan
 from ..study import Study, study_from_toml
 from ._partition import read_manifest, replacing_folder
-from .plan import PlanResult
+from .plan import PER_CELL, PlanResult
 
 __all__ = ["MergedResult", "merge_counties", "merge_tables"]
 
@@ -51,15 +51,16 @@ class MergedResult(PlanResult):
 
     ``study`` holds the union of the counties' partition layers (the halo schools left out),
     ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
-    The long demand layer is not held (``demand`` is ``None``): ``demand_cells`` holds its
-    per-cell form, the counties' :func:`layout.demand.demand_by_cell` tables concatenated.
-    ``sites`` is the counties' site plans joined (from the ``site_*`` layers), for the sites
-    map.
+    The per-cell tables (:data:`~layout.runs.plan.PER_CELL`: demand, cell flags and reasons,
+    assignment) are not held: :meth:`per_cell` reads them county by county from the counties'
+    result folders, so a province's tens of millions of rows are never in one process.
+    ``demand`` is ``None``. ``sites`` is the counties' site plans joined (from the ``site_*``
+    layers), for the sites map.
 
     Attributes
     ----------
-    demand_cells
-        Children per cell, scenario and year, one column per grade.
+    counties_dir
+        The folder of the counties' result folders.
     counties_run
         The county codes merged: every county partitioned.
     runs
@@ -71,14 +72,29 @@ class MergedResult(PlanResult):
         ``merge`` and ``outputs``.
     """
 
-    demand_cells: pd.DataFrame | None = None
+    counties_dir: Path | None = None
     counties_run: tuple[str, ...] = ()
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def cell_demand(self) -> pd.DataFrame | None:
-        """Demand per cell, scenario and year: the counties' tables concatenated."""
-        return self.demand_cells
+    def per_cell(self, name: str) -> Iterator[pd.DataFrame]:
+        """Yield the per-cell table ``name`` one county at a time, in county-code order.
+
+        Parameters
+        ----------
+        name
+            One of :data:`~layout.runs.plan.PER_CELL`.
+
+        Yields
+        ------
+        pandas.DataFrame
+            The table of one county (a GeoDataFrame for a layer), read from its result folder.
+        """
+        for code in self.counties_run if self.counties_dir is not None else ():
+            assert self.counties_dir is not None
+            path = _cell_file(self.counties_dir / code, name)
+            if path is not None:
+                yield _read_table(path)
 
 
 def merge_counties(
@@ -115,14 +131,14 @@ def merge_counties(
         raise CountyRunError(
             dict.fromkeys(missing, "no finished result for its current partition in the merge")
         )
-    tables, layers, cells, runs = {}, {}, [], []
+    tables, layers, runs = {}, {}, []
     for code in codes:
         done = json.loads((root / code / _DONE).read_text(encoding="utf-8"))
         folder = root / code
-        tables[code] = {n: _read_table(folder / _TABLES / f"{n}.parquet") for n in done["tables"]}
-        layers[code] = {n: _read_table(folder / _LAYERS / f"{n}.parquet") for n in done["layers"]}
-        if (root / code / _CELLS).is_file():
-            cells.append(pd.read_parquet(root / code / _CELLS))
+        tables[code] = {n: _read_table(folder / _TABLES / f"{n}.parquet")
+                        for n in done["tables"] if n not in PER_CELL}  # fmt: skip
+        layers[code] = {n: _read_table(folder / _LAYERS / f"{n}.parquet")
+                        for n in done["layers"] if n not in PER_CELL}  # fmt: skip
         runs.append({k: done[k] for k in ("county_code", "attempts", "seconds", "worker_peak_mb")})
     merged = merge_tables(tables)
     if set(BORDER_INPUTS) <= set(merged):
@@ -136,7 +152,7 @@ def merge_counties(
         tables=merged,
         layers=shapes,
         sites=SitePlan(*plans) if all(p is not None for p in plans) else None,
-        demand_cells=_concat(cells) if cells else None,
+        counties_dir=root,
         counties_run=tuple(codes),
         runs=pd.DataFrame(runs),
     )
@@ -248,6 +264,15 @@ def _city_wide(tables: dict[str, pd.DataFrame], study: Study) -> None:
         )
         if pairs is not None:
             tables["school_pairs"] = pairs
+
+
+def _cell_file(folder: Path, name: str) -> Path | None:
+    """Return the file of a county's per-cell table ``name``, or ``None`` if it made none."""
+    kinds = (_LAYERS, _TABLES)
+    files = (
+        [folder / _CELLS] if name == "demand" else [folder / k / f"{name}.parquet" for k in kinds]
+    )
+    return next((path for path in files if path.is_file()), None)
 
 
 def _finished(folder: Path, digest: str) -> bool:

@@ -21,9 +21,10 @@ outputs checked, by ``tests/test_bundled_study.py``):
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,18 @@ class PlanResult:
         """Demand per cell, scenario and year (:func:`layout.demand.demand_by_cell`), if any."""
         return None if self.demand is None else demand_by_cell(self.demand)
 
+    def per_cell(self, name: str) -> Iterator[pd.DataFrame]:
+        """Yield the per-cell table ``name`` (one of :data:`PER_CELL`) in pieces.
+
+        A run of the whole study holds it whole: one piece, or none if the run made none.
+        """
+        if name == "demand":
+            table = self.cell_demand()
+        else:
+            table = self.layers.get(name, self.tables.get(name))
+        if table is not None:
+            yield table
+
 
 def analyse(study: Study, *, progress: bool = False) -> PlanResult:
     """Run every analysis step on a loaded study, writing nothing.
@@ -252,7 +265,7 @@ def _write_pack(
     study = result.study
     LOG.info("write results")
     tables = _reported(result.tables)
-    shown = {name: t for name, t in tables.items() if name not in CELL_TABLES}
+    shown = {name: t for name, t in tables.items() if name not in PER_CELL}
     # GDAL and Arrow write the GeoPackage and the Parquet tables mostly outside the GIL: on a
     # thread of their own they overlap with the workbook, charts and maps drawn meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layout-write") as writer:
@@ -297,14 +310,21 @@ def _write_pack(
 
 def _county_tables(result: PlanResult, *, lang: Literal["zh", "en"]) -> dict[str, pd.DataFrame]:
     """Return the index page's table per county: focus scenario, first plan year."""
-    if "access_schools" not in result.tables or "cell_flags" not in result.layers:
+    if "access_schools" not in result.tables:
         return {}
     totals = result.tables["demand_by_county"]
     scenario = focus_scenario(scenario_names(totals))
     year = int(totals["year"].min())
+    columns = ["county_code", "scenario", "year", "level", "unserved", "beyond_radius",
+               "beyond_time"]  # fmt: skip
+    cells = [
+        pd.DataFrame(part.loc[(part["scenario"].astype(str) == scenario) & (part["year"] == year),
+                              columns])
+        for part in result.per_cell("cell_flags")
+    ]  # fmt: skip
     table = county_summary(
         result.tables,
-        cells=result.layers["cell_flags"],
+        cells=pd.concat(cells, ignore_index=True),
         schools=result.study["schools"],
         counties=result.study["counties"],
         scenario=scenario,
@@ -341,7 +361,7 @@ def _maps(
             study,
             balance=result.tables["access_balance"],
             schools=result.tables["access_schools"],
-            reasons=result.tables["cell_reasons"],
+            reasons=result.per_cell("cell_reasons"),
             charts=charts,
             lang=lang,
             basemap=basemap,
@@ -433,11 +453,14 @@ def _access(result: PlanResult) -> None:
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     result.layers["cell_flags"] = cells.merge(found.cells, on="cell_id")
     result.tables["access_balance"] = found.balance
-    result.tables["cell_reasons"] = found.reasons
+    result.tables["cell_reasons"] = found.reasons  # with their county, to partition them
+    county = cells.set_index("cell_id")["county_code"]  # the flows' too
     result.tables["attendance"] = found.attendance
     result.layers["under_provisioned"] = found.areas
     result.layers["catchments"] = found.catchments
-    result.layers["assignment"] = found.flows
+    result.layers["assignment"] = found.flows.assign(
+        county_code=county.reindex(found.flows["cell_id"]).to_numpy()
+    )
     if found.border_arcs is not None:
         inputs = (found.border_unserved, found.border_arcs)
         result.tables.update(zip(BORDER_INPUTS, inputs, strict=True))
@@ -516,10 +539,13 @@ def _charts(result: PlanResult, folder: Path, lang: Literal["zh", "en"]) -> list
     ]
 
 
-CELL_TABLES = {"cell_reasons": "reasons"}
-"""Tables with a row per cell, scenario, year and level, and the folder of each beside
-``results.gpkg``: Parquet partitioned by county and year, in neither the GeoPackage nor the
-workbook (hundreds of thousands of rows for a county study, millions for a province)."""
+PER_CELL = ("demand", "cell_flags", "cell_reasons", "assignment")
+"""The per-cell tables of a run (a row per cell or flow, scenario, year and level), written as
+(Geo)Parquet partitioned by county and year beside ``results.gpkg`` rather than in it or in the
+workbook (a province's are tens of millions of rows): ``demand`` (children by grade,
+:func:`layout.demand.demand_by_cell`), ``cell_flags`` (the cells of the focus scenario's first
+and last plan year with their provision flags, polygons), ``cell_reasons`` (the flagged cells
+of every scenario, year and level) and ``assignment`` (the focus years' flows, lines)."""
 
 
 def _reported(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -540,31 +566,29 @@ def _write_results(result: PlanResult, tables: dict[str, pd.DataFrame], path: Pa
     layers: dict[str, pd.DataFrame] = {"counties": result.counties(), "schools": result.schools()}
     layers.update(tables)
     layers.update(result.layers)
+    for name in PER_CELL:
+        layers.pop(name, None)
     meta = {"study": study.name, "synthetic": str(study.synthetic).lower()}
     return write_geopackage(layers, path, metadata=meta)
 
 
 def _write_cells(result: PlanResult, out: Path) -> list[Path]:
-    """Write the per-cell tables beside the GeoPackage, as (Geo)Parquet.
+    """Write the per-cell tables (:data:`PER_CELL`) beside the GeoPackage, as (Geo)Parquet.
 
     ``cells.parquet`` (GeoParquet: ``cell_id``, ``county_code``, ``township_code``, the
-    cell's polygon), ``demand/``, children per cell, scenario and year
-    (:func:`layout.demand.demand_by_cell`), and each table of :data:`CELL_TABLES` (``reasons/``:
-    the cells with children unserved or beyond the norm), partitioned by county and year (the
-    bulk of a run's output, hundreds of MB in a GeoPackage for a province).
+    cell's polygon) and one folder per table partitioned by county and year
+    (``demand/county_code=210302/year=2025/part-0.parquet``), written piece by piece as the
+    result yields them (a county-by-county run: one county at a time).
     """
-    by = ("county_code", "year")
-    written = [
-        write_parquet(result.tables[name], out / folder, partition_by=by)
-        for name, folder in CELL_TABLES.items()
-        if name in result.tables
-    ]
-    cell_demand = result.cell_demand()
-    if cell_demand is None:
-        return written
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
-    return [
-        write_parquet(cells, out / "cells.parquet"),
-        write_parquet(cell_demand, out / "demand", partition_by=by),
-        *written,
-    ]
+    written = [write_parquet(cells, out / "cells.parquet")]
+    for name in PER_CELL:
+        pieces = iter(result.per_cell(name))
+        first = next(pieces, None)
+        if first is not None:
+            chained = itertools.chain([first], pieces)
+            written.append(write_parquet(chained, out / name, partition_by=_PARTITIONS))
+    return written
+
+
+_PARTITIONS = ("county_code", "year")

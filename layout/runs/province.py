@@ -18,8 +18,11 @@ A province is planned as many small runs, one per county, then merged:
    could not seat then take the spare places of neighbouring counties' schools
    (:func:`layout.access.settle_borders`; each county found its arcs to them among its halo
    schools). The results GeoPackage, spreadsheet, charts and maps are written from the
-   merge by :func:`layout.runs.plan.write_outputs`. A serial, a process and a Dask run of
-   one study give identical tables.
+   merge by :func:`layout.runs.plan.write_outputs`. The per-cell tables (demand, cell flags
+   and reasons, assignment: tens of millions of rows for a province) are not merged: they go
+   county by county from the counties' folders into their Parquet folders, partitioned by
+   county and year (:meth:`~layout.runs.merge.MergedResult.per_cell`), so this process never
+   holds them whole. A serial, a process and a Dask run of one study give identical tables.
 
 Faults: a task whose process dies (killed, out of memory, crashed) is run again, at most
 ``retries`` more times; then the run fails with :class:`~layout.errors.CountyRunError` naming

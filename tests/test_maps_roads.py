@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
-from shapely.geometry import LineString
+import shapely
+from shapely.geometry import LineString, MultiLineString
 
 from layout.maps import external_references, save_html
+from layout.maps.budget import within_budget
 from layout.maps.overview import overview_map
 from layout.runs.plan import STEPS, PlanResult
 from layout.study import study_from_toml
@@ -56,3 +58,19 @@ def test_roads_are_an_optional_layer_off_by_default(tmp_path: Path, offline_page
     ]  # fmt: skip
     keys = page.locator("#layout-legend .layout-key-row").all_inner_texts()
     assert "道路（线宽按设计速度）" in keys
+
+
+def test_lines_over_the_budget_are_gathered_by_class_not_unioned() -> None:
+    # Two crossing roads of 60 km/h and one of 30: a union would node the crossing into four
+    # pieces; gathered, each class keeps its lines as they are (2 and 1 parts, same length).
+    roads = gpd.GeoDataFrame(
+        {"speed": ["60", "60", "30"], "km": [2.0, 2.0, 1.0]},
+        geometry=[LineString([(0, 1), (2, 1)]), LineString([(1, 0), (1, 2)]),
+                  MultiLineString([[(5, 0), (5, 1)]])],
+        crs="EPSG:4550",
+    )  # fmt: skip
+    shown, notice = within_budget(roads, by="speed", what="roads", max_features=2)
+    assert notice is not None and shown["speed"].tolist() == ["30", "60"]
+    assert shown["km"].tolist() == [1.0, 4.0]
+    assert shapely.get_num_geometries(shown.geometry.to_numpy()).tolist() == [1, 2]
+    assert shown.geometry.length.tolist() == [1.0, 4.0]

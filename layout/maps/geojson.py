@@ -226,16 +226,28 @@ def _validate(
 
 
 def _simplified(geometries: np.ndarray, tolerance: float | None) -> np.ndarray:
-    """Simplify a coverage with shared edges kept shared, other geometries one by one."""
+    """Simplify a coverage with shared edges kept shared, other geometries one by one.
+
+    Polygons keep a valid topology; lines are simplified by Douglas-Peucker alone (a line may
+    cross itself, and the topology-preserving pass over a province's gathered roads takes
+    minutes).
+    """
     if tolerance is None:
         return geometries
-    polygonal = np.isin(shapely.get_type_id(geometries), _POLYGONAL).all()
+    kinds = shapely.get_type_id(geometries)
+    polygonal = np.isin(kinds, _POLYGONAL)
     simplified: np.ndarray
-    if polygonal and shapely.coverage_is_valid(geometries):
+    if polygonal.all() and shapely.coverage_is_valid(geometries):
         simplified = shapely.coverage_simplify(geometries, tolerance)
     else:
         logger.debug("not a polygon coverage: simplifying each geometry on its own")
-        simplified = shapely.simplify(geometries, tolerance, preserve_topology=True)
+        simplified = geometries.copy()
+        simplified[polygonal] = shapely.simplify(
+            geometries[polygonal], tolerance, preserve_topology=True
+        )
+        simplified[~polygonal] = shapely.simplify(
+            geometries[~polygonal], tolerance, preserve_topology=False
+        )
     return simplified
 
 

@@ -6,13 +6,16 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import folium
 import geopandas as gpd
 import shapely
 from shapely.geometry import LineString, MultiLineString
 
+import layout.maps.roads
 from layout.maps import external_references, save_html
 from layout.maps.budget import within_budget
 from layout.maps.overview import overview_map
+from layout.maps.roads import add_roads
 from layout.runs.plan import STEPS, PlanResult
 from layout.study import study_from_toml
 from tests.tinystudy import CRS, X0, Y0, write_tiny_study
@@ -74,3 +77,25 @@ def test_lines_over_the_budget_are_gathered_by_class_not_unioned() -> None:
     assert shown["km"].tolist() == [1.0, 4.0]
     assert shapely.get_num_geometries(shown.geometry.to_numpy()).tolist() == [1, 2]
     assert shown.geometry.length.tolist() == [1.0, 4.0]
+
+
+def test_too_many_roads_draw_the_main_roads_only(tmp_path: Path, monkeypatch) -> None:
+    # Three roads against a budget of two: the 30 km/h village road is left out (with a
+    # notice), the 60 and 100 km/h roads are drawn as they are (within the budget).
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["r1", "r2", "r3"], "road_class": ["village", "county", "expressway"],
+         "speed_kmh": [30.0, 60.0, 100.0]},
+        geometry=[LineString([(X0 + 1_000, Y0 + 1_000 * i), (X0 + 19_000, Y0 + 1_000 * i)])
+                  for i in (1, 2, 3)],
+        crs=CRS,
+    )  # fmt: skip
+    study = dataclasses.replace(study, layers={**study.layers, "roads": roads})
+    monkeypatch.setattr(layout.maps.roads, "MAX_FEATURES", 2)
+    found = add_roads(folium.Map(tiles=None), study, lang="en", datum="wgs84")
+    drawn = sorted(f["properties"]["road_class"] for f in found.layer.data["features"])
+    assert drawn == ["county", "expressway"]
+    assert found.notice == (
+        "The 1 roads of 40 km/h or less are not drawn (the study's layer has them all)."
+    )
+    assert len(roads) == 3  # the study's layer is not changed

@@ -29,7 +29,7 @@ import numpy as np
 from ..labels import Lang, in_language
 from ..study import Study
 from .basemap import Datum
-from .budget import within_budget
+from .budget import MAX_FEATURES, within_budget
 from .canvas import Key
 from .geojson import geojson_from_geodataframe
 
@@ -46,6 +46,10 @@ _TEXT = {
     "roads": ("道路（线宽按设计速度）", "Roads (width by design speed)"),
     "road_class": ("道路等级", "Road class"),
     "speed": ("设计速度（公里/小时）", "Design speed (km/h)"),
+    "local": (
+        "设计速度{speed}公里/小时及以下的{n}条道路未绘出（完整路网见研究图层）。",
+        "The {n} roads of {speed} km/h or less are not drawn (the study's layer has them all).",
+    ),
 }
 _t = partial(in_language, _TEXT)
 
@@ -87,7 +91,14 @@ def add_roads(fmap: folium.Map, study: Study, *, lang: Lang, datum: Datum) -> Ro
         geometry=roads.geometry.to_numpy(),
         crs=roads.crs,
     )
+    local = (speed <= SPEED_BINS[0]).to_numpy()
+    if len(frame) > MAX_FEATURES and not local.all():
+        # Too many to draw: the main roads only (a province's streets would weigh megabytes).
+        frame = frame[~local]
     shown, notice = within_budget(frame, by="speed", what=_t("roads", "en"))
+    if local.any() and len(frame) < len(roads):
+        dropped = _t("local", "en", speed=f"{SPEED_BINS[0]:g}", n=f"{int(local.sum()):,}")
+        notice = f"{notice} {dropped}" if notice else dropped
     classes = mapclassify.UserDefined(shown["speed"].astype(float), bins=list(SPEED_BINS)).yb
     shown = shown.assign(weight=np.asarray(SPEED_WEIGHTS)[classes])
     tooltip = {c: _t(c, lang) for c in ("road_class", "speed") if c in shown.columns}

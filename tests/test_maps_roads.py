@@ -34,15 +34,20 @@ _ROADS = """() => {
 }"""
 
 
-def test_roads_are_an_optional_layer_off_by_default(tmp_path: Path, offline_page: OfflinePage):
-    study = study_from_toml(write_tiny_study(tmp_path / "study"))
-    roads = gpd.GeoDataFrame(
+def _three_roads() -> gpd.GeoDataFrame:
+    """A village road (30 km/h), a county road (60) and an expressway (100) across the study."""
+    return gpd.GeoDataFrame(
         {"road_id": ["r1", "r2", "r3"], "road_class": ["village", "county", "expressway"],
          "speed_kmh": [30.0, 60.0, 100.0]},
         geometry=[LineString([(X0 + 1_000, Y0 + 1_000 * i), (X0 + 19_000, Y0 + 1_000 * i)])
                   for i in (1, 2, 3)],
         crs=CRS,
     )  # fmt: skip
+
+
+def test_roads_are_an_optional_layer_off_by_default(tmp_path: Path, offline_page: OfflinePage):
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    roads = _three_roads()
     study = dataclasses.replace(study, layers={**study.layers, "roads": roads})
     result = PlanResult(study=study)
     dict(STEPS)["indicators"](result)
@@ -83,13 +88,7 @@ def test_too_many_roads_draw_the_main_roads_only(tmp_path: Path, monkeypatch) ->
     # Three roads against a budget of two: the 30 km/h village road is left out (with a
     # notice), the 60 and 100 km/h roads are drawn as they are (within the budget).
     study = study_from_toml(write_tiny_study(tmp_path / "study"))
-    roads = gpd.GeoDataFrame(
-        {"road_id": ["r1", "r2", "r3"], "road_class": ["village", "county", "expressway"],
-         "speed_kmh": [30.0, 60.0, 100.0]},
-        geometry=[LineString([(X0 + 1_000, Y0 + 1_000 * i), (X0 + 19_000, Y0 + 1_000 * i)])
-                  for i in (1, 2, 3)],
-        crs=CRS,
-    )  # fmt: skip
+    roads = _three_roads()
     study = dataclasses.replace(study, layers={**study.layers, "roads": roads})
     monkeypatch.setattr(layout.maps.roads, "MAX_FEATURES", 2)
     found = add_roads(folium.Map(tiles=None), study, lang="en", datum="wgs84")

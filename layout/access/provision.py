@@ -174,9 +174,11 @@ def cell_flags(
     cell = pd.Index(ids).get_indexer(flows[CELL_ID])  # -1: a cell not asked about
     asked = cell >= 0
     cell = cell[asked]
-    setting = np.ones(len(ids), dtype=bool) if urban is None else np.asarray(urban, dtype=bool)
-    by_radius = setting[cell] if urban is not None else np.ones(len(cell), dtype=bool)
-    by_time = ~setting[cell] if urban is not None else np.ones(len(cell), dtype=bool)
+    if urban is None:
+        by_radius = by_time = np.ones(len(cell), dtype=bool)
+    else:
+        by_radius = np.asarray(urban, dtype=bool)[cell]
+        by_time = ~by_radius
     school = school_table.index.get_indexer(flows[SCHOOL_ID])[asked]
     never = np.zeros(len(cell), dtype=bool)
     tests = {

@@ -23,7 +23,7 @@ from PIL import Image
 from pyproj import Transformer
 
 from layout.cli import main
-from layout.maps import save_html, sites
+from layout.maps import budget, save_html, sites
 from layout.maps.budget import MAX_PAGE_MB
 from layout.maps.provision import REASON_COLOURS, provision_map
 from layout.study import study_from_toml
@@ -72,6 +72,18 @@ _IMAGE = """() => {
   map.eachLayer(l => { if (l._image) { const b = l.getBounds();
     out = [l._image.src, b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; } });
   return out;
+}"""
+
+# Open the popup of the first county marker (its layer is off at first); once its chart has
+# loaded, return the picture's source and natural width.
+_CHART = """async () => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const marker = Object.keys(window).filter(k => k.startsWith('circle_marker_'))
+    .map(k => window[k]).find(m => m.getPopup() && m.getTooltip());
+  marker.addTo(map).openPopup();
+  const img = document.querySelector('.leaflet-popup-content img');
+  if (!img.complete) { await new Promise(done => { img.onload = done; img.onerror = done; }); }
+  return [img.getAttribute('src'), img.naturalWidth];
 }"""
 
 
@@ -414,3 +426,37 @@ def test_provision_cells_drawn_as_images_beyond_the_map_budget(
         code = {(True, False): 1, (False, True): 2, (True, True): 3}
         expected[row.cell_id] = code[(row.unserved > 0, row.beyond_norm > 0)]
     assert _classes_at_cells(page.evaluate(_IMAGE), cells) == expected
+
+
+def test_county_charts_embedded_or_linked_by_their_weight(
+    run: Path, offline_page: OfflinePage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A city's charts are in the page; over the budget the popups show the files by link.
+
+    The linked run writes its maps to a folder beside, not below, its results, so the link
+    climbs out of the maps folder as a planner's copy of both folders would.
+    """
+    charts = sorted((run / "out" / "charts").glob("demand_*.png"))
+    widths = set()
+    for png in charts:
+        with Image.open(png) as picture:
+            widths.add(picture.width)
+    offline_page.open(run / "maps" / "provision.html")
+    source, width = offline_page.page.evaluate(_CHART)
+    assert source.startswith("data:image/png;base64,") and width in widths
+    monkeypatch.setattr(budget, "MAX_EMBEDDED_MB", 0)
+    out, maps = tmp_path / "results", tmp_path / "pages"
+    toml = run / "study" / "study.toml"
+    assert main(["plan", str(toml), "--out", str(out), "--maps", str(maps), "--quiet"]) == 0
+    embedded, linked = (
+        (folder / "provision.html").read_text(encoding="utf-8").count("data:image/png;base64,")
+        for folder in (run / "maps", maps)
+    )
+    assert embedded - linked == len(charts)  # the other pictures are the page's own icons
+    offline_page.open(maps / "provision.html")
+    source, width = offline_page.page.evaluate(_CHART)
+    assert source.startswith("../results/charts/demand_") and width in widths
+    assert (maps / source).resolve().parent == (out / "charts").resolve()
+    legend = offline_page.page.inner_text("#layout-legend")
+    assert f"{len(charts)}个县的预测图" in legend and "超过嵌入上限0MB" in legend
+    assert offline_page.problems() == []

@@ -33,6 +33,9 @@ provision map, drawn as images: :mod:`layout.maps.grid`)."""
 MAX_PAGE_MB = 15
 """Most megabytes one map page should weigh, a province's included (checked by the tests and
 ``benchmarks/bench_province.py``)."""
+MAX_EMBEDDED_MB = 2
+"""Most megabytes of pictures (the county demand charts) one map page embeds; beyond, its
+popups link the picture files instead (a province's hundred charts weigh about 7 MB)."""
 
 
 def within_budget(

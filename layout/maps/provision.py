@@ -17,7 +17,9 @@ scenario switch and a year slider (every layer follows them):
   map budget (:data:`layout.maps.budget.MAX_FEATURES`, a province) has its cells drawn as one
   image per level, scenario and year instead (:mod:`layout.maps.grid`: the same colours, no
   popups; the legend says so), which keeps the page to a few megabytes.
-- **Counties**: each county's demand chart in its popup.
+- **Counties**: each county's demand chart in its popup, embedded in the page while the
+  charts together stay under :data:`layout.maps.budget.MAX_EMBEDDED_MB` (a city), else linked
+  to the chart files beside the results (a province; the legend says so).
 - **Roads** (:mod:`layout.maps.roads`), off until ticked.
 
 The norm of the level is read from the profile and named in the legend heading and in every
@@ -31,10 +33,12 @@ See :func:`layout.runs.plan.write_outputs`, which draws it after ``layout plan``
 from __future__ import annotations
 
 import base64
+import html
 import json
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import folium
 import mapclassify
@@ -54,7 +58,7 @@ from .grid import cell_grid, grid_images
 from .labels import label_html
 from .roads import add_roads
 
-__all__ = ["GAP_BINS", "GAP_COLOURS", "REASON_COLOURS", "provision_map"]
+__all__ = ["GAP_BINS", "GAP_COLOURS", "REASON_COLOURS", "CountyChart", "provision_map"]
 
 GAP_BINS = (0.8, 1.0, 1.2)
 """Upper bounds of the utilisation classes (children or pupils / places) below the last."""
@@ -103,8 +107,22 @@ _TEXT = {
         "image per level, scenario and year (no popups); each cell's figures are in "
         "cell_reasons/ beside results.gpkg",
     ),
+    "linked": (
+        "{counties}个县的预测图共{megabytes:.1f}MB，超过嵌入上限{budget}MB："
+        "弹窗链接 charts/ 中的图片",
+        "the {counties} county charts weigh {megabytes:.1f} MB, over the {budget} MB embedded in "
+        "a page: popups link the pictures in charts/",
+    ),
+    "open": ("打开预测图", "open the chart"),
 }
 _t = partial(in_language, _TEXT)
+
+
+class CountyChart(NamedTuple):
+    """A county's demand chart: its PNG file, and the link to it as seen from the map page."""
+
+    file: Path
+    link: str
 
 
 def provision_map(
@@ -113,7 +131,7 @@ def provision_map(
     balance: pd.DataFrame,
     schools: pd.DataFrame,
     reasons: pd.DataFrame | Iterable[pd.DataFrame],
-    charts: Mapping[str, Path] | None = None,
+    charts: Mapping[str, CountyChart] | None = None,
     lang: Lang = "zh",
     basemap: Basemap | None = None,
     max_features: int | None = None,
@@ -135,7 +153,9 @@ def provision_map(
         within reach or travel beyond the norm, by scenario, year and level; whole or in
         pieces (one per county, read one at a time).
     charts
-        County code to the PNG of its demand chart, shown in the county's popup.
+        County code to its demand chart, shown in the county's popup: embedded while the
+        charts weigh at most :data:`layout.maps.budget.MAX_EMBEDDED_MB` together, else shown
+        from the chart's link (relative to the page).
     lang
         ``"zh"`` or ``"en"``.
     basemap
@@ -162,13 +182,15 @@ def provision_map(
     roads = add_roads(fmap, study, lang=lang, datum=datum)
     points = _schools_layer(study, schools, lang, datum)
     points.add_to(fmap)
+    linked = None
     if charts:
-        _charts_layer(study, charts, lang).add_to(fmap)
+        layer, linked = _charts_layer(study, charts, lang)
+        layer.add_to(fmap)
     items: list[Key] = [(GAP_COLOURS[i], _t(f"class{i}", lang), "area") for i in range(5)]
     items += [("#000000", _t("over", lang), "ring")]
     items += [(colour, _t(reason, lang), "area") for reason, colour in REASON_COLOURS.items()]
     items += [roads.key] if roads else []
-    notices = [n for n in (drawn, roads.notice if roads else None) if n]
+    notices = [n for n in (drawn, linked, roads.notice if roads else None) if n]
     add_legend(
         fmap, study, title=_t("title", lang), items=items, lang=lang, notices=notices,
         heading=" ",
@@ -371,23 +393,42 @@ def _cell_values(
     }
 
 
-def _charts_layer(study: Study, charts: Mapping[str, Path], lang: Lang) -> folium.FeatureGroup:
-    """County markers whose popups hold the county's demand chart, embedded as data."""
+def _charts_layer(
+    study: Study, charts: Mapping[str, CountyChart], lang: Lang
+) -> tuple[folium.FeatureGroup, str | None]:
+    """Return county markers whose popups hold the county's demand chart, and a notice.
+
+    The charts are embedded as data while they weigh at most
+    :data:`layout.maps.budget.MAX_EMBEDDED_MB` together; beyond, every popup shows its chart
+    from the link, and the notice says so.
+    """
     group = folium.FeatureGroup(name=_t("counties", lang), show=False)
     counties = study["counties"].to_crs(4326)
+    codes = set(counties["county_code"])
+    shown = {code: c for code, c in charts.items() if code in codes and c.file.is_file()}
+    megabytes = sum(chart.file.stat().st_size for chart in shown.values()) / 2**20
+    embed = megabytes <= map_budget.MAX_EMBEDDED_MB
     for row in counties.itertuples():
-        png = charts.get(row.county_code)
-        if png is None or not Path(png).is_file():
+        chart = shown.get(row.county_code)
+        if chart is None:
             continue
-        data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
+        if embed:
+            data = base64.b64encode(chart.file.read_bytes()).decode("ascii")
+            picture = f"<img src='data:image/png;base64,{data}' width='480'>"
+        else:
+            href = html.escape(chart.link, quote=True)
+            picture = (
+                f"<a href='{href}' target='_blank'><img src='{href}' width='480' "
+                f"alt='{href}'><br>{_t('open', lang)}</a>"
+            )
         point = row.geometry.representative_point()
-        popup = folium.Popup(
-            f"<b>{label_html(row.name)}</b><br><img src='data:image/png;base64,{data}' "
-            "width='480'>",
-            max_width=500,
-        )
+        popup = folium.Popup(f"<b>{label_html(row.name)}</b><br>{picture}", max_width=500)
         folium.CircleMarker(
             (point.y, point.x), radius=7, color="#333", fill=True, fill_opacity=0.8, popup=popup,
             tooltip=folium.Tooltip(label_html(row.name)),
         ).add_to(group)  # fmt: skip
-    return group
+    if embed:
+        return group, None
+    return group, _t("linked", lang).format(
+        counties=len(shown), megabytes=megabytes, budget=map_budget.MAX_EMBEDDED_MB
+    )

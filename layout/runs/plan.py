@@ -57,7 +57,7 @@ from ..maps import save_html
 from ..maps.balance import balance_map
 from ..maps.basemap import Basemap, basemap_from_name
 from ..maps.overview import overview_map
-from ..maps.provision import provision_map
+from ..maps.provision import CountyChart, provision_map
 from ..maps.sites import plan_heading, sites_map
 from ..report import (
     found_outputs,
@@ -284,7 +284,14 @@ def _write_pack(
         written += _charts(result, out / "charts", lang)
         LOG.info("maps")
         basemap = basemap_from_name(tiles)
-        charts = {p.stem.removeprefix("demand_"): p for p in written if p.suffix == ".png"}
+        page = pack.final(maps / "provision.html").parent
+        charts = {
+            p.stem.removeprefix("demand_"): CountyChart(
+                p, Path(os.path.relpath(pack.final(p), page)).as_posix()
+            )
+            for p in written
+            if p.suffix == ".png"
+        }
         written += [
             save_html(fmap, maps / f"{name}.html", basemap=basemap)
             for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
@@ -337,7 +344,7 @@ def _county_tables(result: PlanResult, *, lang: Literal["zh", "en"]) -> dict[str
 def _maps(
     result: PlanResult,
     *,
-    charts: dict[str, Path],
+    charts: dict[str, CountyChart],
     lang: Literal["zh", "en"],
     basemap: Basemap | None,
 ) -> dict[str, folium.Map]:

@@ -15,10 +15,12 @@ import pandas as pd
 import pyogrio
 import pytest
 from PIL import Image
+from shapely.geometry import box
 
 from layout.access.plan_years import REASON_COLUMNS
 from layout.cli import main
 from layout.maps import external_references
+from layout.report.files import write_parquet
 from tests.tinystudy import TOML as TINY_TOML
 from tests.tinystudy import write_tiny_study
 
@@ -301,3 +303,18 @@ def test_class_size_overrides_reach_the_legend_and_the_index(tmp_path: Path) -> 
     assert "有50人及以上大班额" in legend
     assert "有超标准班额（小学44人、初中49人）" in legend
     assert "56" not in page.split("超过班额上限")[1].split("。")[0]
+
+
+def test_a_per_cell_table_without_rows_keeps_its_columns(tmp_path: Path) -> None:
+    """A study whose cells are all within the norm has no cell reasons: the folder says which."""
+    cells = gpd.GeoDataFrame(
+        {"county_code": ["210302"], "year": [2025], "cell_id": ["C1"], "children": [4.0]},
+        geometry=[box(0, 0, 500, 500)],
+        crs=4550,
+    )
+    pieces = (cells.iloc[:0] for _ in range(2))  # two counties, neither with a flagged cell
+    folder = write_parquet(pieces, tmp_path / "cell_reasons", partition_by=["county_code", "year"])
+    back = gpd.read_parquet(folder)
+    assert back.columns.tolist() == cells.columns.tolist() and len(back) == 0
+    assert back.crs == cells.crs
+    assert [p.name for p in folder.rglob("*.parquet")] == ["part-0.parquet"]

@@ -124,7 +124,8 @@ def write_parquet(
         gets one sub-folder per value (``county_code=210302/year=2025/part-0.parquet``, Hive
         style, which ``pandas.read_parquet(path)`` reads back whole, and
         ``filters=[("county_code", "==", "210302")]`` in part; ``geopandas.read_parquet``
-        for a GeoDataFrame). Two pieces with rows in one partition give it two files.
+        for a GeoDataFrame). Two pieces with rows in one partition give it two files; a table
+        without rows is one empty file at the root of the folder.
     partition_by
         Columns to partition by, outermost first; none writes one file.
 
@@ -151,6 +152,12 @@ def write_parquet(
     >>> out = write_parquet(pieces, folder / "u", partition_by=["county_code", "year"])
     >>> pd.read_parquet(out)["n"].tolist()
     [1, 2, 3]
+
+    A table without rows is one empty file, so that its columns read back:
+
+    >>> out = write_parquet(table.iloc[:0], folder / "v", partition_by=["county_code", "year"])
+    >>> pd.read_parquet(out).columns.tolist()
+    ['county_code', 'year', 'n']
     """
     target = Path(path)
     if not partition_by:
@@ -162,8 +169,12 @@ def write_parquet(
     target.parent.mkdir(parents=True, exist_ok=True)
     parts = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
+        empty = None
         for piece in [frame] if isinstance(frame, pd.DataFrame) else frame:
             _write_partitions(piece, parts, list(partition_by))
+            empty = piece.iloc[:0]
+        if empty is not None and not any(parts.iterdir()):
+            empty.to_parquet(parts / "part-0.parquet", index=False)  # its columns read back
         parts.rename(target)  # refused if the folder exists: a folder is not replaced in part
     finally:
         if parts.exists():

@@ -97,4 +97,6 @@ def test_too_many_roads_draw_the_main_roads_only(tmp_path: Path, monkeypatch) ->
     assert found.notice == (
         "The 1 roads of 40 km/h or less are not drawn (the study's layer has them all)."
     )
+    chinese = add_roads(folium.Map(tiles=None), study, lang="zh", datum="wgs84")
+    assert chinese.notice == "设计速度40公里/小时及以下的1条道路未绘出（完整路网见研究图层）。"
     assert len(roads) == 3  # the study's layer is not changed

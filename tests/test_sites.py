@@ -350,7 +350,7 @@ def test_gained_cells_over_the_map_budget_are_summed_by_township(
     page = sites_map(study, plan, lang="en").get_root().render()
     towns = gained["township_code"].nunique()
     assert (
-        f"{len(gained)} features exceed the map budget of 1; shown summed by township_code "
+        f"{len(gained)} features exceed the map budget of 1; shown summed by Township code "
         f"({towns} features)" in page
     )
 

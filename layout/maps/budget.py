@@ -11,19 +11,26 @@ Examples
 >>> from shapely.geometry import box
 >>> cells = gpd.GeoDataFrame({"township_code": ["A", "A", "B"], "children": [1.0, 2.0, 4.0]},
 ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 0, 6, 1)])
->>> shown, notice = within_budget(cells, by="township_code", what="cells", max_features=2)
->>> shown["children"].tolist(), notice is not None
-([3.0, 4.0], True)
+>>> shown, notice = within_budget(cells, by="township_code", what="网格", lang="zh",
+...                               max_features=2)
+>>> shown["children"].tolist()
+[3.0, 4.0]
+>>> notice
+'网格：3个要素超过地图上限2，按乡镇(街道)代码汇总显示（2个）；完整图层见 results.gpkg。'
+
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from ..labels import Lang, header, in_language
 
 LOG = logging.getLogger(__name__)
 
@@ -38,8 +45,25 @@ MAX_EMBEDDED_MB = 2
 popups link the picture files instead (a province's hundred charts weigh about 7 MB)."""
 
 
+_TEXT = {
+    "summed": (
+        "{what}：{n:,}个要素超过地图上限{limit:,}，按{by}汇总显示（{shown:,}个）；"
+        "完整图层见 results.gpkg。",
+        "{what}: {n:,} features exceed the map budget of {limit:,}; shown summed by {by} "
+        "({shown:,} features). The full layer is in results.gpkg.",
+    ),
+}
+_t = partial(in_language, _TEXT)
+
+
 def within_budget(
-    layer: gpd.GeoDataFrame, *, by: str, what: str, max_features: int | None = None
+    layer: gpd.GeoDataFrame,
+    *,
+    by: str,
+    what: str,
+    lang: Lang = "en",
+    by_label: str | None = None,
+    max_features: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, str | None]:
     """Return the layer as is when small enough, else dissolved by ``by`` with a notice.
 
@@ -50,7 +74,11 @@ def within_budget(
     by
         Column to aggregate by (numeric columns are summed, others dropped).
     what
-        Name of the layer in the notice.
+        Name of the layer in the notice, in ``lang``.
+    lang
+        Language of the notice (the log says it in English).
+    by_label
+        Name of ``by`` in the notice, in ``lang``; its column header by default.
     max_features
         The budget; :data:`MAX_FEATURES` by default.
 
@@ -69,12 +97,10 @@ def within_budget(
         shown = layer[[by, *numeric, layer.geometry.name]].dissolve(
             by=by, aggfunc="sum", as_index=False
         )
-    notice = (
-        f"{what}: {len(layer):,} features exceed the map budget of {limit:,}; shown "
-        f"summed by {by} ({len(shown):,} features). The full layer is in results.gpkg."
-    )
-    LOG.warning("%s", notice)
-    return shown, notice
+    counts = {"n": len(layer), "limit": limit, "shown": len(shown)}
+    LOG.warning("%s", _t("summed", "en", what=what, by=by, **counts))
+    label = header(by, lang) if by_label is None else by_label
+    return shown, _t("summed", lang, what=what, by=label, **counts)
 
 
 def _lines_by(layer: gpd.GeoDataFrame, *, by: str, numeric: list[str]) -> gpd.GeoDataFrame:

@@ -95,9 +95,11 @@ def add_roads(fmap: folium.Map, study: Study, *, lang: Lang, datum: Datum) -> Ro
     if len(frame) > MAX_FEATURES and not local.all():
         # Too many to draw: the main roads only (a province's streets would weigh megabytes).
         frame = frame[~local]
-    shown, notice = within_budget(frame, by="speed", what=_t("roads", "en"))
+    shown, notice = within_budget(
+        frame, by="speed", what=_t("roads", lang), lang=lang, by_label=_t("speed", lang)
+    )
     if local.any() and len(frame) < len(roads):
-        dropped = _t("local", "en", speed=f"{SPEED_BINS[0]:g}", n=f"{int(local.sum()):,}")
+        dropped = _t("local", lang, speed=f"{SPEED_BINS[0]:g}", n=f"{int(local.sum()):,}")
         notice = f"{notice} {dropped}" if notice else dropped
     classes = mapclassify.UserDefined(shown["speed"].astype(float), bins=list(SPEED_BINS)).yb
     shown = shown.assign(weight=np.asarray(SPEED_WEIGHTS)[classes])

@@ -138,7 +138,8 @@ def sites_map(
         gained, notice = within_budget(
             gained[["cell_id", "township_code", "children", "geometry"]],
             by="township_code",
-            what=_t("gained", "en"),
+            what=_t("gained", lang),
+            lang=lang,
         )
         notices += [notice] if notice else []
         key = "cell_id" if "cell_id" in gained else "township_code"

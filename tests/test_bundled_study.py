@@ -93,7 +93,7 @@ def test_workers_2_writes_the_same_layers_as_one_run(whole: Path, by_county: Pat
             _sorted(a), _sorted(b), check_dtype=False, rtol=1e-6, atol=1e-6, obj=name
         )
     # The per-cell tables beside the GeoPackage (Parquet) agree too.
-    for name in ("demand", "cell_flags", "cell_reasons", "assignment"):
+    for name in ("demand", "cell_flags", "cell_reasons", "assignment", "site_coverage"):
         a, b = _cells(whole / name), _cells(by_county / name)
         assert len(a) == len(b) > 0, name
         pd.testing.assert_frame_equal(
@@ -189,6 +189,7 @@ def test_plan_writes_every_output(study: Study, whole: Path) -> None:
         "demand",
         "index.html",
         "results.gpkg",
+        "site_coverage",
         "tables.xlsx",
     ]
     # The first finding counts the study's layers: counties, schools that exist (open or

@@ -47,7 +47,7 @@ def test_outputs_are_written(run: Path) -> None:
     out = sorted(p.name for p in (run / "out").iterdir())
     assert out == [
         ".layout-plan.json", "assignment", "cell_flags", "cell_reasons", "cells.parquet", "charts",
-        "demand", "index.html", "results.gpkg", "tables.xlsx",
+        "demand", "index.html", "results.gpkg", "site_coverage", "tables.xlsx",
     ]  # fmt: skip
     # Per-cell demand: one folder per county and plan year, outside the GeoPackage.
     parts = sorted(
@@ -117,6 +117,9 @@ def test_demand_outputs(run: Path) -> None:
         ["county_code", "scenario", "year"]
     )["children"]
     pd.testing.assert_series_equal(primary.sort_index(), expected.sort_index(), check_names=False)
+    # One county, read as the README says (the folder names read back as numbers).
+    one = pd.read_parquet(run / "out" / "demand", filters=[("county_code", "==", 210303)])
+    assert len(one) == (cells["county_code"] == "210303").sum() > 0
     geometry = gpd.read_parquet(run / "out" / "cells.parquet")
     assert sorted(geometry["cell_id"]) == ["C1", "C2", "C3", "C4"]
     assert geometry.crs == "EPSG:4550"

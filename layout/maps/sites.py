@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..labels import Lang, code_name, header, in_language
-from ..sites import SitePlan
+from ..sites import SitePlan, gained_cells
 from ..study import Study
 from .basemap import Basemap, Datum
 from .budget import within_budget
@@ -130,9 +130,7 @@ def sites_map(
         ).add_to(fmap)
     cover = plan.coverage
     judged = {"within_after", "within_before"} <= set(cover.columns)
-    gained = (
-        cover[(cover["within_after"] & ~cover["within_before"]).to_numpy(bool)] if judged else cover
-    )
+    gained = gained_cells(cover) if judged else cover
     notices = []
     if judged and len(gained):
         gained, notice = within_budget(

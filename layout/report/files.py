@@ -123,7 +123,8 @@ def write_parquet(
         A ``.parquet`` file, or with ``partition_by`` a folder that must not exist yet: it
         gets one sub-folder per value (``county_code=210302/year=2025/part-0.parquet``, Hive
         style, which ``pandas.read_parquet(path)`` reads back whole, and
-        ``filters=[("county_code", "==", "210302")]`` in part; ``geopandas.read_parquet``
+        ``filters=[("county_code", "==", 210302)]`` in part, the folder names read as numbers
+        when they look like numbers; ``geopandas.read_parquet``
         for a GeoDataFrame). Two pieces with rows in one partition give it two files; a table
         without rows is one empty file at the root of the folder.
     partition_by
@@ -171,8 +172,10 @@ def write_parquet(
     try:
         empty = None
         for piece in [frame] if isinstance(frame, pd.DataFrame) else frame:
-            _write_partitions(piece, parts, list(partition_by))
-            empty = piece.iloc[:0]
+            if len(piece):
+                _write_partitions(piece, parts, list(partition_by))
+            elif empty is None or len(piece.columns) > len(empty.columns):
+                empty = piece  # a piece without rows may have no columns either
         if empty is not None and not any(parts.iterdir()):
             empty.to_parquet(parts / "part-0.parquet", index=False)  # its columns read back
         parts.rename(target)  # refused if the folder exists: a folder is not replaced in part

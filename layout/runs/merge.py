@@ -32,7 +32,7 @@ from ..access import BORDER_INPUTS, settle_borders
 from ..errors import CountyRunError, ValidationError
 from ..indicators import balance_target, study_pairs
 from ..schema import HALO, LAYERS
-from ..sites import SitePlan
+from ..sites import SitePlan, gained_cells
 from ..study import Study, study_from_toml
 from ._partition import read_manifest, replacing_folder
 from .plan import PER_CELL, PlanResult
@@ -52,10 +52,11 @@ class MergedResult(PlanResult):
     ``study`` holds the union of the counties' partition layers (the halo schools left out),
     ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
     The per-cell tables (:data:`~layout.runs.plan.PER_CELL`: demand, cell flags and reasons,
-    assignment) are not held: :meth:`per_cell` reads them county by county from the counties'
-    result folders, so a province's tens of millions of rows are never in one process.
-    ``demand`` is ``None``. ``sites`` is the counties' site plans joined (from the ``site_*``
-    layers), for the sites map.
+    assignment, site coverage) are not held: :meth:`per_cell` reads them county by county from
+    the counties' result folders, so a province's tens of millions of rows are never in one
+    process. ``demand`` is ``None``. ``sites`` is the counties' site plans joined (from the
+    ``site_*`` layers), for the sites map; its ``coverage`` holds only the cells the plans
+    bring within the norm (:func:`layout.sites.gained_cells`, what the map draws).
 
     Attributes
     ----------
@@ -146,16 +147,22 @@ def merge_counties(
     shapes = merge_tables(layers)
     study = _merged_study(parts, codes, Path(manifest["study"]))
     _city_wide(merged, study)
-    plans = [shapes.get(f"site_{part}") for part in ("proposals", "candidates", "coverage")]
-    return MergedResult(
+    result = MergedResult(
         study=study,
         tables=merged,
         layers=shapes,
-        sites=SitePlan(*plans) if all(p is not None for p in plans) else None,
         counties_dir=root,
         counties_run=tuple(codes),
         runs=pd.DataFrame(runs),
     )
+    proposals, candidates = (shapes.get(f"site_{part}") for part in ("proposals", "candidates"))
+    if proposals is not None and candidates is not None:
+        # a county without rural cells gives a coverage without columns
+        gained = [gained_cells(gpd.GeoDataFrame(part)) for part in
+                  result.per_cell("site_coverage") if "within_after" in part]  # fmt: skip
+        cover = _concat(gained) if gained else gpd.GeoDataFrame(geometry=[])
+        result.sites = SitePlan(proposals, candidates, gpd.GeoDataFrame(cover))
+    return result
 
 
 def merge_tables(

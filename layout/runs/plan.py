@@ -121,7 +121,8 @@ class PlanResult:
         scenario's first and last plan year as lines), ``site_proposals`` (the rural plan
         of :func:`layout.sites.plan_sites` for every rural county, focus scenario, last plan
         year; also in ``tables`` without geometry), and that plan's ``site_candidates`` and
-        ``site_coverage`` (rural cells with their minutes before and after).
+        ``site_coverage`` (rural cells with their minutes before and after; written as
+        Parquet, :data:`PER_CELL`).
     sites
         The site plan itself (:class:`layout.sites.SitePlan`), drawn on the sites map.
     """
@@ -546,13 +547,15 @@ def _charts(result: PlanResult, folder: Path, lang: Literal["zh", "en"]) -> list
     ]
 
 
-PER_CELL = ("demand", "cell_flags", "cell_reasons", "assignment")
+PER_CELL = ("demand", "cell_flags", "cell_reasons", "assignment", "site_coverage")
 """The per-cell tables of a run (a row per cell or flow, scenario, year and level), written as
 (Geo)Parquet partitioned by county and year beside ``results.gpkg`` rather than in it or in the
 workbook (a province's are tens of millions of rows): ``demand`` (children by grade,
 :func:`layout.demand.demand_by_cell`), ``cell_flags`` (the cells of the focus scenario's first
 and last plan year with their provision flags, polygons), ``cell_reasons`` (the flagged cells
-of every scenario, year and level) and ``assignment`` (the focus years' flows, lines)."""
+of every scenario, year and level), ``assignment`` (the focus years' flows, lines) and
+``site_coverage`` (the rural cells of the site plan, its one year: by county only; a
+province's is most of what its GeoPackage weighed)."""
 
 
 def _reported(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -584,8 +587,9 @@ def _write_cells(result: PlanResult, out: Path) -> list[Path]:
 
     ``cells.parquet`` (GeoParquet: ``cell_id``, ``county_code``, ``township_code``, the
     cell's polygon) and one folder per table partitioned by county and year
-    (``demand/county_code=210302/year=2025/part-0.parquet``), written piece by piece as the
-    result yields them (a county-by-county run: one county at a time).
+    (``demand/county_code=210302/year=2025/part-0.parquet``; ``site_coverage`` by county),
+    written piece by piece as the result yields them (a county-by-county run: one county at
+    a time).
     """
     cells = result.study["population"][["cell_id", "county_code", "township_code", "geometry"]]
     written = [write_parquet(cells, out / "cells.parquet")]
@@ -594,8 +598,10 @@ def _write_cells(result: PlanResult, out: Path) -> list[Path]:
         first = next(pieces, None)
         if first is not None:
             chained = itertools.chain([first], pieces)
-            written.append(write_parquet(chained, out / name, partition_by=_PARTITIONS))
+            by = _PARTITIONS.get(name, ("county_code", "year"))
+            written.append(write_parquet(chained, out / name, partition_by=by))
     return written
 
 
-_PARTITIONS = ("county_code", "year")
+_PARTITIONS = {"site_coverage": ("county_code",)}
+"""Partitions of the per-cell tables that have no plan years (the others: county and year)."""

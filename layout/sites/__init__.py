@@ -5,12 +5,13 @@ from __future__ import annotations
 from .. import _moved
 from .candidates import candidate_sites
 from .plans import CANDIDATE_KINDS, plan_sites, rural_plan, urban_plan
-from .proposal import PROPOSAL_COLUMNS, TIERS, SitePlan
+from .proposal import PROPOSAL_COLUMNS, TIERS, SitePlan, gained_cells
 from .sizing import standard_classes
 
 __all__ = [
     "CANDIDATE_KINDS",
     "candidate_sites",
+    "gained_cells",
     "plan_sites",
     "PROPOSAL_COLUMNS",
     "rural_plan",

@@ -50,3 +50,29 @@ class SitePlan:
     proposals: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
     coverage: gpd.GeoDataFrame
+
+
+def gained_cells(coverage: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the cells of a plan's coverage that its proposals bring within the norm.
+
+    Parameters
+    ----------
+    coverage
+        :attr:`SitePlan.coverage`, or part of it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows with ``within_after`` and not ``within_before``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> cells = gpd.GeoDataFrame({"cell_id": ["A", "B", "C"],
+    ...                           "within_before": [True, False, False],
+    ...                           "within_after": [True, True, False]},
+    ...                          geometry=[Point(0, 0)] * 3)
+    >>> gained_cells(cells)["cell_id"].tolist()
+    ['B']
+    """
+    return coverage[(coverage["within_after"] & ~coverage["within_before"]).to_numpy(bool)]

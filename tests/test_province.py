@@ -14,6 +14,7 @@ import pyogrio
 import pytest
 from distributed import LocalCluster
 
+from layout.access import cost_method
 from layout.cli import main
 from layout.demand import focus_scenario, scenario_names, study_yields
 from layout.errors import CountyRunError, ValidationError
@@ -240,6 +241,15 @@ def test_results_gpkg_holds_what_a_planner_opens(serial: MergedResult) -> None:
     assert planner <= layers
     assert not layers & set(PER_CELL)
     assert (out / "results.gpkg").stat().st_size < 10 * 2**20
+
+
+def test_the_index_states_the_travel_method_the_partition_measured(
+    serial: MergedResult, whole: PlanResult
+) -> None:
+    """The whole study's roads are measured once, when partitioned, not again for the index."""
+    assert serial.cost_method is not None and serial.cost_method.method == "roads"
+    assert serial.cost_method == cost_method(whole.study)
+    assert "road_network" not in vars(serial.study)  # the merge never built the network
 
 
 def test_merge_holds_no_per_cell_table(serial: MergedResult) -> None:

@@ -15,7 +15,7 @@ from typing import Literal, TypedDict
 
 import pandas as pd
 
-from ..access import cost_method
+from ..access import CostMethod, cost_method
 from ..demand import focus_scenario, scenario_names
 from ..labels import VALUES_ZH
 from ..standards import Profile
@@ -26,7 +26,11 @@ __all__ = ["estimate_notes", "findings"]
 
 
 def findings(
-    tables: Mapping[str, pd.DataFrame], study: Study, *, lang: Literal["zh", "en"] = "zh"
+    tables: Mapping[str, pd.DataFrame],
+    study: Study,
+    *,
+    lang: Literal["zh", "en"] = "zh",
+    method: CostMethod | None = None,
 ) -> list[str]:
     """State the main findings of a run in a few sentences, with their numbers.
 
@@ -38,6 +42,9 @@ def findings(
         Its study.
     lang
         ``"zh"`` or ``"en"``.
+    method
+        How travel was costed, if known (a province's partition step measures it);
+        :func:`layout.access.cost_method` of ``study`` otherwise.
 
     Returns
     -------
@@ -86,8 +93,8 @@ def findings(
         lines.append(text["demand"].format(**row))
     lines += _access_findings(t.get("access_summary"), profile, text=text, lang=lang)
     lines += rule_findings(t, profile, lang=lang)
-    method = _method_finding(study, text=text)
-    return [*lines, method, *estimate_notes(study, lang=lang)]
+    how = _method_finding(study, method or cost_method(study), text=text)
+    return [*lines, how, *estimate_notes(study, lang=lang)]
 
 
 def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
@@ -133,9 +140,8 @@ def estimate_notes(study: Study, *, lang: Literal["zh", "en"]) -> list[str]:
     return notes
 
 
-def _method_finding(study: Study, *, text: _Findings) -> str:
+def _method_finding(study: Study, found: CostMethod, *, text: _Findings) -> str:
     """State how travel was costed: along the roads or by straight line, and why."""
-    found = cost_method(study)
     line = text["method"][found.reason].format(
         roads=found.roads, circuity=study.standards.service.circuity
     )

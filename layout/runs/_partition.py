@@ -101,13 +101,13 @@ def partition_study(
         layers = _county_layers(study, code, halo_pool, halo)
         hashes[code] = _write_county(root / code, layers, _county_config(config, layers))
         LOG.debug("partition %s: %d cells", code, len(layers["population"]))
-    log_cost_method(study)
     manifest = {
         "study": str(study.path),
         "fingerprint": source_fingerprint(study.path),
         "halo_m": halo,
         "counties": hashes,
         "warnings": plausibility_warnings(study).to_dict("records"),
+        "cost_method": log_cost_method(study)._asdict(),
     }
     with replacing(root / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")

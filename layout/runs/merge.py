@@ -28,7 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..access import BORDER_INPUTS, settle_borders
+from ..access import BORDER_INPUTS, CostMethod, settle_borders
 from ..errors import CountyRunError, ValidationError
 from ..indicators import balance_target, study_pairs
 from ..schema import HALO, LAYERS
@@ -154,6 +154,7 @@ def merge_counties(
         counties_dir=root,
         counties_run=tuple(codes),
         runs=pd.DataFrame(runs),
+        cost_method=CostMethod(**manifest["cost_method"]) if "cost_method" in manifest else None,
     )
     proposals, candidates = (shapes.get(f"site_{part}") for part in ("proposals", "candidates"))
     if proposals is not None and candidates is not None:

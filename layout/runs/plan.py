@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..access import BORDER_INPUTS, access, school_seats, settle_borders
+from ..access import BORDER_INPUTS, CostMethod, access, school_seats, settle_borders
 from ..demand import (
     demand_by_cell,
     demand_totals,
@@ -125,6 +125,9 @@ class PlanResult:
         Parquet, :data:`PER_CELL`).
     sites
         The site plan itself (:class:`layout.sites.SitePlan`), drawn on the sites map.
+    cost_method
+        How travel was costed, when measured before the analysis (a county-by-county run's
+        partition step); the findings measure it from the study otherwise.
     """
 
     study: Study
@@ -133,6 +136,7 @@ class PlanResult:
     demand: gpd.GeoDataFrame | None = None
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     sites: SitePlan | None = None
+    cost_method: CostMethod | None = None
 
     def counties(self) -> gpd.GeoDataFrame:
         """Counties with their class-size, funding and staffing totals."""
@@ -390,7 +394,7 @@ def findings(result: PlanResult, *, lang: Literal["zh", "en"] = "zh") -> list[st
 
     See :func:`layout.report.findings.findings`; examples in the module examples.
     """
-    return study_findings(result.tables, result.study, lang=lang)
+    return study_findings(result.tables, result.study, lang=lang, method=result.cost_method)
 
 
 def _announce(bar: tqdm, label: str) -> None:

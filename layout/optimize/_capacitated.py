@@ -45,6 +45,7 @@ from ._answers import (
     relocate,
     repair,
 )
+from ._branch_price import branch_and_price, suits
 from ._highs import MilpOutcome, capacitated_model
 from ._knapsack import Knapsacks, knapsack_bounds, solve_knapsacks
 from ._median import BoolArray, median_instance
@@ -172,7 +173,10 @@ def solve(
         best = improve(inst, best, deadline=_share(start, deadline, REGION_SHARE))
         logger.info("capacitated: region search incumbent %.6g", best.value)
     if best.value - lower > inst.closing(best.value) and time.perf_counter() < deadline:
-        best, proved = _reduced_model(inst, top, best, deadline=deadline)
+        if suits(inst):
+            best, proved = branch_and_price(inst, best, deadline=deadline, lam=top.lam)
+        else:
+            best, proved = _reduced_model(inst, top, best, deadline=deadline)
         lower = max(lower, proved)
     if not np.isfinite(best.value):
         raise ValidationError(

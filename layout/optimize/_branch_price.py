@@ -190,7 +190,9 @@ class _Master:
         site, member = site[fresh], member[fresh]
         rows_of = [np.flatnonzero(mask) for mask in member]
         cost = (self.dense[site] * member).sum(axis=1)
-        indices = [np.r_[r, self.n + j, self.n + self.m] for j, r in zip(site, rows_of, strict=True)]
+        indices = [
+            np.r_[r, self.n + j, self.n + self.m] for j, r in zip(site, rows_of, strict=True)
+        ]
         starts = np.r_[0, np.cumsum([len(x) for x in indices])[:-1]].astype(np.int32)
         flat = np.concatenate(indices).astype(np.int32)
         self.highs.addCols(
@@ -215,13 +217,16 @@ class _Master:
             return
         self.highs.deleteCols(len(drop), (self.first + drop).astype(np.int32))
         self.site, self.cost, self.member = self.site[keep], self.cost[keep], self.member[keep]
-        self.keys = {(int(j), mask.tobytes()) for j, mask in zip(self.site, self.member, strict=True)}
+        self.keys = {
+            (int(j), mask.tobytes()) for j, mask in zip(self.site, self.member, strict=True)
+        }
 
     def reduced_costs(self) -> FloatArray:
         """Reduced cost of every pattern at the master's present duals."""
-        duals = np.asarray(self.highs.getSolution().row_dual)
+        duals = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
         n, m = self.n, self.m
-        return self.cost - self.member @ duals[:n] - duals[n + self.site] - duals[n + m]
+        priced: FloatArray = self.member @ duals[:n] + duals[n + self.site] + duals[n + m]
+        return self.cost - priced
 
     def restrict(self, node: Node) -> None:
         """Bound the patterns and the columns' rows to ``node``'s decisions."""
@@ -234,19 +239,22 @@ class _Master:
             self.highs.changeColsBounds(k, ids, np.zeros(k), upper)
         rows = (self.n + np.arange(self.m)).astype(np.int32)
         lower = node.opened.astype(np.float64)
-        self.highs.changeRowsBounds(self.m, rows, lower, np.where(node.closed, 0.0, 1.0))
+        upper = np.where(node.closed, 0.0, 1.0)
+        self.highs.changeRowsBounds(self.m, rows, lower, upper)  # type: ignore[attr-defined]
 
     def solve(self) -> tuple[float, FloatArray, FloatArray]:
         """Solve the master LP; return its value, variables (artificials first) and row duals."""
         self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise ArithmeticError(f"master LP: {self.highs.modelStatusToString(self.highs.getModelStatus())}")
+            raise ArithmeticError(
+                f"master LP: {self.highs.modelStatusToString(self.highs.getModelStatus())}"
+            )
         solution = self.highs.getSolution()
         value = float(self.highs.getInfo().objective_function_value)
         return value, np.asarray(solution.col_value), np.asarray(solution.row_dual)
 
     def answer(self, z: FloatArray) -> Answer:
-        """The answer of the patterns whose value (after the artificials) is over one half."""
+        """Return the answer of the patterns whose value (after the artificials) is over 1/2."""
         used = np.flatnonzero(z[self.first :] > 0.5)
         open_mask = np.zeros(self.m, dtype=bool)
         open_mask[self.site[used]] = True
@@ -265,7 +273,7 @@ def _price(
     masks; a closed column's is empty) and ``node`` with the columns fixed whose opening or
     closing lifts the bound to ``upper`` (Lagrangian reduced-cost fixing).
     """
-    inst, n, m = master.inst, master.n, master.m
+    inst, m = master.inst, master.m
     t = inst.table
     reduced = t.cost - lam[t.row]
     keep = (reduced < 0) & ~node.excluded()[t.col, t.row] & (node.forced[t.row] < 0)
@@ -362,7 +370,7 @@ def _closes(inst: CapacitatedInstance, bound: Any, upper: float) -> Any:
 
 
 def _branching(master: _Master, z: FloatArray) -> tuple[int, int] | None:
-    """The column (``i = -1``) or pair ``(j, i)`` to branch on; None when ``z`` is whole."""
+    """Return the column (``i = -1``) or pair ``(j, i)`` to branch on; None if ``z`` is whole."""
     part = z[master.first :]
     open_value = np.bincount(master.site, part, minlength=master.m)
     spread = np.minimum(open_value, 1.0 - open_value)
@@ -385,8 +393,7 @@ def _patterns_mip(master: _Master, best: Answer, bound: float, *, deadline: floa
     left = min(ROOT_MIP_SECONDS, deadline - time.perf_counter())
     if left <= 0 or len(master.site) == 0:
         return best
-    inst = master.inst
-    n, m = master.n, master.m
+    inst, m = master.inst, master.m
     reduced = master.reduced_costs()
     if np.isfinite(best.value):
         reduced = np.where(reduced <= best.value - bound, reduced, np.inf)
@@ -441,6 +448,16 @@ def branch_and_price(
         forced=np.full(n, -1),
         center=np.zeros(n) if lam is None else np.asarray(lam, dtype=np.float64),
     )
+    try:
+        return _search(master, root, best, deadline=deadline)
+    except ArithmeticError as err:  # HiGHS did not solve a master: no proof from the tree
+        logger.warning("branch and price stopped: %s", err)
+        return best, -np.inf
+
+
+def _search(master: _Master, root: Node, best: Answer, *, deadline: float) -> tuple[Answer, float]:
+    """Search the tree from ``root`` best bound first; the best answer and the bound."""
+    inst = master.inst
     order = itertools.count()
     heap: list[tuple[float, int, Node]] = [(-np.inf, next(order), root)]
     nodes = 0

@@ -13,7 +13,11 @@
    plus the price of opening ``j``; pairs and columns whose forced cost lifts ``L`` over the
    incumbent cannot be in a better answer and are dropped.
 4. **HiGHS** solves the model on what is left, started from the incumbent: when nothing else
-   was dropped its answer is the optimum and its bound a bound of the whole problem.
+   was dropped its answer is the optimum and its bound a bound of the whole problem. Small
+   instances with integer demands and capacities (:func:`~layout.optimize._branch_price.suits`)
+   go instead to the **branch and price** of :mod:`layout.optimize._branch_price`, started
+   from the incumbent and the best multipliers: its bound is the Dantzig-Wolfe one, raised
+   by branching.
 
 Examples
 --------

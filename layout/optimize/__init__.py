@@ -378,7 +378,8 @@ def capacitated_p_median(  # noqa: PLR0913 - the model's options, all keyword-on
     transportation LP and relocated; HiGHS on a pool of the columns most often open, or on
     instances above 250 000 pairs a region search (a few neighbouring clusters re-solved
     exactly by HiGHS, over and over); then HiGHS on the model that Lagrangian reduced-cost
-    fixing leaves, which proves optimality when it finishes.
+    fixing leaves, which proves optimality when it finishes, or, on small instances with
+    integer demands and capacities, a branch and price on the Dantzig-Wolfe bound.
 
     Parameters
     ----------

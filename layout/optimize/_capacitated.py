@@ -13,7 +13,11 @@
    plus the price of opening ``j``; pairs and columns whose forced cost lifts ``L`` over the
    incumbent cannot be in a better answer and are dropped.
 4. **HiGHS** solves the model on what is left, started from the incumbent: when nothing else
-   was dropped its answer is the optimum and its bound a bound of the whole problem.
+   was dropped its answer is the optimum and its bound a bound of the whole problem. Small
+   instances with integer demands and capacities (:func:`~layout.optimize._branch_price.suits`)
+   go instead to the **branch and price** of :mod:`layout.optimize._branch_price`, started
+   from the incumbent and the best multipliers: its bound is the Dantzig-Wolfe one, raised
+   by branching.
 
 Examples
 --------
@@ -45,6 +49,7 @@ from ._answers import (
     relocate,
     repair,
 )
+from ._branch_price import branch_and_price, suits
 from ._highs import MilpOutcome, capacitated_model
 from ._knapsack import Knapsacks, knapsack_bounds, solve_knapsacks
 from ._median import BoolArray, median_instance
@@ -80,6 +85,11 @@ REGION_SHARE = 0.95
 :data:`~layout.optimize._answers.PRIMAL_ARCS`), the region search replaces the pool model and
 runs until this share of the time limit has passed (measured on p3038_600: the answers are the
 weak part at that size, and the reduced model is then a restriction, not a proof)."""
+
+TREE_SHARE = 0.8
+"""Share of the time left that the branch and price may take; when it stops short of a proof,
+HiGHS on the reduced model takes the rest (measured on pmedcap1 cpmp20: its answers are
+better than the tree's)."""
 
 MAX_ITERATIONS = 1000
 PATIENCE = 15
@@ -172,8 +182,13 @@ def solve(
         best = improve(inst, best, deadline=_share(start, deadline, REGION_SHARE))
         logger.info("capacitated: region search incumbent %.6g", best.value)
     if best.value - lower > inst.closing(best.value) and time.perf_counter() < deadline:
-        best, proved = _reduced_model(inst, top, best, deadline=deadline)
-        lower = max(lower, proved)
+        if suits(inst):
+            tree_end = _share(time.perf_counter(), deadline, TREE_SHARE)
+            best, proved = branch_and_price(inst, best, deadline=tree_end, lam=top.lam)
+            lower = max(lower, proved)
+        if best.value - lower > inst.closing(best.value) and time.perf_counter() < deadline:
+            best, proved = _reduced_model(inst, top, best, deadline=deadline)
+            lower = max(lower, proved)
     if not np.isfinite(best.value):
         raise ValidationError(
             "no single-source assignment within the capacities was found in the time limit; "

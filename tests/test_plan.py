@@ -301,3 +301,20 @@ def test_class_size_overrides_reach_the_legend_and_the_index(tmp_path: Path) -> 
     assert "有50人及以上大班额" in legend
     assert "有超标准班额（小学44人、初中49人）" in legend
     assert "56" not in page.split("超过班额上限")[1].split("。")[0]
+
+
+def test_sites_planned_in_a_child_beside_access_give_the_same_result(tmp_path: Path) -> None:
+    # `layout plan` overlaps the access step with the sites step run in a forked child; the
+    # result must be the one of the steps run one after the other in this process.
+    from layout.runs.plan import analyse
+    from layout.study import study_from_toml
+
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    alone, overlapped = analyse(study), analyse(study, overlap=True)
+    assert overlapped.sites is not None and not overlapped.layers["site_proposals"].empty
+    assert list(overlapped.tables) == list(alone.tables)
+    for name, table in alone.tables.items():
+        pd.testing.assert_frame_equal(overlapped.tables[name], table, obj=name)
+    assert list(overlapped.layers) == list(alone.layers)
+    for name, layer in alone.layers.items():
+        pd.testing.assert_frame_equal(overlapped.layers[name], layer, obj=name)

@@ -69,7 +69,10 @@ def compare(out_a: Path, maps_a: Path, out_b: Path, maps_b: Path) -> None:
     for name in names:
         if name != "charts":
             _same(_parquet(out_a / name), _parquet(out_b / name), name)
-    sheets = [pd.read_excel(run / "tables.xlsx", sheet_name=None) for run in (out_a, out_b)]
+    sheets = [
+        pd.read_excel(run / "tables.xlsx", sheet_name=None, engine="openpyxl")
+        for run in (out_a, out_b)
+    ]
     assert list(sheets[0]) == list(sheets[1]), "the workbooks' sheets differ"
     for sheet in sheets[0]:
         _same(sheets[0][sheet], sheets[1][sheet], f"tables.xlsx:{sheet}")

@@ -59,7 +59,7 @@ from .allocate import Assignment, assign_series, attendance_matrix, catchments
 from .borders import _border_inputs
 from .costs import TravelCosts, costs_from_distance, costs_from_network
 from .provision import (
-    area_balance,
+    area_balances,
     cell_flags,
     school_provision,
     two_step_fca,
@@ -237,9 +237,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
     keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {
         "schools": [],
-        "balance": [],
         "reasons": [],
     }
+    balances: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
     population = study["population"]
     cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
@@ -268,13 +268,14 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             )
             results = assign_series(county_demands, schools, costs, capacity_column="capacity")
             cap = study.standards.cap(level)
+            towns_of: list[np.ndarray] = []
             for key, frame, result in zip(keys, county_demands, results, strict=True):
                 table = school_provision(result, schools, classes_column="classes", class_cap=cap)
                 keyed["schools"].append((table.reset_index(), key))
                 where = cell_ids.get_indexer(frame["cell_id"])
                 flow_urban = urban[cell_ids.get_indexer(result.flows["cell_id"])]
                 summaries.append(_summary(study, result, key, urban=flow_urban, county=county))
-                keyed["balance"].append((_balance(frame, schools, towns[where]), key))
+                towns_of.append(towns[where])
                 lived = np.zeros(len(cells), dtype=bool)
                 lived[where] = True
                 flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
@@ -284,6 +285,7 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                     inputs = (frame, geo, schools, costs)
                     first = key["year"] == years[0]
                     _focus(parts, study, result, flags, inputs, key, first=first)
+            balances.append(_balances(county_demands, towns_of, schools, keys))
             if cross is not None:
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
@@ -294,7 +296,7 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
         areas=_stacked(parts["areas"], study.crs),
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
-        balance=_keyed(keyed["balance"]),
+        balance=pd.concat(balances, ignore_index=True),
         flows=_stacked(parts["flows"], study.crs),
         border_unserved=_joined_or_none(parts["border_unserved"], across),
         border_arcs=_joined_or_none(parts["border_arcs"], across),
@@ -445,14 +447,32 @@ def _summary(
     return row
 
 
-def _balance(cells: pd.DataFrame, schools: gpd.GeoDataFrame, township: np.ndarray) -> pd.DataFrame:
-    """Children minus places per township for one scenario, year and level.
+def _balances(
+    frames: Sequence[pd.DataFrame],
+    towns: Sequence[np.ndarray],
+    schools: gpd.GeoDataFrame,
+    keys: Sequence[dict[str, object]],
+) -> pd.DataFrame:
+    """Children minus places per township for each scenario and year of a county and level.
 
-    ``township`` is the township of each of ``cells``' rows.
+    ``frames`` are the children of each key (``towns``: the township of each row); the
+    columns of each key are added after the balance's, as :func:`_keyed` adds them.
     """
-    located = cells.assign(township_code=township)
-    table = area_balance(located, schools, by="township_code")
-    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index()
+    located = pd.DataFrame(
+        {
+            "township_code": np.concatenate(towns) if towns else np.array([], dtype=object),
+            "children": np.concatenate([f["children"].to_numpy() for f in frames])
+            if frames
+            else np.zeros(0),
+        }
+    )
+    pieces = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+    table = area_balances(located, schools, pieces=pieces, n_pieces=len(keys))
+    piece = table.pop("piece").to_numpy()
+    table = table.rename(columns={"shortfall": "seat_shortfall"})
+    for name in keys[0]:
+        table[name] = np.array([key[name] for key in keys])[piece]
+    return table
 
 
 def _flags(

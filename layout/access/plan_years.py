@@ -235,11 +235,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     places = _places(study, "schools")
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
-    keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {
-        "schools": [],
-        "reasons": [],
-    }
+    keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {"schools": []}
     balances: list[pd.DataFrame] = []
+    reasons: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
     population = study["population"]
     cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
@@ -267,32 +265,37 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                 study, schools, others, cells=cells, level=level, across=across
             )
             results = assign_series(county_demands, schools, costs, capacity_column="capacity")
-            cap = study.standards.cap(level)
             towns_of: list[np.ndarray] = []
+            flow_cells: list[np.ndarray] = []
             for key, frame, result in zip(keys, county_demands, results, strict=True):
-                table = school_provision(result, schools, classes_column="classes", class_cap=cap)
+                table = school_provision(
+                    result, schools, classes_column="classes", class_cap=study.standards.cap(level)
+                )
                 keyed["schools"].append((table.reset_index(), key))
                 where = cell_ids.get_indexer(frame["cell_id"])
-                flow_urban = urban[cell_ids.get_indexer(result.flows["cell_id"])]
-                summaries.append(_summary(study, result, key, urban=flow_urban, county=county))
+                flow_cells.append(cell_ids.get_indexer(result.flows["cell_id"]))
+                summaries.append(
+                    _summary(study, result, key, urban=urban[flow_cells[-1]], county=county)
+                )
                 towns_of.append(towns[where])
-                lived = np.zeros(len(cells), dtype=bool)
-                lived[where] = True
-                flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
-                keyed["reasons"].append((_reasons(flags, county), key))
                 if key["scenario"] == focus and key["year"] in focus_years:
+                    lived = np.zeros(len(cells), dtype=bool)
+                    lived[where] = True
+                    flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
                     geo = cells[lived].reset_index(drop=True)
                     inputs = (frame, geo, schools, costs)
                     first = key["year"] == years[0]
                     _focus(parts, study, result, flags, inputs, key, first=first)
             balances.append(_balances(county_demands, towns_of, schools, keys))
+            found = _reasons(results, flow_cells, cell_ids, urban, keys, norms=_norms(study, level))
+            reasons.append(found.assign(county_code=county))
             if cross is not None:
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.DataFrame(summaries),
         schools=_keyed(keyed["schools"]),
         cells=pd.concat(parts["cells"], ignore_index=True),
-        reasons=_keyed(keyed["reasons"])[REASON_COLUMNS],
+        reasons=pd.concat(reasons, ignore_index=True)[REASON_COLUMNS],
         areas=_stacked(parts["areas"], study.crs),
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
@@ -503,12 +506,50 @@ REASON_COLUMNS = [
 """Columns of :attr:`Access.reasons`."""
 
 
-def _reasons(flags: pd.DataFrame, county: str) -> pd.DataFrame:
-    """Keep the cells with children unserved or beyond the norm, with both counts."""
-    beyond = flags["beyond_radius"] + flags["beyond_time"]
-    kept = ((flags["unserved"] > 0) | (beyond > 0)).to_numpy()
-    rows = flags.loc[kept, ["cell_id", "children", "unserved"]]
-    return rows.assign(beyond_norm=beyond[kept], county_code=county)
+def _reasons(
+    results: Sequence[Assignment],
+    flow_cells: Sequence[np.ndarray],
+    cell_ids: pd.Index,
+    urban: np.ndarray,
+    keys: Sequence[dict[str, object]],
+    *,
+    norms: tuple[float, float],
+) -> pd.DataFrame:
+    """Keep the cells with children unserved or beyond the norm, with both counts.
+
+    For every scenario and year (``keys``) of a county and level at once: ``results`` are
+    their assignments on the same costs, ``flow_cells`` the position in ``cell_ids`` of each
+    assignment's flows. The counts are those of :func:`layout.access.cell_flags` (urban cells
+    by the radius, rural ones by the time norm: ``norms``); the key columns come after.
+    """
+    radius, minutes = norms
+    n_cells = len(cell_ids)
+    pieces = np.repeat(np.arange(len(results)), [len(cells) for cells in flow_cells])
+    cell = np.concatenate(flow_cells)
+    flows = [result.flows for result in results]
+    metres, times, children = (
+        np.concatenate([f[name].to_numpy(dtype=float) for f in flows])
+        for name in ("metres", "minutes", "children")
+    )
+    beyond = np.where(urban[cell], metres > radius, times > minutes)
+    size = len(results) * n_cells
+    counts: dict[str, np.ndarray] = {
+        "beyond_norm": np.bincount(pieces * n_cells + cell, children * beyond, size),
+    }
+    own = results[0].cells.index.get_indexer(cell_ids)
+    for name in ("children", "unserved"):
+        values = np.zeros((len(results), n_cells))
+        found = np.stack([r.cells[name].to_numpy(dtype=float) for r in results])
+        values[:, own >= 0] = found[:, own[own >= 0]]
+        counts[name] = values.ravel()
+    kept = np.flatnonzero((counts["unserved"] > 0) | (counts["beyond_norm"] > 0))
+    piece, at = np.divmod(kept, n_cells)
+    table = pd.DataFrame({"cell_id": cell_ids.to_numpy()[at]})
+    for name in ("children", "unserved", "beyond_norm"):
+        table[name] = counts[name][kept]
+    for name in keys[0]:
+        table[name] = np.array([key[name] for key in keys])[piece]
+    return table
 
 
 def _focus(

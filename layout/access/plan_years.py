@@ -44,7 +44,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -235,7 +235,7 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     places = _places(study, "schools")
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
-    keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {"schools": []}
+    school_tables: list[pd.DataFrame] = []
     balances: list[pd.DataFrame] = []
     reasons: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
@@ -267,11 +267,12 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
             results = assign_series(county_demands, schools, costs, capacity_column="capacity")
             towns_of: list[np.ndarray] = []
             flow_cells: list[np.ndarray] = []
-            for key, frame, result in zip(keys, county_demands, results, strict=True):
-                table = school_provision(
-                    result, schools, classes_column="classes", class_cap=study.standards.cap(level)
-                )
-                keyed["schools"].append((table.reset_index(), key))
+            tables = _school_tables(results, schools, cap=study.standards.cap(level))
+            rows = len(results[0].schools)  # the same schools in each
+            school_tables.append(_with_keys(tables.reset_index(), keys, rows))
+            for i, (key, frame, result) in enumerate(
+                zip(keys, county_demands, results, strict=True)
+            ):
                 where = cell_ids.get_indexer(frame["cell_id"])
                 flow_cells.append(cell_ids.get_indexer(result.flows["cell_id"]))
                 summaries.append(
@@ -281,11 +282,10 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                 if key["scenario"] == focus and key["year"] in focus_years:
                     lived = np.zeros(len(cells), dtype=bool)
                     lived[where] = True
+                    table = tables.iloc[i * rows : (i + 1) * rows]
                     flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
-                    geo = cells[lived].reset_index(drop=True)
-                    inputs = (frame, geo, schools, costs)
-                    first = key["year"] == years[0]
-                    _focus(parts, study, result, flags, inputs, key, first=first)
+                    inputs = (frame, cells[lived].reset_index(drop=True), schools, costs)
+                    _focus(parts, study, result, flags, inputs, key, first=key["year"] == years[0])
             balances.append(_balances(county_demands, towns_of, schools, keys))
             found = _reasons(results, flow_cells, cell_ids, urban, keys, norms=_norms(study, level))
             reasons.append(found.assign(county_code=county))
@@ -293,7 +293,7 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.DataFrame(summaries),
-        schools=_keyed(keyed["schools"]),
+        schools=pd.concat(school_tables, ignore_index=True),
         cells=pd.concat(parts["cells"], ignore_index=True),
         reasons=pd.concat(reasons, ignore_index=True)[REASON_COLUMNS],
         areas=_stacked(parts["areas"], study.crs),
@@ -325,17 +325,21 @@ def _by_county(
     }
 
 
-def _keyed(pieces: Sequence[tuple[pd.DataFrame, dict[str, object]]]) -> pd.DataFrame:
-    """Stack the tables of several scenarios, years and levels, each with its key as columns.
-
-    The same as concatenating ``table.assign(**key)`` of every piece, in one pass (a county
-    study has hundreds of pieces).
-    """
-    table = pd.concat([frame for frame, _ in pieces], ignore_index=True)
-    sizes = [len(frame) for frame, _ in pieces]
-    for name in pieces[0][1]:
-        table[name] = np.repeat(np.array([key[name] for _, key in pieces]), sizes)
+def _with_keys(table: pd.DataFrame, keys: Sequence[dict[str, object]], rows: int) -> pd.DataFrame:
+    """Add the key columns (scenario, year, level) to a table of ``rows`` rows per key."""
+    for name in keys[0]:
+        table[name] = np.repeat(np.array([key[name] for key in keys]), rows)
     return table
+
+
+def _school_tables(
+    results: Sequence[Assignment], schools: gpd.GeoDataFrame, *, cap: float
+) -> pd.DataFrame:
+    """:func:`layout.access.school_provision` of every assignment (same schools), stacked."""
+    stacked = pd.concat([result.schools for result in results])
+    return school_provision(
+        replace(results[0], schools=stacked), schools, classes_column="classes", class_cap=cap
+    )
 
 
 def _joined_or_none(frames: list[pd.DataFrame], across: bool) -> pd.DataFrame | None:
@@ -459,7 +463,7 @@ def _balances(
     """Children minus places per township for each scenario and year of a county and level.
 
     ``frames`` are the children of each key (``towns``: the township of each row); the
-    columns of each key are added after the balance's, as :func:`_keyed` adds them.
+    columns of each key are added after the balance's.
     """
     located = pd.DataFrame(
         {

@@ -16,6 +16,7 @@ def test_the_work_runs_in_a_child_and_its_result_comes_back() -> None:
     numbers = list(range(1_000))
     with forked(lambda: (os.getpid(), sum(numbers))) as job:
         pid, total = job.result()
+        assert job.result() == (pid, total)  # asked again: the same, not waited for again
     assert pid != os.getpid()
     assert total == 999 * 1_000 // 2
 

@@ -59,6 +59,8 @@ class Forked(Generic[T]):
 
     def __init__(self, work: Callable[[], T]) -> None:
         self._work = work
+        self._done = False
+        self._value: T
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: multiprocessing.connection.Connection | None = None
         if "fork" in multiprocessing.get_all_start_methods() and _may_have_children():
@@ -71,7 +73,14 @@ class Forked(Generic[T]):
             sender.close()
 
     def result(self) -> T:
-        """Return what the work returned (raise what it raised)."""
+        """Return what the work returned (raise what it raised); later calls return it again."""
+        if not self._done:
+            self._value = self._outcome()
+            self._done = True
+        return self._value
+
+    def _outcome(self) -> T:
+        """Wait for the child and return its result."""
         if self._process is None or self._pipe is None:
             return self._work()
         try:

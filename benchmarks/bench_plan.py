@@ -1,11 +1,13 @@
 """Benchmark ``layout plan`` on the bundled study, stage by stage.
 
-Runs in one process what ``layout plan`` runs: loading the study, each analysis step of
-:data:`layout.runs.plan.STEPS` (indicators, demand, access, sites) and the writing of the pack
-(results GeoPackage, per-cell Parquet, workbook, charts, maps, index). Each stage is timed by
-wall clock (``time.perf_counter``) and by this process's CPU time (``time.process_time``: on a
-shared machine the CPU time is the steadier figure); the process's peak resident set size is
-read after each stage (it only grows). The sizes of the files written close the report.
+Runs what ``layout plan`` runs: loading the study, each analysis step of
+:data:`layout.runs.plan.STEPS` (indicators, demand, then access here while a forked child plans
+the sites, as :func:`layout.runs.plan.analyse` does with ``overlap=True``) and the writing of
+the pack (results GeoPackage, per-cell Parquet, workbook in a forked child, charts, maps,
+index). Each stage is timed by wall clock (``time.perf_counter``), by this process's CPU time
+(``time.process_time``: on a shared machine the CPU time is the steadier figure) and by the
+CPU time of the children it ended (``RUSAGE_CHILDREN``); the process's peak resident set size
+is read after each stage (it only grows). The sizes of the files written close the report.
 
 Usage::
 
@@ -23,8 +25,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from layout.runs import plan as runs_plan
 from layout.study import study_from_toml
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes ended so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def _peak_mb() -> float:
@@ -38,31 +48,47 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="folder for the outputs")
     folder = parser.parse_args().out or Path(tempfile.mkdtemp(prefix="bench-plan-"))
     rows = []
-    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    start = time.perf_counter(), time.process_time(), _children_cpu()
 
     def timed(label: str, run: Callable[[], object]) -> None:
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
         run()
-        rows.append((label, time.perf_counter() - wall, time.process_time() - cpu, _peak_mb()))
+        rows.append(
+            (
+                label,
+                time.perf_counter() - wall,
+                time.process_time() - cpu,
+                _children_cpu() - children,
+                _peak_mb(),
+            )
+        )
 
     loaded: list[runs_plan.PlanResult] = []
     timed("load", lambda: loaded.append(runs_plan.PlanResult(study=study_from_toml())))
     result = loaded[0]
     for label, step in runs_plan.STEPS:
+        if label in ("access", "sites"):  # run together below
+            continue
         timed(label, functools.partial(step, result))
+    with tqdm(disable=True) as bar:
+        overlapped = functools.partial(runs_plan._access_and_sites, result, bar=bar)
+        timed("access, sites in a child beside", overlapped)
     timed(
         "write",
         lambda: runs_plan.write_outputs(result, out_dir=folder / "out", maps_dir=folder / "maps"),
     )
-    rows.append(
-        ("total", time.perf_counter() - start_wall, time.process_time() - start_cpu, _peak_mb())
-    )
+    ends = time.perf_counter(), time.process_time(), _children_cpu()
+    wall, cpu, children = (end - begun for end, begun in zip(ends, start, strict=True))
+    rows.append(("total", wall, cpu, children, _peak_mb()))
     lines = [
         f"Python {platform.python_version()}, {platform.machine()}",
         "",
-        "| stage | wall s | CPU s | peak RSS MiB |",
-        "|---|---:|---:|---:|",
-        *(f"| {label} | {wall:.1f} | {cpu:.1f} | {peak:.0f} |" for label, wall, cpu, peak in rows),
+        "| stage | wall s | CPU s | children's CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {label} | {wall:.1f} | {cpu:.1f} | {kids:.1f} | {peak:.0f} |"
+            for label, wall, cpu, kids, peak in rows
+        ),
         "",
         "| output | MB |",
         "|---|---:|",

@@ -321,3 +321,20 @@ def test_a_per_cell_table_without_rows_keeps_its_columns(tmp_path: Path) -> None
     assert back.columns.tolist() == cells.columns.tolist() and len(back) == 0
     assert back.crs == cells.crs
     assert [p.name for p in folder.rglob("*.parquet")] == ["part-0.parquet"]
+
+
+def test_sites_planned_in_a_child_beside_access_give_the_same_result(tmp_path: Path) -> None:
+    # `layout plan` overlaps the access step with the sites step run in a forked child; the
+    # result must be the one of the steps run one after the other in this process.
+    from layout.runs.plan import analyse
+    from layout.study import study_from_toml
+
+    study = study_from_toml(write_tiny_study(tmp_path / "study"))
+    alone, overlapped = analyse(study), analyse(study, overlap=True)
+    assert overlapped.sites is not None and not overlapped.layers["site_proposals"].empty
+    assert list(overlapped.tables) == list(alone.tables)
+    for name, table in alone.tables.items():
+        pd.testing.assert_frame_equal(overlapped.tables[name], table, obj=name)
+    assert list(overlapped.layers) == list(alone.layers)
+    for name, layer in alone.layers.items():
+        pd.testing.assert_frame_equal(overlapped.layers[name], layer, obj=name)

@@ -12,6 +12,7 @@ from shapely.geometry import Point, box
 from layout.access import (
     TravelCosts,
     area_balance,
+    area_balances,
     assign,
     assign_nearest,
     cell_flags,
@@ -193,6 +194,29 @@ def test_area_balance_order_and_blank_areas():
     assert table.index.tolist() == ["B", "Z", "A", "Y"]
     assert table["children"].tolist() == [3.0, 5.0, 0.0, 0.0]
     assert table["capacity"].tolist() == [7.0, 0.0, 6.0, 5.0]
+
+
+def test_area_balances_equal_area_balance_piece_by_piece():
+    # Three years of children against the same schools. Year 0: B 3, Z 1 + 4 = 5 (and a row
+    # without an area); year 1: no children at all; year 2: A 2. Places: A 6, B 7, Y 5.
+    demand = pd.DataFrame(
+        {"township_code": ["Z", None, "B", "Z", "A"], "children": [1, 2, 3, 4, 2]}
+    )
+    schools = pd.DataFrame({"township_code": ["Y", "A", "B", None], "capacity": [5, 6, 7, 8]})
+    table = area_balances(demand, schools, pieces=[0, 0, 0, 0, 2], n_pieces=3)
+    by_piece = {p: t.drop(columns="piece") for p, t in table.groupby("piece")}
+    assert by_piece[0]["township_code"].tolist() == ["B", "Z", "A", "Y"]
+    assert by_piece[0]["shortfall"].tolist() == [3 - 7, 5.0, -6.0, -5.0]
+    assert by_piece[1]["township_code"].tolist() == ["A", "B", "Y"]
+    assert by_piece[1]["shortfall"].tolist() == [-6.0, -7.0, -5.0]
+    assert by_piece[2]["township_code"].tolist() == ["A", "B", "Y"]
+    assert by_piece[2]["shortfall"].tolist() == [2 - 6, -7.0, -5.0]
+    for piece, rows in ((0, [0, 1, 2, 3]), (1, []), (2, [4])):
+        alone = area_balance(demand.iloc[rows], schools).reset_index()
+        # (numpy sums no rows to integer zeros: dtypes aside, the same table)
+        pd.testing.assert_frame_equal(
+            by_piece[piece].reset_index(drop=True), alone, check_dtype=bool(rows)
+        )
 
 
 # --- contiguous areas ------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .plan_years import LEVEL_SCHOOLS, Access, access, level_costs
 from .provision import (
     FLAGS,
     area_balance,
+    area_balances,
     cell_flags,
     school_provision,
     two_step_fca,
@@ -36,6 +37,7 @@ __all__ = [
     "Access",
     "access",
     "area_balance",
+    "area_balances",
     "assign",
     "assign_nearest",
     "assign_series",

@@ -44,7 +44,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -59,7 +59,7 @@ from .allocate import Assignment, assign_series, attendance_matrix, catchments
 from .borders import _border_inputs
 from .costs import TravelCosts, costs_from_distance, costs_from_network
 from .provision import (
-    area_balance,
+    area_balances,
     cell_flags,
     school_provision,
     two_step_fca,
@@ -235,11 +235,9 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
     places = _places(study, "schools")
     across = study.standards.service.cross_county_enrolment
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in Access.__dataclass_fields__}
-    keyed: dict[str, list[tuple[pd.DataFrame, dict[str, object]]]] = {
-        "schools": [],
-        "balance": [],
-        "reasons": [],
-    }
+    school_tables: list[pd.DataFrame] = []
+    balances: list[pd.DataFrame] = []
+    reasons: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
     population = study["population"]
     cell_county = population["county_code"].astype(str).set_axis(population["cell_id"])
@@ -267,34 +265,41 @@ def access(study: Study, demand: gpd.GeoDataFrame, *, focus: str | None = None) 
                 study, schools, others, cells=cells, level=level, across=across
             )
             results = assign_series(county_demands, schools, costs, capacity_column="capacity")
-            cap = study.standards.cap(level)
-            for key, frame, result in zip(keys, county_demands, results, strict=True):
-                table = school_provision(result, schools, classes_column="classes", class_cap=cap)
-                keyed["schools"].append((table.reset_index(), key))
+            towns_of: list[np.ndarray] = []
+            flow_cells: list[np.ndarray] = []
+            tables = _school_tables(results, schools, cap=study.standards.cap(level))
+            rows = len(results[0].schools)  # the same schools in each
+            school_tables.append(_with_keys(tables.reset_index(), keys, rows))
+            for i, (key, frame, result) in enumerate(
+                zip(keys, county_demands, results, strict=True)
+            ):
                 where = cell_ids.get_indexer(frame["cell_id"])
-                flow_urban = urban[cell_ids.get_indexer(result.flows["cell_id"])]
-                summaries.append(_summary(study, result, key, urban=flow_urban, county=county))
-                keyed["balance"].append((_balance(frame, schools, towns[where]), key))
-                lived = np.zeros(len(cells), dtype=bool)
-                lived[where] = True
-                flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
-                keyed["reasons"].append((_reasons(flags, county), key))
+                flow_cells.append(cell_ids.get_indexer(result.flows["cell_id"]))
+                summaries.append(
+                    _summary(study, result, key, urban=urban[flow_cells[-1]], county=county)
+                )
+                towns_of.append(towns[where])
                 if key["scenario"] == focus and key["year"] in focus_years:
-                    geo = cells[lived].reset_index(drop=True)
-                    inputs = (frame, geo, schools, costs)
-                    first = key["year"] == years[0]
-                    _focus(parts, study, result, flags, inputs, key, first=first)
+                    lived = np.zeros(len(cells), dtype=bool)
+                    lived[where] = True
+                    table = tables.iloc[i * rows : (i + 1) * rows]
+                    flags = _flags(study, result, cell_ids[lived], table, urban[lived], level=level)
+                    inputs = (frame, cells[lived].reset_index(drop=True), schools, costs)
+                    _focus(parts, study, result, flags, inputs, key, first=key["year"] == years[0])
+            balances.append(_balances(county_demands, towns_of, schools, keys))
+            found = _reasons(results, flow_cells, cell_ids, urban, keys, norms=_norms(study, level))
+            reasons.append(found.assign(county_code=county))
             if cross is not None:
                 _border_inputs(parts, study, cross, results, keys)
     return Access(
         summary=pd.DataFrame(summaries),
-        schools=_keyed(keyed["schools"]),
+        schools=pd.concat(school_tables, ignore_index=True),
         cells=pd.concat(parts["cells"], ignore_index=True),
-        reasons=_keyed(keyed["reasons"])[REASON_COLUMNS],
+        reasons=pd.concat(reasons, ignore_index=True)[REASON_COLUMNS],
         areas=_stacked(parts["areas"], study.crs),
         catchments=_stacked(parts["catchments"], study.crs),
         attendance=pd.concat(parts["attendance"], ignore_index=True),
-        balance=_keyed(keyed["balance"]),
+        balance=pd.concat(balances, ignore_index=True),
         flows=_stacked(parts["flows"], study.crs),
         border_unserved=_joined_or_none(parts["border_unserved"], across),
         border_arcs=_joined_or_none(parts["border_arcs"], across),
@@ -320,17 +325,21 @@ def _by_county(
     }
 
 
-def _keyed(pieces: Sequence[tuple[pd.DataFrame, dict[str, object]]]) -> pd.DataFrame:
-    """Stack the tables of several scenarios, years and levels, each with its key as columns.
-
-    The same as concatenating ``table.assign(**key)`` of every piece, in one pass (a county
-    study has hundreds of pieces).
-    """
-    table = pd.concat([frame for frame, _ in pieces], ignore_index=True)
-    sizes = [len(frame) for frame, _ in pieces]
-    for name in pieces[0][1]:
-        table[name] = np.repeat(np.array([key[name] for _, key in pieces]), sizes)
+def _with_keys(table: pd.DataFrame, keys: Sequence[dict[str, object]], rows: int) -> pd.DataFrame:
+    """Add the key columns (scenario, year, level) to a table of ``rows`` rows per key."""
+    for name in keys[0]:
+        table[name] = np.repeat(np.array([key[name] for key in keys]), rows)
     return table
+
+
+def _school_tables(
+    results: Sequence[Assignment], schools: gpd.GeoDataFrame, *, cap: float
+) -> pd.DataFrame:
+    """:func:`layout.access.school_provision` of every assignment (same schools), stacked."""
+    stacked = pd.concat([result.schools for result in results])
+    return school_provision(
+        replace(results[0], schools=stacked), schools, classes_column="classes", class_cap=cap
+    )
 
 
 def _joined_or_none(frames: list[pd.DataFrame], across: bool) -> pd.DataFrame | None:
@@ -445,14 +454,32 @@ def _summary(
     return row
 
 
-def _balance(cells: pd.DataFrame, schools: gpd.GeoDataFrame, township: np.ndarray) -> pd.DataFrame:
-    """Children minus places per township for one scenario, year and level.
+def _balances(
+    frames: Sequence[pd.DataFrame],
+    towns: Sequence[np.ndarray],
+    schools: gpd.GeoDataFrame,
+    keys: Sequence[dict[str, object]],
+) -> pd.DataFrame:
+    """Children minus places per township for each scenario and year of a county and level.
 
-    ``township`` is the township of each of ``cells``' rows.
+    ``frames`` are the children of each key (``towns``: the township of each row); the
+    columns of each key are added after the balance's.
     """
-    located = cells.assign(township_code=township)
-    table = area_balance(located, schools, by="township_code")
-    return table.rename(columns={"shortfall": "seat_shortfall"}).reset_index()
+    located = pd.DataFrame(
+        {
+            "township_code": np.concatenate(towns) if towns else np.array([], dtype=object),
+            "children": np.concatenate([f["children"].to_numpy() for f in frames])
+            if frames
+            else np.zeros(0),
+        }
+    )
+    pieces = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+    table = area_balances(located, schools, pieces=pieces, n_pieces=len(keys))
+    piece = table.pop("piece").to_numpy()
+    table = table.rename(columns={"shortfall": "seat_shortfall"})
+    for name in keys[0]:
+        table[name] = np.array([key[name] for key in keys])[piece]
+    return table
 
 
 def _flags(
@@ -483,12 +510,50 @@ REASON_COLUMNS = [
 """Columns of :attr:`Access.reasons`."""
 
 
-def _reasons(flags: pd.DataFrame, county: str) -> pd.DataFrame:
-    """Keep the cells with children unserved or beyond the norm, with both counts."""
-    beyond = flags["beyond_radius"] + flags["beyond_time"]
-    kept = ((flags["unserved"] > 0) | (beyond > 0)).to_numpy()
-    rows = flags.loc[kept, ["cell_id", "children", "unserved"]]
-    return rows.assign(beyond_norm=beyond[kept], county_code=county)
+def _reasons(
+    results: Sequence[Assignment],
+    flow_cells: Sequence[np.ndarray],
+    cell_ids: pd.Index,
+    urban: np.ndarray,
+    keys: Sequence[dict[str, object]],
+    *,
+    norms: tuple[float, float],
+) -> pd.DataFrame:
+    """Keep the cells with children unserved or beyond the norm, with both counts.
+
+    For every scenario and year (``keys``) of a county and level at once: ``results`` are
+    their assignments on the same costs, ``flow_cells`` the position in ``cell_ids`` of each
+    assignment's flows. The counts are those of :func:`layout.access.cell_flags` (urban cells
+    by the radius, rural ones by the time norm: ``norms``); the key columns come after.
+    """
+    radius, minutes = norms
+    n_cells = len(cell_ids)
+    pieces = np.repeat(np.arange(len(results)), [len(cells) for cells in flow_cells])
+    cell = np.concatenate(flow_cells)
+    flows = [result.flows for result in results]
+    metres, times, children = (
+        np.concatenate([f[name].to_numpy(dtype=float) for f in flows])
+        for name in ("metres", "minutes", "children")
+    )
+    beyond = np.where(urban[cell], metres > radius, times > minutes)
+    size = len(results) * n_cells
+    counts: dict[str, np.ndarray] = {
+        "beyond_norm": np.bincount(pieces * n_cells + cell, children * beyond, size),
+    }
+    own = results[0].cells.index.get_indexer(cell_ids)
+    for name in ("children", "unserved"):
+        values = np.zeros((len(results), n_cells))
+        found = np.stack([r.cells[name].to_numpy(dtype=float) for r in results])
+        values[:, own >= 0] = found[:, own[own >= 0]]
+        counts[name] = values.ravel()
+    kept = np.flatnonzero((counts["unserved"] > 0) | (counts["beyond_norm"] > 0))
+    piece, at = np.divmod(kept, n_cells)
+    table = pd.DataFrame({"cell_id": cell_ids.to_numpy()[at]})
+    for name in ("children", "unserved", "beyond_norm"):
+        table[name] = counts[name][kept]
+    for name in keys[0]:
+        table[name] = np.array([key[name] for key in keys])[piece]
+    return table
 
 
 def _focus(

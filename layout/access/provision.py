@@ -243,20 +243,96 @@ def area_balance(
     >>> area_balance(demand, schools)["shortfall"].to_dict()
     {'A': 10.0, 'B': 5.0, 'C': -10.0}
     """
+    pieces = np.zeros(len(demand), dtype=np.int64)
+    table = area_balances(
+        demand,
+        schools,
+        pieces=pieces,
+        by=by,
+        demand_column=demand_column,
+        capacity_column=capacity_column,
+    )
+    return table.drop(columns="piece").set_index(by)
+
+
+def area_balances(
+    demand: pd.DataFrame,
+    schools: pd.DataFrame,
+    *,
+    pieces: ArrayLike,
+    n_pieces: int | None = None,
+    by: str = "township_code",
+    demand_column: str = "children",
+    capacity_column: str = "capacity",
+) -> pd.DataFrame:
+    """:func:`area_balance` of several demands against the same schools, in one pass.
+
+    Parameters
+    ----------
+    demand
+        The rows of every demand, with ``by`` and ``demand_column``.
+    schools
+        Schools with ``by`` and ``capacity_column``.
+    pieces
+        The demand each row of ``demand`` belongs to: integers 0, 1, ... (as many as rows).
+    n_pieces
+        How many demands there are (some may have no rows); by default the largest of
+        ``pieces`` plus one, and at least one.
+    by, demand_column, capacity_column
+        As for :func:`area_balance`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``piece``, ``by``, ``children``, ``capacity``, ``shortfall``: for each piece in turn
+        (0 to ``n_pieces`` - 1), the rows of :func:`area_balance` on its
+        demand, in its order (the areas with children, sorted, then those with places only).
+
+    Examples
+    --------
+    Two years of one township's children against a school there and one in another:
+
+    >>> import pandas as pd
+    >>> demand = pd.DataFrame({"township_code": ["A", "A", "B"], "children": [30, 20, 5]})
+    >>> schools = pd.DataFrame({"township_code": ["A", "C"], "capacity": [40, 10]})
+    >>> table = area_balances(demand, schools, pieces=[0, 1, 1])
+    >>> table[["piece", "township_code", "shortfall"]].values.tolist()
+    [[0, 'A', -10.0], [0, 'C', -10.0], [1, 'A', -20.0], [1, 'B', 5.0], [1, 'C', -10.0]]
+
+    A third piece without children still has the places:
+
+    >>> area_balances(demand, schools, pieces=[0, 1, 1], n_pieces=3).query("piece == 2")[
+    ...     "shortfall"].tolist()
+    [-40.0, -10.0]
+    """
     require_columns(demand, [by, demand_column], name="demand")
     require_columns(schools, [by, capacity_column], name="schools")
     children = require_amounts(demand, demand_column, name="demand", ids=demand.index)
     capacity = require_amounts(schools, capacity_column, name="schools", ids=schools.index)
+    piece = np.asarray(pieces, dtype=np.int64)
+    if n_pieces is None:
+        n_pieces = int(piece.max()) + 1 if len(piece) else 1
     lived, taught = pd.Index(demand[by].to_numpy()), pd.Index(schools[by].to_numpy())
-    # The areas with children (sorted), then those with places only (sorted); no blank area.
-    areas = lived.unique().dropna().sort_values()
-    areas = areas.append(taught.unique().dropna().difference(areas)).rename(by)
+    areas = lived.append(taught).unique().dropna().sort_values().rename(by)
+    at = areas.get_indexer(lived)
+    known = at >= 0
+    cell = piece[known] * len(areas) + at[known]  # a (piece, area) pair, row-major
+    size = n_pieces * len(areas)
+    sums = np.bincount(cell, np.asarray(children, dtype=float)[known], size)
+    present = np.bincount(cell, minlength=size).reshape(n_pieces, len(areas)) > 0
+    places = _area_sums(areas, taught, capacity)
+    teaches = np.isin(np.arange(len(areas)), areas.get_indexer(taught))
+    # Per piece: the areas with children (sorted), then those with places only (sorted).
+    rows, cols = np.nonzero(present | teaches)
+    order = np.lexsort((cols, ~present[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
     table = pd.DataFrame(
         {
-            "children": _area_sums(areas, lived, children),
-            "capacity": _area_sums(areas, taught, capacity),
-        },
-        index=areas,
+            "piece": rows,
+            by: areas.take(cols),
+            "children": sums.reshape(n_pieces, len(areas))[rows, cols],
+            "capacity": places[cols],
+        }
     )
     table["shortfall"] = table["children"] - table["capacity"]
     return table

@@ -21,6 +21,7 @@ outputs checked, by ``tests/test_bundled_study.py``):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -73,6 +74,7 @@ from ..report.summary import county_summary, summary_headers, summary_heading, w
 from ..schema import HALO
 from ..sites import SitePlan, plan_sites
 from ..study import Study, study_from_toml
+from ._forked import forked
 from ._pack import Pack, staged_pack
 from ._preflight import before_work, plan_bytes
 
@@ -163,7 +165,7 @@ class PlanResult:
             yield table
 
 
-def analyse(study: Study, *, progress: bool = False) -> PlanResult:
+def analyse(study: Study, *, progress: bool = False, overlap: bool = False) -> PlanResult:
     """Run every analysis step on a loaded study, writing nothing.
 
     Parameters
@@ -172,6 +174,9 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
         A study from :func:`layout.study.study_from_toml`.
     progress
         Show a progress bar over the steps.
+    overlap
+        Plan the sites in a child process forked after the demand step, beside the access
+        step (which it does not need): the run then uses two cores. Same results either way.
 
     Returns
     -------
@@ -185,10 +190,24 @@ def analyse(study: Study, *, progress: bool = False) -> PlanResult:
     result = PlanResult(study=study)
     with tqdm(total=len(STEPS), disable=not progress, unit="step") as bar:
         for label, step in STEPS:
-            _announce(bar, label)
-            step(result)
-            bar.update()
+            if not (overlap and label in ("access", "sites")):
+                _announce(bar, label)
+                step(result)
+                bar.update()
+        if overlap:
+            _access_and_sites(result, bar=bar)
     return result
+
+
+def _access_and_sites(result: PlanResult, *, bar: tqdm) -> None:
+    """Run the access step here while a forked child plans the sites (both need the demand)."""
+    with forked(functools.partial(_site_plan, result)) as sites:
+        _announce(bar, "access")
+        _access(result)
+        bar.update()
+        _announce(bar, "sites")
+        _add_sites(result, sites.result())
+        bar.update()
 
 
 def plan(
@@ -228,7 +247,7 @@ def plan(
     LOG.info("load study")
     study = study_path if isinstance(study_path, Study) else study_from_toml(study_path)
     before_work(study, {"--out": out_dir, "--maps": maps_dir}, needed_bytes=plan_bytes(study))
-    result = analyse(study, progress=progress)
+    result = analyse(study, progress=progress, overlap=True)
     result.outputs = write_outputs(
         result, out_dir=out_dir, maps_dir=maps_dir, lang=lang, tiles=tiles
     )
@@ -271,22 +290,28 @@ def _write_pack(
     LOG.info("write results")
     tables = _reported(result.tables)
     shown = {name: t for name, t in tables.items() if name not in PER_CELL}
-    # GDAL and Arrow write the GeoPackage and the Parquet tables mostly outside the GIL: on a
-    # thread of their own they overlap with the workbook, charts and maps drawn meanwhile.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="layout-write") as writer:
+    sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
+    workbook = functools.partial(
+        write_spreadsheet,
+        sheets,
+        out / "tables.xlsx",
+        sheet_names={name: TABLE_TITLES[name][lang] for name in sheets},
+        notice=SYNTHETIC_NOTICE if study.synthetic else "",
+    )
+    # The workbook (XlsxWriter, pure Python) is written by a child forked before any thread
+    # starts; GDAL and Arrow write the GeoPackage and the Parquet tables mostly outside the
+    # GIL, on a thread; the charts and maps are drawn here meanwhile.
+    with (
+        forked(workbook) as book,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="layout-write") as writer,
+    ):
         geodata = writer.submit(
             lambda: [
                 _write_results(result, shown, out / "results.gpkg"),
                 *_write_cells(result, out),
             ]
         )
-        sheets = localise(with_names(shown, study=study), lang=lang, profile=study.standards)
-        titles = {name: TABLE_TITLES[name][lang] for name in sheets}
-        notice = SYNTHETIC_NOTICE if study.synthetic else ""
-        written = [
-            write_spreadsheet(sheets, out / "tables.xlsx", sheet_names=titles, notice=notice)
-        ]
-        written += _charts(result, out / "charts", lang)
+        written = _charts(result, out / "charts", lang)
         LOG.info("maps")
         basemap = basemap_from_name(tiles)
         page = pack.final(maps / "provision.html").parent
@@ -301,7 +326,7 @@ def _write_pack(
             save_html(fmap, maps / f"{name}.html", basemap=basemap)
             for name, fmap in _maps(result, charts=charts, lang=lang, basemap=basemap).items()
         ]
-        written = [*geodata.result(), *written]
+        written = [*geodata.result(), book.result(), *written]
     index = out / "index.html"
     links = found_outputs(pack.final(out), pack.final(maps), also=[pack.final(f) for f in written])
     charts_written = [f for f in written if f.suffix == ".png"]
@@ -486,11 +511,20 @@ def _sites(result: PlanResult) -> None:
     Small and boarding schools in rural counties, new schools on reserved parcels in urban
     ones (:func:`layout.sites.plan_sites`).
     """
+    _add_sites(result, _site_plan(result))
+
+
+def _site_plan(result: PlanResult) -> SitePlan:
+    """Plan the sites of :func:`_sites` (in a child process when :func:`analyse` overlaps)."""
     assert result.demand is not None
     focus = focus_scenario(scenario_names(result.demand))
     year = int(result.demand["year"].max())
     counties = result.study["counties"]["county_code"].tolist()
-    found = plan_sites(result.study, result.demand, counties=counties, year=year, scenario=focus)
+    return plan_sites(result.study, result.demand, counties=counties, year=year, scenario=focus)
+
+
+def _add_sites(result: PlanResult, found: SitePlan) -> None:
+    """Add a site plan to the result's layers and tables."""
     result.sites = found
     result.layers["site_proposals"] = found.proposals
     result.layers["site_candidates"] = found.candidates

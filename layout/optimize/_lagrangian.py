@@ -189,11 +189,12 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     deadline: float,
     schedule: Schedule,
     scale: FloatArray | None = None,
-) -> tuple[Bound, list[BoolArray]]:
+) -> tuple[Bound, list[BoolArray], FloatArray]:
     """Raise the Lagrangian bound by subgradient steps; return the best bound found.
 
     Stops once ``upper - bound <= target``. Also returns the open sets of the subproblem met
-    every tenth iteration, which the caller may polish into better incumbents. ``scale``
+    every tenth iteration, which the caller may polish into better incumbents, and the share
+    of the steps whose subproblem opened each column (the branching's estimate of ``y``). ``scale``
     (one positive value per row, default 1) moves each multiplier in proportion: the step is
     the Polyak step in the metric ``diag(scale)``.
 
@@ -209,6 +210,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
     work, work_fixing, core = costs, fixing, fixing.base.copy()
     theta, stall, high = schedule.theta, 0, best.value
     seen: list[BoolArray] = []
+    support = np.zeros(len(fixing.base))
     for it in range(schedule.max_iter):
         if upper - best.value <= target or theta < schedule.floor:
             break
@@ -226,6 +228,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
             break
         step = theta * max(upper - current.value, 0.0) / norm
         current = lagrangian(work, np.maximum(current.lam + step * d * g, 0.0), work_fixing)
+        support += current.open_mask
         if current.value > high + 1e-12 * abs(high):
             high, stall = current.value, 0
             best = current if not pricing else best
@@ -239,7 +242,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
         full = lagrangian(costs, current.lam, fixing)
         best = full if full.value > best.value else best
         logger.debug("subgradient: %d steps, core of %d columns", it, int(core.sum()))
-    return best, seen
+    return best, seen, support / max(it, 1)
 
 
 def _core(

@@ -179,3 +179,17 @@ def test_dense_node_costs_without_closed_columns_give_the_same_bound():
     assert part.value == pytest.approx(full.value)
     assert part.open_mask.tolist() == full.open_mask.tolist()
     assert part.served.tolist() == full.served.tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_free_column_is_enumerated(seed, caplog):
+    """With the fixed sites and one more to open, the answer is the best single column, proven."""
+    cost, w = _random(300 + seed, 30, 12, holes=0.4 if seed % 2 else 0.0)
+    fixed = [0, 3, 7]
+    best = min(_total(cost, w, [*fixed, j]) for j in range(12) if j not in fixed)
+    with caplog.at_level(logging.INFO, logger="layout.optimize"):
+        r = optimize.p_median(cost, 4, weights=w, fixed=fixed)
+    assert r.objective == pytest.approx(best)
+    assert r.lower_bound == r.objective
+    assert set(fixed) < set(r.facilities.tolist())
+    assert "(enumeration)" in caplog.text

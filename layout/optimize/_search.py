@@ -1,6 +1,8 @@
 """Exact p-median search: heuristic incumbent, Lagrangian bound, then HiGHS or branch and bound.
 
-The steps, each skipped once the incumbent is proven optimal:
+With at most one column to open besides the fixed ones, greedy's one step tries every column
+and is the proven optimum. Otherwise the steps, each skipped once the incumbent is proven
+optimal:
 
 1. greedy + vertex substitution (:mod:`layout.optimize._median`) for an incumbent;
 2. subgradient on the Lagrangian dual for a lower bound (on a priced core of columns when
@@ -65,8 +67,8 @@ class MedianOutcome:
     lower
         Lower bound of the optimum; equal to ``value`` when proven optimal.
     method
-        What closed (or last narrowed) the gap: ``"lagrangian"``, ``"highs"`` or
-        ``"branch-and-bound"``.
+        What closed (or last narrowed) the gap: ``"enumeration"`` (at most one free column to
+        open: greedy tries them all), ``"lagrangian"``, ``"highs"`` or ``"branch-and-bound"``.
     """
 
     open_mask: BoolArray
@@ -78,6 +80,9 @@ class MedianOutcome:
 def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> MedianOutcome:
     """Find the best open set of ``p`` columns (fixed ones included) before ``deadline``."""
     k = p - len(inst.fixed)
+    if k <= 1:  # greedy's one step tries every column: the optimum, proven
+        mask = greedy(inst, inst.always_open(), k)
+        return MedianOutcome(mask, inst.total(mask), inst.total(mask), "enumeration")
     mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
     d1, _, d2 = inst.nearest_two(mask)

@@ -223,7 +223,7 @@ def subgradient(  # noqa: PLR0913 - the method's inputs are all needed
             current = lagrangian(work, current.lam, work_fixing)
             high = current.value  # the core changed: later steps are compared on it
         g = 1.0 - current.served
-        norm = float(g @ (d * g))
+        norm = float(np.sum(d * g * g))  # not BLAS: its threads spin after a long dot
         if norm == 0.0:
             break
         step = theta * max(upper - current.value, 0.0) / norm

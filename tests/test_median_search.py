@@ -16,7 +16,7 @@ import pytest
 
 from layout import optimize
 from layout.optimize import _lagrangian, _search
-from layout.optimize._lagrangian import ROOT, Fixing, lagrangian, subgradient
+from layout.optimize._lagrangian import NODE, ROOT, Fixing, lagrangian, reduce, subgradient
 from layout.optimize._median import DenseCosts, greedy, interchange, median_instance
 from layout.optimize._problem import build_problem
 
@@ -193,3 +193,32 @@ def test_one_free_column_is_enumerated(seed, caplog):
     assert r.lower_bound == r.objective
     assert set(fixed) < set(r.facilities.tolist())
     assert "(enumeration)" in caplog.text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kept_arcs_price_every_set_cheaper_than_the_incumbent(seed):
+    """On the arcs the reduced-cost fixing keeps, a set is found cheaper exactly when it is.
+
+    The branch and bound prices its nodes' open sets on the kept arcs only; checked against
+    every open set for an incumbent cost 10 % above the optimum (so that cheaper sets exist).
+    """
+    rng = np.random.default_rng(400 + seed)
+    cost, w, p = rng.random((40, 16)) * 100, rng.random(40) + 0.5, 4
+    inst = median_instance(build_problem(cost, weights=w, fixed=None, candidates=None))
+    totals = {s: _total(cost, w, list(s)) for s in itertools.combinations(range(16), p)}
+    upper = 1.1 * min(totals.values())
+    root = Fixing.root(inst, p)
+    bound, _, _ = subgradient(
+        inst.table, root, upper, lam=np.sort(cost * w[:, None], axis=1)[:, 1],
+        target=0.0, deadline=np.inf, schedule=NODE, scale=inst.weights,
+    )  # fmt: skip
+    kept = inst.restricted(reduce(inst, bound, upper, root).arc)
+    assert isinstance(kept, DenseCosts)
+    assert np.isinf(kept.matrix).any()  # some arcs were dropped
+    cheaper = 0
+    for s, total in totals.items():
+        mask = inst.always_open()
+        mask[list(s)] = True
+        assert _search._cheaper(inst, kept, mask, upper) == (total < upper)
+        cheaper += total < upper
+    assert cheaper > 1

@@ -120,7 +120,10 @@ PRICING_STEPS = 10
 """Subgradient steps on the core between two pricings of every column."""
 
 ROOT = Schedule(max_iter=1000, patience=10, theta=1.5, floor=1e-3)
-NODE = Schedule(max_iter=100, patience=10, theta=2.0, floor=1e-3)
+NODE = Schedule(max_iter=25, patience=10, theta=2.0, floor=1e-3)
+"""Branch-and-bound nodes: few steps each, more nodes (measured on pmed36/38/39/22, Lagrangian
+evaluations: 100 steps 56 796, 50 steps 36 190, 25 steps 24 110, 20 steps 22 491; 10 steps
+57 925, the nodes multiply)."""
 
 
 @dataclass(frozen=True)

@@ -209,13 +209,27 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
         node, _, support = subgradient(
             here, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
         )
-        if inst.total(node.open_mask) < upper:
+        if _cheaper(inst, here, node.open_mask, upper):
             mask, upper = _polish(inst, [node.open_mask], (mask, upper), deadline=deadline)
         if upper - node.value <= closing_gap(inst, upper):
             continue
         stack.extend(_children(fixing, node, upper - node.value, support))
     logger.info("p-median branch and bound: %d nodes", nodes)
     return MedianOutcome(mask, upper, upper, "branch-and-bound")
+
+
+def _cheaper(
+    inst: MedianInstance, costs: SortedCosts | DenseCosts, open_mask: BoolArray, upper: float
+) -> bool:
+    """Whether ``open_mask`` costs less than ``upper``.
+
+    A dense node answers on its kept arcs: every arc of an open set cheaper than the incumbent
+    was kept by the reduced-cost fixing, so on them such a set costs what it costs in full
+    (and any other set at least ``upper``).
+    """
+    if isinstance(costs, DenseCosts) and open_mask[costs.cols].any():
+        return float(costs.matrix[:, open_mask[costs.cols]].min(axis=1).sum()) < upper
+    return inst.total(open_mask) < upper
 
 
 def _children(

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,6 +52,63 @@ def run_orlib(folder: Path, instances: list[int]) -> None:
         f"median {np.median(times):.2f} s, max {max(times):.2f} s, total {sum(times):.1f} s; "
         f"CPU time (this process, all threads) total {sum(cpu):.1f} s"
     )
+
+
+def lp_relaxation(cost: np.ndarray, p: int, *, start: int = 40) -> tuple[float, int]:
+    """Value of the p-median LP relaxation (HiGHS), solved on a growing set of arcs.
+
+    The LP keeps each row's ``start`` nearest arcs (and a costly artificial arc per row so
+    that it is always feasible); each round adds every arc whose reduced cost
+    ``c_ij - u_i`` is negative under the assignment duals ``u``, until none is: the LP of
+    the kept arcs then has the optimum of the full LP. Returns the value and the arcs kept.
+    """
+    n, m = cost.shape
+    keep = np.zeros((n, m), dtype=bool)
+    np.put_along_axis(keep, np.argsort(cost, axis=1)[:, :start], True, axis=1)
+    big = 10.0 * float(cost.max()) + 1.0  # more than any arc: never used at the optimum
+    while True:
+        row, col = np.nonzero(keep)
+        arcs = len(row)
+        ones = np.ones(arcs)
+        assign = sp.hstack(
+            [sp.csr_array((ones, (row, np.arange(arcs))), shape=(n, arcs + m)), sp.eye(n)]
+        )
+        count = sp.csr_array(np.r_[np.zeros(arcs), np.ones(m), np.zeros(n)][None, :])
+        link = sp.csr_array(
+            (
+                np.r_[ones, -ones],
+                (np.r_[np.arange(arcs), np.arange(arcs)], np.r_[np.arange(arcs), arcs + col]),
+            ),
+            shape=(arcs, arcs + m + n),
+        )
+        res = linprog(
+            np.r_[cost[row, col], np.zeros(m), np.full(n, big)],
+            A_ub=link, b_ub=np.zeros(arcs), A_eq=sp.vstack([assign, count]),
+            b_eq=np.r_[np.ones(n), p], bounds=(0, 1), method="highs",
+        )  # fmt: skip
+        dual = res.eqlin.marginals[:n]
+        priced = ~keep & (cost - dual[:, None] < -1e-7)
+        if not priced.any():
+            if res.x[-n:].sum() > 1e-9:
+                raise RuntimeError("the artificial arcs are used: the LP is infeasible")
+            return float(res.fun), arcs
+        keep |= priced
+
+
+def run_lp(folder: Path, instances: list[int]) -> None:
+    """Print the LP relaxation of pmed instances beside p_median's root Lagrangian bound."""
+    optima = orlib_optima(folder)
+    print("| instance | optimum | LP relaxation (HiGHS) | arcs priced in | time s |")
+    print("|---|---|---|---|---|")
+    for k in instances:
+        cost, p = orlib_pmed(folder, k)
+        start = time.perf_counter()
+        value, arcs = lp_relaxation(cost, p)
+        print(
+            f"| pmed{k} | {optima[f'pmed{k}']:g} | {value:.4f} | {arcs} | "
+            f"{time.perf_counter() - start:.0f} |",
+            flush=True,
+        )
 
 
 def _cpmp(folder: Path, name: str) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
@@ -121,8 +180,14 @@ def main() -> None:
     parser.add_argument("--pmed", type=int, nargs="*", default=list(range(1, 41)))
     parser.add_argument("--cpmp", nargs="*", default=None, help="cpmp file names")
     parser.add_argument("--time-limit", type=float, default=60.0, help="per CPMP instance")
+    parser.add_argument(
+        "--lp", action="store_true", help="print the LP relaxation of the --pmed instances only"
+    )
     args = parser.parse_args()
     print(machine(), "\n")
+    if args.lp:
+        run_lp(args.data / "orlib", args.pmed)
+        return
     if args.set in ("orlib", "all"):
         run_orlib(args.data / "orlib", args.pmed)
     if args.set in ("cpmp", "all"):

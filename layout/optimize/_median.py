@@ -53,6 +53,11 @@ class DenseCosts:
     matrix: FloatArray
     cols: IntArray
 
+    def without(self, closed: BoolArray) -> DenseCosts:
+        """Return the costs of the columns not ``closed`` (a mask over every column)."""
+        keep = ~closed[self.cols]
+        return DenseCosts(matrix=self.matrix[:, keep], cols=self.cols[keep])
+
 
 @dataclass(frozen=True)
 class MedianInstance:

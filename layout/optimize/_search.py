@@ -1,6 +1,8 @@
 """Exact p-median search: heuristic incumbent, Lagrangian bound, then HiGHS or branch and bound.
 
-The steps, each skipped once the incumbent is proven optimal:
+With at most one column to open besides the fixed ones, greedy's one step tries every column
+and is the proven optimum. Otherwise the steps, each skipped once the incumbent is proven
+optimal:
 
 1. greedy + vertex substitution (:mod:`layout.optimize._median`) for an incumbent;
 2. subgradient on the Lagrangian dual for a lower bound (on a priced core of columns when
@@ -35,7 +37,7 @@ import numpy as np
 from ._highs import median_model
 from ._lagrangian import NODE, ROOT, Bound, Fixing, closing_gap, reduce, subgradient
 from ._median import BoolArray, DenseCosts, MedianInstance, greedy, interchange
-from ._problem import SortedCosts
+from ._problem import FloatArray, SortedCosts
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +67,8 @@ class MedianOutcome:
     lower
         Lower bound of the optimum; equal to ``value`` when proven optimal.
     method
-        What closed (or last narrowed) the gap: ``"lagrangian"``, ``"highs"`` or
-        ``"branch-and-bound"``.
+        What closed (or last narrowed) the gap: ``"enumeration"`` (at most one free column to
+        open: greedy tries them all), ``"lagrangian"``, ``"highs"`` or ``"branch-and-bound"``.
     """
 
     open_mask: BoolArray
@@ -78,10 +80,13 @@ class MedianOutcome:
 def search(inst: MedianInstance, p: int, *, deadline: float, seed: int) -> MedianOutcome:
     """Find the best open set of ``p`` columns (fixed ones included) before ``deadline``."""
     k = p - len(inst.fixed)
+    if k <= 1:  # greedy's one step tries every column: the optimum, proven
+        mask = greedy(inst, inst.always_open(), k)
+        return MedianOutcome(mask, inst.total(mask), inst.total(mask), "enumeration")
     mask, upper = interchange(inst, greedy(inst, inst.always_open(), k), deadline=deadline)
     root = Fixing.root(inst, k)
     d1, _, d2 = inst.nearest_two(mask)
-    bound, seen = subgradient(
+    bound, seen, _ = subgradient(
         inst.table if inst.dense is None else inst.dense,
         root,
         upper,
@@ -183,7 +188,11 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
     incumbent: tuple[BoolArray, float],
     deadline: float,
 ) -> MedianOutcome:
-    """Depth-first search over columns; each node bounded by a warm-started subgradient."""
+    """Depth-first search over columns; each node bounded by a warm-started subgradient.
+
+    A dense node works on the columns it has not closed only (on pmed36 the median node keeps
+    78 of 326: 28.5 s -> 11.0 s CPU, the same 643 nodes).
+    """
     mask, upper = incumbent
     stack: list[tuple[Fixing, Bound, float]] = [(root, bound, bound.value)]
     nodes = 0
@@ -196,22 +205,43 @@ def _branch_and_bound(  # noqa: PLR0913 - the reduced problem and the incumbent
         if fixing.k < 0 or fixing.k > len(fixing.undecided()):
             continue
         gap = closing_gap(inst, upper)
-        node, _ = subgradient(
-            costs, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
+        here = costs.without(fixing.closed) if isinstance(costs, DenseCosts) else costs
+        node, _, support = subgradient(
+            here, fixing, upper, lam=parent.lam, target=gap, deadline=deadline, schedule=NODE
         )
-        if inst.total(node.open_mask) < upper:
+        if _cheaper(inst, here, node.open_mask, upper):
             mask, upper = _polish(inst, [node.open_mask], (mask, upper), deadline=deadline)
         if upper - node.value <= closing_gap(inst, upper):
             continue
-        stack.extend(_children(fixing, node, upper - node.value))
+        stack.extend(_children(fixing, node, upper - node.value, support))
     logger.info("p-median branch and bound: %d nodes", nodes)
     return MedianOutcome(mask, upper, upper, "branch-and-bound")
 
 
-def _children(fixing: Fixing, node: Bound, slack: float) -> list[tuple[Fixing, Bound, float]]:
-    """Fix columns by their Lagrangian penalties, then branch on the most attractive one.
+def _cheaper(
+    inst: MedianInstance, costs: SortedCosts | DenseCosts, open_mask: BoolArray, upper: float
+) -> bool:
+    """Whether ``open_mask`` costs less than ``upper``.
 
-    The child that opens the column is returned last, so it is searched first.
+    A dense node answers on its kept arcs: every arc of an open set cheaper than the incumbent
+    was kept by the reduced-cost fixing, so on them such a set costs what it costs in full
+    (and any other set at least ``upper``).
+    """
+    if isinstance(costs, DenseCosts) and open_mask[costs.cols].any():
+        return float(costs.matrix[:, open_mask[costs.cols]].min(axis=1).sum()) < upper
+    return inst.total(open_mask) < upper
+
+
+def _children(
+    fixing: Fixing, node: Bound, slack: float, support: FloatArray
+) -> list[tuple[Fixing, Bound, float]]:
+    """Fix columns by their Lagrangian penalties, then branch on the most fractional one.
+
+    ``support`` is the share of the node's subgradient steps whose subproblem opened each
+    column (an estimate of the LP relaxation's ``y``); the branch is on the undecided column
+    whose share is nearest one half (on pmed36: 557 nodes against 643 for the column of
+    smallest reduced cost). The child on the side of the share is returned last, so it is
+    searched first.
     """
     chosen = node.open_mask & ~fixing.base
     if fixing.k == 0 or not chosen.any():
@@ -228,9 +258,15 @@ def _children(fixing: Fixing, node: Bound, slack: float) -> list[tuple[Fixing, B
     pick = np.flatnonzero(chosen & ~forced)
     if len(pick) == 0:
         return [(Fixing(base, closed, k), node, node.value)]
-    j = pick[np.argmin(node.rho[pick])]
+    undecided = np.flatnonzero(~base & ~closed)
+    j = undecided[np.argmin(np.abs(support[undecided] - 0.5))]
     shut, opened = closed.copy(), base.copy()
     shut[j], opened[j] = True, True
+    if support[j] < 0.5:
+        return [
+            (Fixing(opened, closed, k - 1), node, node.value),
+            (Fixing(base, shut, k), node, node.value),
+        ]
     return [
         (Fixing(base, shut, k), node, node.value),
         (Fixing(opened, closed, k - 1), node, node.value),

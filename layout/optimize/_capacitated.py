@@ -284,7 +284,7 @@ def _dual(
         if time.perf_counter() > deadline:
             break
         g = 1.0 - current.served(inst.table)
-        norm = float(g @ g)
+        norm = float(np.sum(g * g))  # not BLAS: its threads spin after a long dot
         if norm == 0.0:
             break
         upper = best.value if np.isfinite(best.value) else top.value + 0.1 * abs(top.value) + 1

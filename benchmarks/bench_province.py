@@ -193,7 +193,7 @@ def run_once(study: Path, out: Path, engine: str) -> dict[str, Any]:
 
 def _sizes_mb(out: Path) -> dict[str, float]:
     """Size of the results GeoPackage, of each per-cell Parquet folder and of each map, in MB."""
-    from layout.runs.plan import PER_CELL
+    from layout.runs.outputs import PER_CELL
 
     files = {
         "results.gpkg": out / "out" / "results.gpkg",

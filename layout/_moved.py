@@ -51,7 +51,10 @@ NAMES: dict[tuple[str, str], str] = {
     ("layout.demand", "plot_county_demand"): "layout.report.charts",
     ("layout.land", "land_check"): "layout.runs.land",
     ("layout.maps.labels", "in_language"): "layout.labels",
+    ("layout.pipeline", "findings"): "layout.runs.outputs",
     ("layout.pipeline", "write_site_plan"): "layout.runs.sites",
+    ("layout.runs.plan", "PER_CELL"): "layout.runs.outputs",
+    ("layout.runs.plan", "findings"): "layout.runs.outputs",
     ("layout.yields", "development_children"): "layout.demand.developments",
 }
 """(old module, name) -> the module that now holds a name that left its old module."""

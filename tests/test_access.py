@@ -13,7 +13,8 @@ import math
 import pytest
 
 from layout.access import access
-from layout.runs.plan import STEPS, PlanResult, findings
+from layout.runs.outputs import findings
+from layout.runs.plan import STEPS, PlanResult
 from layout.study import study_from_toml
 from tests.tinystudy import TOML, write_tiny_study
 

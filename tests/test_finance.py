@@ -63,8 +63,8 @@ pupils = { 2023 = -5 }
 
 def test_plan_reports_spending_and_consolidation(tmp_path: Path) -> None:
     """Both optional tables reach the plan's tables and its index findings."""
+    from layout.runs.outputs import findings as plan_findings
     from layout.runs.plan import analyse
-    from layout.runs.plan import findings as plan_findings
 
     history = "\n[enrolment_history.210302]\n2016 = [100, 0, 0, 0, 0, 0, 0, 0, 0]\n"
 

@@ -252,7 +252,8 @@ def test_overview_map_in_chromium(run: Path, offline_page: OfflinePage) -> None:
 
 
 def test_gaode_basemap_and_english_labels(tmp_path: Path) -> None:
-    from layout.runs.plan import analyse, write_outputs
+    from layout.runs.outputs import write_outputs
+    from layout.runs.plan import analyse
     from layout.study import study_from_toml
 
     result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))
@@ -272,7 +273,8 @@ def test_layer_over_the_map_budget_is_aggregated_with_a_notice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from layout.maps import budget
-    from layout.runs.plan import analyse, write_outputs
+    from layout.runs.outputs import write_outputs
+    from layout.runs.plan import analyse
     from layout.study import study_from_toml
 
     result = analyse(study_from_toml(write_tiny_study(tmp_path / "study")))

@@ -21,7 +21,8 @@ from layout.errors import CountyRunError, ValidationError
 from layout.maps import save_html
 from layout.maps.budget import MAX_PAGE_MB
 from layout.maps.provision import provision_map
-from layout.runs.plan import PER_CELL, PlanResult, analyse, plan
+from layout.runs.outputs import PER_CELL
+from layout.runs.plan import PlanResult, analyse, plan
 from layout.runs.province import (
     CRASH_ENV,
     MergedResult,

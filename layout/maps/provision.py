@@ -27,7 +27,7 @@ popup. Colours are ColorBrewer's colour-blind-safe RdYlBu, Greys and Accent.
 
 Examples
 --------
-See :func:`layout.runs.plan.write_outputs`, which draws it after ``layout plan``'s analysis.
+See :func:`layout.runs.outputs.write_outputs`, which draws it after ``layout plan``'s analysis.
 """
 
 from __future__ import annotations

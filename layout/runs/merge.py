@@ -35,7 +35,8 @@ from ..schema import HALO, LAYERS
 from ..sites import SitePlan, gained_cells
 from ..study import Study, study_from_toml
 from ._partition import read_manifest, replacing_folder
-from .plan import PER_CELL, PlanResult
+from .outputs import PER_CELL
+from .plan import PlanResult
 
 __all__ = ["MergedResult", "merge_counties", "merge_tables"]
 
@@ -51,7 +52,7 @@ class MergedResult(PlanResult):
 
     ``study`` holds the union of the counties' partition layers (the halo schools left out),
     ``tables`` and ``layers`` the merged tables and result layers (see :func:`merge_tables`).
-    The per-cell tables (:data:`~layout.runs.plan.PER_CELL`: demand, cell flags and reasons,
+    The per-cell tables (:data:`~layout.runs.outputs.PER_CELL`: demand, cell flags and reasons,
     assignment, site coverage) are not held: :meth:`per_cell` reads them county by county from
     the counties' result folders, so a province's tens of millions of rows are never in one
     process. ``demand`` is ``None``. ``sites`` is the counties' site plans joined (from the
@@ -84,7 +85,7 @@ class MergedResult(PlanResult):
         Parameters
         ----------
         name
-            One of :data:`~layout.runs.plan.PER_CELL`.
+            One of :data:`~layout.runs.outputs.PER_CELL`.
 
         Yields
         ------

@@ -18,7 +18,7 @@ A province is planned as many small runs, one per county, then merged:
    could not seat then take the spare places of neighbouring counties' schools
    (:func:`layout.access.settle_borders`; each county found its arcs to them among its halo
    schools). The results GeoPackage, spreadsheet, charts and maps are written from the
-   merge by :func:`layout.runs.plan.write_outputs`. The per-cell tables (demand, cell flags
+   merge by :func:`layout.runs.outputs.write_outputs`. The per-cell tables (demand, cell flags
    and reasons, assignment: tens of millions of rows for a province) are not merged: they go
    county by county from the counties' folders into their Parquet folders, partitioned by
    county and year (:meth:`~layout.runs.merge.MergedResult.per_cell`), so this process never
@@ -68,7 +68,8 @@ from ..study import bundled_study_path, study_from_toml
 from ._partition import partition_study, read_manifest, source_fingerprint
 from ._preflight import FIXED_BYTES, check_outputs
 from .merge import MergedResult, _finished, _write_result, merge_counties, merge_tables
-from .plan import analyse, write_outputs
+from .outputs import write_outputs
+from .plan import analyse
 
 LOG = logging.getLogger(__name__)
 

@@ -18,10 +18,22 @@ def data_argument(parser: argparse.ArgumentParser) -> None:
     """Add the ``--data`` option (default ``../shared/benchmarks`` beside the repository)."""
     parser.add_argument(
         "--data",
-        type=Path,
-        default=DEFAULT_DATA.resolve(),
+        type=_data_folder,
+        default=str(DEFAULT_DATA.resolve()),
         help="folder holding orlib/ and cpmp/ (default: %(default)s)",
     )
+
+
+def _data_folder(text: str) -> Path:
+    """Return the benchmark data folder, or say where it was looked for and how to point at it."""
+    folder = Path(text)
+    if not (folder / "orlib").is_dir() or not (folder / "cpmp").is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{folder} holds no orlib/ and cpmp/ folders of the public instances. Fix: pass "
+            "--data with the shared benchmarks folder (../shared/benchmarks beside the "
+            "repository, e.g. /work/shared/benchmarks)"
+        )
+    return folder
 
 
 def orlib_pmed(folder: Path, k: int) -> tuple[np.ndarray, int]:
